@@ -1,0 +1,1 @@
+"""Prefect flows: one per crisis category; each category × severity is a deployment."""

@@ -1,0 +1,111 @@
+"""The runbook flow: team → holding statement → approval → publish → verification → drafts →
+approval → publish → evaluation. One flow per category so the Prefect UI reads like the guideline
+(flow "krisis-keamanan-ketertiban", deployment "berat").
+
+Waiting for people suspends the run (no process held); on resume Prefect re-runs this function
+from the top and every task before the gate returns its persisted result instead of running again.
+"""
+
+from __future__ import annotations
+
+from prefect import flow, get_run_logger
+from prefect.context import get_run_context
+from prefect.futures import wait
+from prefect.states import State
+
+from pasopati.catalog import catalog
+from pasopati.inputs import GATE_FULL, GATE_HOLDING
+from pasopati.models import Draft, Evaluation, Incident, Trigger, Verdict
+from pasopati.runbook import Severity
+from tasks.drafting import draft_holding_statement, draft_messages
+from tasks.evaluation import evaluate
+from tasks.gates import await_approval, await_verification, record_decision, record_verification
+from tasks.incident import open_incident, record_reported_facts
+from tasks.publishing import publish
+from tasks.team import assemble_team
+
+
+class PublicationFailed(RuntimeError):
+    """Some channels did not take their message; a retry of the run resends only those."""
+
+
+def run_runbook(category: str, severity: Severity, trigger: Trigger) -> Evaluation:
+    plan = catalog().plan(category, severity)
+    flow_run = get_run_context().flow_run  # type: ignore[union-attr]
+    incident = open_incident(plan, trigger, str(flow_run.id) if flow_run else None)
+    assemble_team(incident, plan)
+
+    # Be first: the holding statement goes for approval before full verification.
+    reported = record_reported_facts(incident, plan, trigger)
+    holding = draft_holding_statement(incident, plan, reported)
+    failures = 0
+    if _approved(GATE_HOLDING, incident, plan, holding):
+        failures += _publish_all(incident, holding)
+
+        answers = await_verification(incident, plan, reported)
+        verified = record_verification(incident, plan, reported, answers)
+        drafts = draft_messages(incident, plan, verified)
+        if _approved(GATE_FULL, incident, plan, drafts):
+            failures += _publish_all(incident, drafts)
+
+    evaluation = evaluate(incident, plan)
+    if failures:
+        raise PublicationFailed(f"{failures} publication(s) failed; see the publikasi task logs. Retry the run to resend.")
+    return evaluation
+
+
+def _approved(gate: str, incident: Incident, plan, drafts: list[Draft]) -> bool:  # type: ignore[no-untyped-def]
+    answer = await_approval(gate, incident, plan, drafts)
+    decision = record_decision(incident, gate, answer, drafts)
+    if decision.verdict is Verdict.REJECT:
+        get_run_logger().warning("%s rejected by %s: %s — nothing published", gate, decision.approver, decision.reason)
+    return decision.verdict is Verdict.APPROVE
+
+
+def _publish_all(incident: Incident, drafts: list[Draft]) -> int:
+    futures = [publish.submit(incident, draft.id, channel) for draft in drafts for channel in draft.channels]
+    wait(futures)
+    states: list[State] = [f.state for f in futures]
+    return sum(1 for s in states if not s.is_completed())
+
+
+FLOW_OPTIONS = dict(persist_result=True, log_prints=True, validate_parameters=True)
+
+
+@flow(name="krisis-keamanan-ketertiban", **FLOW_OPTIONS)
+def krisis_keamanan_ketertiban(severity: Severity, trigger: Trigger) -> Evaluation:
+    """Keamanan dan ketertiban: escape, riot, hostage, assault, drugs, illegal phones."""
+    return run_runbook("keamanan-ketertiban", severity, trigger)
+
+
+@flow(name="krisis-kesehatan", **FLOW_OPTIONS)
+def krisis_kesehatan(severity: Severity, trigger: Trigger) -> Evaluation:
+    """Kesehatan: death in custody, outbreak, food poisoning, suicide."""
+    return run_runbook("kesehatan", severity, trigger)
+
+
+@flow(name="krisis-opini-publik", **FLOW_OPTIONS)
+def krisis_opini_publik(severity: Severity, trigger: Trigger) -> Evaluation:
+    """Opini publik: viral video, 'sel mewah' claims, overcrowding virality, hoaxes."""
+    return run_runbook("opini-publik", severity, trigger)
+
+
+@flow(name="krisis-tata-kelola-integritas", **FLOW_OPTIONS)
+def krisis_tata_kelola_integritas(severity: Severity, trigger: Trigger) -> Evaluation:
+    """Tata kelola dan integritas: pungli, extortion, officers in drug trade, bribery."""
+    return run_runbook("tata-kelola-integritas", severity, trigger)
+
+
+@flow(name="krisis-bencana-alam", **FLOW_OPTIONS)
+def krisis_bencana_alam(severity: Severity, trigger: Trigger) -> Evaluation:
+    """Bencana alam: earthquake, flood, fire, landslide."""
+    return run_runbook("bencana-alam", severity, trigger)
+
+
+CATEGORY_FLOWS = {
+    "keamanan-ketertiban": krisis_keamanan_ketertiban,
+    "kesehatan": krisis_kesehatan,
+    "opini-publik": krisis_opini_publik,
+    "tata-kelola-integritas": krisis_tata_kelola_integritas,
+    "bencana-alam": krisis_bencana_alam,
+}

@@ -1,0 +1,1 @@
+"""PASOPATI: crisis-communication runbooks for Ditjenpas, run on Prefect 3."""

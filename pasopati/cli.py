@@ -1,0 +1,185 @@
+"""``pasopati``: the media-center operator's command line."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from pasopati.catalog import CatalogError, load_catalog
+from pasopati.runbook import Severity
+from pasopati.settings import get_settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+runbooks_app = typer.Typer(no_args_is_help=True, help="Inspect and validate runbooks.")
+app.add_typer(runbooks_app, name="runbooks")
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def clear_errors() -> Iterator[None]:
+    """Expected failures become one ``error:`` line and exit code 2, not a traceback."""
+    from pasopati.runs import RunLookupError
+
+    try:
+        yield
+    except (CatalogError, RunLookupError, KeyError) as exc:
+        fail(str(exc).strip('"'))
+
+
+def parse_pairs(pairs: list[str], option: str) -> dict[str, str]:
+    result = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            fail(f"{option} {pair!r}: expected ITEM=VALUE")
+        result[key.strip()] = value.strip()
+    return result
+
+
+@app.command()
+def up() -> None:
+    """Start everything: Prefect server + UI (SQLite), the store, all 20 runbook deployments."""
+    from pasopati.launcher import up as launch
+
+    try:
+        launch()
+    except CatalogError as exc:
+        fail(str(exc))
+
+
+@app.command()
+def serve() -> None:
+    """Serve the 20 runbook deployments against PREFECT_API_URL (server started elsewhere)."""
+    try:
+        load_catalog()
+    except CatalogError as exc:
+        fail(str(exc))
+    from pasopati.deployments import serve_all
+
+    serve_all()
+
+
+@runbooks_app.command("check")
+def runbooks_check() -> None:
+    """Validate every runbook, the roster, channel config and templates; list each problem."""
+    try:
+        cat = load_catalog()
+    except CatalogError as exc:
+        fail(str(exc))
+    cells = len(cat.categories) * len(Severity)
+    typer.echo(f"ok: {len(cat.categories)} categories × {len(Severity)} severities = {cells} runbooks, "
+               f"{len(cat.roster.units)} units, {len(cat.roster.people)} people, {len(cat.channels.channels)} channels")
+
+
+@app.command()
+def trigger(
+    category: Annotated[str, typer.Option(help="Crisis category id, e.g. keamanan-ketertiban.")],
+    severity: Annotated[Severity, typer.Option(help="Severity.")],
+    unit: Annotated[str, typer.Option(help="Unit (UPT) name, id or short form.")],
+    summary: Annotated[str, typer.Option(help="What happened, as confirmed by the reporter.")],
+    fact: Annotated[list[str], typer.Option(help="A confirmed checklist item: ITEM=VALUE (repeatable).")] = [],
+    by: Annotated[str, typer.Option(help="Who reports.")] = "operator",
+) -> None:
+    """Start the runbook for CATEGORY × SEVERITY and print the run's UI URL."""
+    from pasopati.deployments import deployment_name
+    from pasopati.models import Trigger
+    from tasks.incident import UnknownChecklistItem, reported_values
+
+    with clear_errors():
+        cat = load_catalog()
+        plan = cat.plan(category, severity)
+    if cat.roster.find_unit(unit) is None:
+        fail(f"unknown unit {unit!r}; known: {', '.join(u.name for u in cat.roster.units)}")
+    request = Trigger(unit=unit, summary=summary, reported_facts=parse_pairs(fact, "--fact"), reported_by=by, source="cli")
+    try:
+        reported_values(plan, request)
+    except UnknownChecklistItem as exc:
+        fail(str(exc))
+
+    from prefect.deployments import run_deployment
+
+    run = run_deployment(
+        deployment_name(category, severity), parameters={"trigger": request.model_dump(mode="json")}, timeout=0
+    )
+    typer.echo(f"started {run.name} ({run.id})")
+    typer.echo(f"{get_settings().ui_url}/runs/flow-run/{run.id}")
+
+
+@app.command()
+def verify(
+    run: Annotated[str, typer.Argument(help="Flow run id or name.")],
+    set_: Annotated[list[str], typer.Option("--set", help="Verified checklist item: ITEM=VALUE (repeatable).")] = [],
+    by: Annotated[str, typer.Option(help="Who verified.")] = ...,  # type: ignore[assignment]
+    source: Annotated[str, typer.Option(help="Main source: SDP, Polres, RSUD, BMKG…")] = ...,  # type: ignore[assignment]
+    source_for: Annotated[list[str], typer.Option(help="A different source for one item: ITEM=SOURCE.")] = [],
+) -> None:
+    """Submit verified facts to a run waiting at verification."""
+    from pasopati.inputs import GATE_VERIFICATION
+    from pasopati.runs import plan_of, resume, waiting_run
+
+    values = parse_pairs(set_, "--set")
+    sources = parse_pairs(source_for, "--source-for")
+    with clear_errors():
+        flow_run = waiting_run(run, {GATE_VERIFICATION})
+        plan = plan_of(flow_run)
+        known = {i.id for i in plan.checklist}
+        unknown = sorted((set(values) | set(sources)) - known)
+        if unknown:
+            fail(f"unknown checklist item(s) {unknown} for {plan.category}; known: {', '.join(sorted(known))}")
+        resume(flow_run, {**values, "verified_by": by, "source": source, "sources": sources})
+    typer.echo(f"verification submitted to {flow_run.name}: {len(values)} item(s) confirmed")
+
+
+def _decide(run: str, verdict: str, by: str, reason: str) -> None:
+    from pasopati.inputs import APPROVAL_GATES
+    from pasopati.runs import resume, waiting_run
+
+    with clear_errors():
+        flow_run = waiting_run(run, set(APPROVAL_GATES))
+        resume(flow_run, {"verdict": verdict, "approver": by, "reason": reason})
+    typer.echo(f"{verdict} recorded for {flow_run.name} at {flow_run.state.state_details.pause_key}")
+
+
+@app.command()
+def approve(
+    run: Annotated[str, typer.Argument(help="Flow run id or name.")],
+    by: Annotated[str, typer.Option(help="Approver's name.")] = ...,  # type: ignore[assignment]
+    reason: Annotated[str, typer.Option(help="Note kept with the decision.")] = "",
+) -> None:
+    """Approve the drafts a run is waiting on."""
+    _decide(run, "approve", by, reason)
+
+
+@app.command()
+def reject(
+    run: Annotated[str, typer.Argument(help="Flow run id or name.")],
+    by: Annotated[str, typer.Option(help="Approver's name.")] = ...,  # type: ignore[assignment]
+    reason: Annotated[str, typer.Option(help="Why (kept with the decision).")] = ...,  # type: ignore[assignment]
+) -> None:
+    """Reject: the run ends and nothing is published."""
+    _decide(run, "reject", by, reason)
+
+
+@app.command()
+def status(run: Annotated[str, typer.Argument(help="Flow run id or name.")]) -> None:
+    """Show where a run is: state, the gate it waits at, its incident and publications."""
+    from pasopati.runs import describe
+
+    with clear_errors():
+        typer.echo(describe(run))
+
+
+def main() -> Any:
+    return app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""``pasopati up``: the whole embedded stack — Prefect server (SQLite) with its UI, the store and
+all runbook deployments served — in one command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import requests
+
+from pasopati.catalog import load_catalog
+from pasopati.settings import Settings, get_settings
+from pasopati.store import get_store
+
+
+def server_healthy(api_url: str) -> bool:
+    try:
+        return requests.get(f"{api_url}/health", timeout=2).ok
+    except requests.RequestException:
+        return False
+
+
+def start_server(settings: Settings, timeout_seconds: float = 90) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        # Without this the UI keeps calling port 4200 when another port is chosen.
+        "PREFECT_UI_API_URL": settings.api_url,
+        "PREFECT_SERVER_API_PORT": str(settings.port),
+    }
+    env.pop("PREFECT_API_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "prefect", "server", "start", "--host", settings.host, "--port", str(settings.port)],
+        env=env,
+    )
+    deadline = time.monotonic() + timeout_seconds
+    while not server_healthy(settings.api_url):
+        if process.poll() is not None:
+            raise RuntimeError(f"Prefect server exited with code {process.returncode}")
+        if time.monotonic() > deadline:
+            process.terminate()
+            raise RuntimeError(f"Prefect server not healthy at {settings.api_url} after {timeout_seconds:.0f} s")
+        time.sleep(0.5)
+    return process
+
+
+def up() -> None:
+    settings = get_settings()
+    load_catalog(settings)  # refuse to start on an invalid runbook: raises CatalogError
+    get_store()
+    server = None
+    if not server_healthy(settings.api_url):
+        server = start_server(settings)
+    os.environ["PREFECT_API_URL"] = settings.api_url
+    print(f"PASOPATI: Prefect UI at {settings.ui_url}  (store: {settings.database})", flush=True)
+    try:
+        from pasopati.deployments import serve_all
+
+        serve_all()
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)

@@ -1,0 +1,54 @@
+"""All configuration in one place: ``PASOPATI_*`` environment variables (or a ``.env`` file)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PASOPATI_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(PROJECT_ROOT / ".pasopati", description="Local state: SQLite store, outbox.")
+    database_url: str = Field("", description="SQLAlchemy URL; empty means SQLite under data_dir.")
+    runbooks_dir: Path = PROJECT_ROOT / "runbooks"
+    templates_dir: Path = PROJECT_ROOT / "templates"
+    channels_file: Path = Field(
+        PROJECT_ROOT / "runbooks" / "channels.yaml",
+        description="Which adapter carries each logical channel (deployment config, not runbook content).",
+    )
+    outbox_dir: Path | None = Field(None, description="Where the outbox channel writes; default data_dir/outbox.")
+
+    host: str = "127.0.0.1"
+    port: int = 4200
+    # Served runs are picked up this often; 0.25 s keeps trigger → flow code near 2 s (PREFECT_NOTES).
+    serve_query_seconds: float = 0.25
+    serve_limit: int = 20
+    # Waiting for people never holds a process, but a forgotten gate must not wait forever either.
+    input_timeout_seconds: int = 7 * 24 * 3600
+
+    @property
+    def database(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'pasopati.db'}"
+
+    @property
+    def outbox(self) -> Path:
+        return self.outbox_dir or self.data_dir / "outbox"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.host}:{self.port}/api"
+
+    @property
+    def ui_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

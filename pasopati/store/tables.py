@@ -1,0 +1,124 @@
+"""SQLAlchemy tables: one row per record a run produces, so an auditor can replay what happened."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out — SQLite would otherwise drop the zone."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: store only timezone-aware times")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[str]: JSON}
+
+
+class IncidentRow(Base):
+    __tablename__ = "incidents"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    flow_run_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    category: Mapped[str] = mapped_column(String(64), index=True)
+    severity: Mapped[str] = mapped_column(String(16))
+    unit_id: Mapped[str] = mapped_column(String(64), index=True)
+    kanwil_id: Mapped[str] = mapped_column(String(64))
+    summary: Mapped[str] = mapped_column(Text)
+    detected_at: Mapped[datetime]
+    opened_at: Mapped[datetime]
+    data: Mapped[dict[str, Any]]
+
+
+class TeamRow(Base):
+    __tablename__ = "teams"
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), primary_key=True)
+    assembled_at: Mapped[datetime]
+    data: Mapped[dict[str, Any]]
+
+
+class FactRow(Base):
+    __tablename__ = "facts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(16))
+    item_id: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(Text)
+    value: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(Text)
+    public: Mapped[bool]
+    verified_by: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime]
+    __table_args__ = (UniqueConstraint("incident_id", "stage", "item_id"),)
+
+
+class DraftRow(Base):
+    __tablename__ = "drafts"
+    id: Mapped[str] = mapped_column(String(96), primary_key=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), index=True)
+    message_type: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(8))
+    body: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    channels: Mapped[list[str]]
+    due_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+
+
+class DecisionRow(Base):
+    __tablename__ = "decisions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), index=True)
+    gate: Mapped[str] = mapped_column(String(64))
+    verdict: Mapped[str] = mapped_column(String(16))
+    approver: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    # draft id → sha256 of the exact body approved; publishing re-checks it.
+    draft_hashes: Mapped[dict[str, Any]]
+    decided_at: Mapped[datetime]
+    __table_args__ = (UniqueConstraint("incident_id", "gate", "approver"),)
+
+
+class PublicationRow(Base):
+    __tablename__ = "publications"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), index=True)
+    draft_id: Mapped[str] = mapped_column(ForeignKey("drafts.id"))
+    channel: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    location: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    published_at: Mapped[datetime | None]
+    __table_args__ = (UniqueConstraint("draft_id", "channel"),)
+
+
+class StageRow(Base):
+    __tablename__ = "stage_events"
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(32), primary_key=True)
+    at: Mapped[datetime]
+
+
+class EvaluationRow(Base):
+    __tablename__ = "evaluations"
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), primary_key=True)
+    created_at: Mapped[datetime]
+    data: Mapped[dict[str, Any]]

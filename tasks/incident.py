@@ -1,0 +1,107 @@
+"""Stage 1: open the incident from a trigger, tag the run, record what the reporter confirmed."""
+
+from __future__ import annotations
+
+import uuid
+
+from prefect import get_client, task
+from prefect.artifacts import create_progress_artifact
+
+from pasopati.catalog import catalog
+from pasopati.models import Fact, FactSet, Incident, Stage, Trigger, utcnow
+from pasopati.runbook import RunbookPlan
+from pasopati.store import get_store
+from tasks.progress import reach
+
+
+class UnknownUnit(ValueError):
+    pass
+
+
+class UnknownChecklistItem(ValueError):
+    pass
+
+
+def run_tags(incident: Incident) -> list[str]:
+    """Tags an auditor filters by in the Prefect UI."""
+    return [
+        f"kategori:{incident.category}",
+        f"tingkat:{incident.severity.value}",
+        f"upt:{incident.unit_name}",
+        f"kanwil:{incident.kanwil_name}",
+    ]
+
+
+@task(name="buka-insiden")
+def open_incident(plan: RunbookPlan, trigger: Trigger, flow_run_id: str | None) -> Incident:
+    store = get_store()
+    if flow_run_id and (existing := store.incident_for_run(flow_run_id)):
+        return existing  # re-run after a suspend: the store, not the cache, is the source of truth
+    roster = catalog().roster
+    unit = roster.find_unit(trigger.unit)
+    if unit is None:
+        known = ", ".join(u.name for u in roster.units)
+        raise UnknownUnit(f"unknown unit {trigger.unit!r}; the roster knows: {known}")
+    kanwil = roster.kanwil_of(unit)
+    now = utcnow()
+    incident = Incident(
+        id=str(uuid.uuid4()),
+        flow_run_id=flow_run_id,
+        category=plan.category,
+        category_title=plan.category_title,
+        severity=plan.severity,
+        unit_id=unit.id,
+        unit_name=unit.name,
+        unit_type=unit.type,
+        kanwil_id=kanwil.id,
+        kanwil_name=kanwil.name,
+        province=kanwil.province,
+        timezone=unit.timezone,
+        summary=trigger.summary,
+        detected_at=trigger.detected_at or now,
+        opened_at=now,
+    )
+    if flow_run_id:
+        incident.progress_artifact_id = str(
+            create_progress_artifact(0.0, description=f"{plan.category} / {plan.severity.value}: {unit.name}")
+        )
+        with get_client(sync_client=True) as client:
+            run = client.read_flow_run(uuid.UUID(flow_run_id))
+            client.update_flow_run(run.id, tags=sorted({*run.tags, *run_tags(incident)}))
+    store.save_incident(incident)
+    reach(incident, Stage.OPENED)
+    return incident
+
+
+def reported_values(plan: RunbookPlan, trigger: Trigger) -> dict[str, str]:
+    """What the trigger itself confirms: its summary (what), its unit (where) and any named items."""
+    unknown = sorted(set(trigger.reported_facts) - {i.id for i in plan.checklist})
+    if unknown:
+        known = ", ".join(i.id for i in plan.checklist)
+        raise UnknownChecklistItem(f"unknown checklist item(s) {unknown} for {plan.category}; known: {known}")
+    return {"apa": trigger.summary, **trigger.reported_facts}
+
+
+@task(name="catat-fakta-awal")
+def record_reported_facts(incident: Incident, plan: RunbookPlan, trigger: Trigger) -> FactSet:
+    store = get_store()
+    if recorded := store.facts(incident.id, "trigger"):
+        return FactSet(incident_id=incident.id, stage="trigger", facts=recorded)
+    now = utcnow()
+    values = {"di_mana": incident.unit_name, **reported_values(plan, trigger)}
+    facts = [
+        Fact(
+            item_id=item.id,
+            label=item.label,
+            value=values[item.id],
+            source=trigger.source,
+            public=item.public,
+            verified_by=trigger.reported_by,
+            recorded_at=now,
+        )
+        for item in plan.checklist
+        if values.get(item.id)
+    ]
+    fact_set = FactSet(incident_id=incident.id, stage="trigger", facts=facts)
+    store.save_facts(fact_set)
+    return fact_set

@@ -1,0 +1,51 @@
+"""Stage 7: publish approved drafts, once per channel, never what was not approved."""
+
+from __future__ import annotations
+
+import hashlib
+
+from prefect import task
+
+from pasopati.catalog import catalog
+from pasopati.channels import ChannelError, OutgoingMessage, adapter_for
+from pasopati.models import Incident, Publication, PublicationStatus, Stage
+from pasopati.settings import get_settings
+from pasopati.store import get_store
+from tasks.progress import reach
+
+
+class NotApproved(RuntimeError):
+    """Publishing was asked for a draft no recorded approval covers (or whose text changed since)."""
+
+
+def publication_id(draft_id: str, channel: str) -> str:
+    """Stable per draft and channel: the idempotency key every adapter receives."""
+    return hashlib.sha256(f"{draft_id}|{channel}".encode()).hexdigest()[:32]
+
+
+@task(name="publikasi", retries=2, retry_delay_seconds=2)
+def publish(incident: Incident, draft_id: str, channel: str) -> Publication:
+    store = get_store()
+    draft = store.draft(draft_id)
+    if draft is None or store.approval_for(draft) is None:
+        raise NotApproved(f"draft {draft_id} has no recorded approval for its current text: not published")
+    publication = store.claim_publication(publication_id(draft_id, channel), draft, channel)
+    if publication.status is PublicationStatus.SENT:
+        return publication  # published before this attempt: never twice
+    adapter = adapter_for(catalog().channels.channels[channel], get_settings())
+    message = OutgoingMessage(
+        idempotency_key=publication.id,
+        channel=channel,
+        incident_id=incident.id,
+        message_type=draft.message_type.value,
+        language=draft.language,
+        body=draft.body,
+    )
+    try:
+        receipt = adapter.publish(message)
+    except ChannelError as exc:
+        store.finish_publication(publication.id, error=str(exc))
+        raise
+    publication = store.finish_publication(publication.id, location=receipt.location)
+    reach(incident, Stage.FIRST_PUBLICATION)
+    return publication

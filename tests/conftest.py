@@ -1,0 +1,109 @@
+"""Shared test infrastructure: one real Prefect server per session (prefect_test_harness), one
+``pasopati serve`` process serving the 20 deployments against it, a real HTTP server standing in
+for a channel's API, and a temporary store — all started once, because each costs seconds."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pasopati.settings import PROJECT_ROOT
+
+WEBHOOK_CHANNEL = "medsos-ditjenpas"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Before anything reads settings: the whole session (and the serve process) uses a temp store.
+    root = Path(config.rootpath) / ".pasopati" / "test-session"
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    os.environ["PASOPATI_DATA_DIR"] = str(root)
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ["PREFECT_LOCAL_STORAGE_PATH"] = str(root / "prefect-results")
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    return Path(os.environ["PASOPATI_DATA_DIR"])
+
+
+@pytest.fixture(scope="session")
+def prefect_api() -> Iterator[str]:
+    from prefect.settings import PREFECT_API_URL
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=90):
+        yield str(PREFECT_API_URL.value())
+
+
+@pytest.fixture(scope="session")
+def channel_api() -> Iterator["ChannelAPI"]:
+    from tests.channel_api import ChannelAPI
+
+    api = ChannelAPI()
+    yield api
+    api.stop()
+
+
+@pytest.fixture(scope="session")
+def channels_file(data_dir: Path, channel_api: "ChannelAPI") -> Path:
+    """The real channel config, with one channel carried by a webhook to the local channel API."""
+    config = yaml.safe_load((PROJECT_ROOT / "runbooks" / "channels.yaml").read_text())
+    title = config["channels"][WEBHOOK_CHANNEL]["title"]
+    config["channels"][WEBHOOK_CHANNEL] = {"title": title, "adapter": "webhook", "url": channel_api.url}
+    path = data_dir / "channels.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True))
+    os.environ["PASOPATI_CHANNELS_FILE"] = str(path)
+    from pasopati.catalog import catalog
+    from pasopati.settings import get_settings
+
+    get_settings.cache_clear()
+    catalog.cache_clear()
+    return path
+
+
+@pytest.fixture(scope="session")
+def served(prefect_api: str, channels_file: Path, data_dir: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """``pasopati serve`` in its own process, as an operator runs it; ready once all 20 exist."""
+    from prefect import get_client
+
+    env = {**os.environ, "PREFECT_API_URL": prefect_api}
+    log = (data_dir / "serve.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pasopati.cli", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=data_dir
+    )
+    deadline = time.monotonic() + 90
+    with get_client(sync_client=True) as client:
+        while len(client.read_deployments()) < 20:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"pasopati serve did not come up:\n{(data_dir / 'serve.log').read_text()[-3000:]}")
+            time.sleep(0.5)
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def postgres_url() -> str | None:
+    """The machine's PostgreSQL, or None where unreachable (never tolerated under CI=true)."""
+    import sqlalchemy
+
+    url = os.environ.get("PASOPATI_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+    try:
+        with sqlalchemy.create_engine(url).connect():
+            return url
+    except sqlalchemy.exc.OperationalError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true but PostgreSQL is unreachable at {url}: {exc}")
+        return None

@@ -1,0 +1,106 @@
+"""Drive runbook runs the way an operator does: the ``pasopati`` CLI, which submits Prefect run input."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from prefect import get_client
+from prefect.client.schemas.objects import FlowRun
+from typer.testing import CliRunner
+
+from pasopati.cli import app
+from pasopati.inputs import GATE_FULL, GATE_HOLDING, GATE_VERIFICATION
+
+runner = CliRunner()
+
+
+def pasopati(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, f"pasopati {' '.join(args)} → {result.exit_code}: {result.output}{result.exception!r}"
+    return result.output
+
+
+def pasopati_fails(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 2, f"expected exit 2 from pasopati {' '.join(args)}: {result.output}"
+    return result.output
+
+
+def trigger(category: str, severity: str, unit: str, summary: str, *facts: str) -> UUID:
+    args = ["trigger", "--category", category, "--severity", severity, "--unit", unit, "--summary", summary]
+    for fact in facts:
+        args += ["--fact", fact]
+    output = pasopati(*args)
+    match = re.search(r"/runs/flow-run/([0-9a-f-]{36})", output)
+    assert match, output
+    return UUID(match.group(1))
+
+
+def read_run(run_id: UUID) -> FlowRun:
+    with get_client(sync_client=True) as client:
+        return client.read_flow_run(run_id)
+
+
+def gate_of(run: FlowRun) -> str | None:
+    return run.state.state_details.pause_key if run.state and run.state.is_paused() else None
+
+
+Action = Callable[[UUID], None]
+
+
+def approve(run_id: UUID) -> None:
+    pasopati("approve", str(run_id), "--by", "Kabag Humas (uji)", "--reason", "sesuai fakta")
+
+
+def reject(run_id: UUID) -> None:
+    pasopati("reject", str(run_id), "--by", "Kabag Humas (uji)", "--reason", "belum layak terbit")
+
+
+def verify_with(*pairs: str) -> Action:
+    def act(run_id: UUID) -> None:
+        args = ["verify", str(run_id), "--by", "Petugas Verifikasi", "--source", "SDP"]
+        for pair in pairs:
+            args += ["--set", pair]
+        pasopati(*args)
+
+    return act
+
+
+@dataclass
+class Script:
+    """What to answer at each gate; None means the run must not reach that gate."""
+
+    holding: Action | None = approve
+    verification: Action | None = field(default_factory=lambda: verify_with("kapan=Senin, 24 November 2026 pukul 02.00 WIB"))
+    full: Action | None = approve
+
+    def action(self, gate: str) -> Action | None:
+        return {GATE_HOLDING: self.holding, GATE_VERIFICATION: self.verification, GATE_FULL: self.full}[gate]
+
+
+def drive(runs: dict[UUID, Script], timeout: float = 240) -> dict[UUID, FlowRun]:
+    """Answer each run's gates as they come, round-robin, until every run is final."""
+    final: dict[UUID, FlowRun] = {}
+    answered: set[tuple[UUID, str]] = set()
+    deadline = time.monotonic() + timeout
+    while len(final) < len(runs):
+        assert time.monotonic() < deadline, f"runs not final after {timeout} s: {[str(r) for r in runs if r not in final]}"
+        for run_id, script in runs.items():
+            if run_id in final:
+                continue
+            run = read_run(run_id)
+            if run.state and run.state.is_final():
+                final[run_id] = run
+                continue
+            gate = gate_of(run)
+            if gate and (run_id, gate) not in answered:
+                action = script.action(gate)
+                assert action is not None, f"run {run.name} reached gate {gate} it must not reach"
+                action(run_id)
+                answered.add((run_id, gate))
+        time.sleep(0.3)
+    return final

@@ -1,0 +1,190 @@
+"""End to end, on a real Prefect server with the deployments served by ``pasopati serve``: each
+runbook suspends at its gates (holding no process) and operators move it on through run input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+from prefect import get_client
+
+from pasopati.catalog import catalog
+from pasopati.inputs import GATE_HOLDING
+from pasopati.models import PublicationStatus, Stage
+from pasopati.runbook import MessageType, Severity
+from pasopati.store import get_store
+from tests.channel_api import ChannelAPI
+from tests.conftest import WEBHOOK_CHANNEL
+from tests.driver import Script, drive, gate_of, pasopati, pasopati_fails, read_run, reject, trigger, verify_with
+
+pytestmark = pytest.mark.usefixtures("served")
+
+UNITS = ["Lapas Cipinang", "Rutan Salemba", "Rutan Pondok Bambu", "Lapas Banyuasin", "Lapas Pangkalpinang", "Lapas Nabire"]
+SUMMARIES = {
+    "keamanan-ketertiban": "Tiga warga binaan kabur dari blok hunian",
+    "kesehatan": "Seorang warga binaan meninggal dunia di klinik",
+    "opini-publik": "Video sel mewah viral di media sosial",
+    "tata-kelola-integritas": "Dugaan pungutan liar pada layanan kunjungan",
+    "bencana-alam": "Gempa mengguncang dan merusak tembok pembatas",
+}
+
+
+def incident_for(run_id: UUID):  # type: ignore[no-untyped-def]
+    incident = get_store().incident_for_run(str(run_id))
+    assert incident is not None, f"no incident recorded for run {run_id}"
+    return incident
+
+
+def outbox_files(data_dir: Path, incident_id: str) -> list[Path]:
+    return sorted((data_dir / "outbox" / incident_id).glob("*.txt"))
+
+
+def test_every_category_and_severity_runs_end_to_end(data_dir: Path, channel_api: ChannelAPI) -> None:
+    cells = [(c, s) for c in catalog().categories for s in Severity]
+    assert len(cells) == 20
+    runs = {
+        trigger(category, severity.value, UNITS[i % len(UNITS)], SUMMARIES[category], "kapan=24 November 2026 dini hari"): Script(
+            verification=verify_with("tindakan=Koordinasi dengan aparat setempat sedang berlangsung")
+        )
+        for i, (category, severity) in enumerate(cells)
+    }
+    final = drive(runs, timeout=360)
+
+    store = get_store()
+    for (category, severity), run_id in zip(cells, runs):
+        run = final[run_id]
+        assert run.state.is_completed(), f"{category}/{severity.value}: {run.state.name} {run.state.message}"
+        incident = incident_for(run_id)
+        assert (incident.category, incident.severity) == (category, severity)
+        assert {f"kategori:{category}", f"tingkat:{severity.value}", f"upt:{incident.unit_name}", f"kanwil:{incident.kanwil_name}"} <= set(run.tags)
+
+        # Every stage was reached, in order.
+        stages = store.stages(incident.id)
+        assert list(stages) and set(stages) == set(Stage), f"{category}/{severity.value}: {sorted(stages)}"
+        assert sorted(stages, key=lambda s: stages[s]) == list(Stage)
+
+        # One publication per (draft, channel), all sent, each channel as the runbook says.
+        plan = catalog().plan(category, severity).plan
+        expected = {(m.type, lang, ch) for m in plan.messages for lang in m.languages for ch in m.channels}
+        drafts = {d.id: d for d in store.drafts(incident.id)}
+        publications = store.publications(incident.id)
+        assert {(drafts[p.draft_id].message_type, drafts[p.draft_id].language, p.channel) for p in publications} == expected
+        assert all(p.status is PublicationStatus.SENT for p in publications)
+        webhook = channel_api.for_incident(incident.id)
+        assert len(webhook) == sum(1 for _, _, ch in expected if ch == WEBHOOK_CHANNEL)
+        assert len({r["key"] for r in webhook}) == len(webhook), "a message reached the channel API twice"
+        assert len(outbox_files(data_dir, incident.id)) == sum(1 for _, _, ch in expected if ch != WEBHOOK_CHANNEL)
+
+        # The holding statement says what the trigger confirmed and that the rest is not yet confirmed.
+        holding = next(d for d in drafts.values() if d.message_type is MessageType.HOLDING_STATEMENT and d.language == "id")
+        assert SUMMARIES[category] in holding.body and "belum dapat dikonfirmasi" in holding.body
+        release = next(d for d in drafts.values() if d.message_type is MessageType.PRESS_RELEASE and d.language == "id")
+        assert "Koordinasi dengan aparat setempat sedang berlangsung" in release.body
+
+        evaluation = store.evaluation(incident.id)
+        assert evaluation is not None and evaluation.outcome == "published"
+        assert evaluation.publications_sent == len(expected) and evaluation.publications_failed == 0
+        assert [t.stage for t in evaluation.timings] == list(Stage)
+
+
+def test_rejected_holding_statement_publishes_nothing(data_dir: Path, channel_api: ChannelAPI) -> None:
+    run_id = trigger("keamanan-ketertiban", "berat", "Lapas Cipinang", "Kerusuhan di blok hunian")
+    final = drive({run_id: Script(holding=reject, verification=None, full=None)})
+    assert final[run_id].state.is_completed()
+    incident = incident_for(run_id)
+    store = get_store()
+    assert store.publications(incident.id) == []
+    assert outbox_files(data_dir, incident.id) == [] and channel_api.for_incident(incident.id) == []
+    decisions = store.decisions(incident.id)
+    assert [(d.gate, d.verdict.value, d.reason) for d in decisions] == [(GATE_HOLDING, "reject", "belum layak terbit")]
+    assert store.evaluation(incident.id).outcome == "rejected"  # type: ignore[union-attr]
+
+
+def test_rejected_full_statement_publishes_only_the_approved_holding(data_dir: Path, channel_api: ChannelAPI) -> None:
+    run_id = trigger("kesehatan", "sedang", "Rutan Salemba", "Keracunan makanan massal")
+    drive({run_id: Script(full=reject)})
+    incident = incident_for(run_id)
+    drafts = {d.id: d for d in get_store().drafts(incident.id)}
+    published_types = {drafts[p.draft_id].message_type for p in get_store().publications(incident.id)}
+    assert published_types == {MessageType.HOLDING_STATEMENT}
+
+
+def test_unverified_items_never_invented(data_dir: Path) -> None:
+    """Nothing verified beyond the trigger: every other public item reads 'belum dapat dikonfirmasi'."""
+    run_id = trigger("bencana-alam", "sedang", "Lapas Pangkalpinang", "Banjir merendam area dapur")
+    drive({run_id: Script(verification=verify_with())})
+    incident = incident_for(run_id)
+    plan = catalog().plan("bencana-alam", "sedang")
+    release = next(d for d in get_store().drafts(incident.id) if d.message_type is MessageType.PRESS_RELEASE)
+    unconfirmed = [i for i in plan.checklist if i.public and i.id not in {"apa", "di_mana"}]
+    assert release.body.count("belum dapat dikonfirmasi") >= len(unconfirmed)
+
+
+def test_channel_down_fails_the_run_and_a_retry_sends_only_what_is_missing(channel_api: ChannelAPI) -> None:
+    """The webhook channel is down during the berat run: the other channels get their messages, the
+    run ends Failed with the reason; once the channel is back, retrying the run sends each missing
+    message once and nothing twice."""
+    channel_api.down = True
+    try:
+        run_id = trigger("opini-publik", "berat", "Lapas Nabire", "Hoaks pelarian massal beredar")
+        final = drive({run_id: Script()})
+    finally:
+        channel_api.down = False
+    run = final[run_id]
+    assert run.state.is_failed() and "publication(s) failed" in (run.state.message or "")
+    incident = incident_for(run_id)
+    store = get_store()
+    failed = [p for p in store.publications(incident.id) if p.status is PublicationStatus.FAILED]
+    assert failed and {p.channel for p in failed} == {WEBHOOK_CHANNEL}
+    assert "503" in (failed[0].error or "")
+    sent_before = {p.id for p in store.publications(incident.id) if p.status is PublicationStatus.SENT}
+
+    from prefect.states import Scheduled
+
+    with get_client(sync_client=True) as client:  # what the UI's "Retry" does
+        client.set_flow_run_state(run_id, Scheduled(), force=True)
+    final = drive({run_id: Script(holding=None, verification=None, full=None)})
+    assert final[run_id].state.is_completed(), final[run_id].state.message
+    publications = store.publications(incident.id)
+    assert all(p.status is PublicationStatus.SENT for p in publications)
+    assert sent_before < {p.id for p in publications}
+    webhook = channel_api.for_incident(incident.id)
+    assert len(webhook) == len(failed) and len({r["key"] for r in webhook}) == len(webhook)
+    assert store.evaluation(incident.id).outcome == "published"  # type: ignore[union-attr]
+
+
+def test_cli_says_where_a_run_waits_and_refuses_the_wrong_gate() -> None:
+    run_id = trigger("tata-kelola-integritas", "ringan", "Lapas Banyuasin", "Dugaan pungli kunjungan")
+    deadline_run = drive_until_gate(run_id, GATE_HOLDING)
+    output = pasopati_fails("verify", str(run_id), "--by", "X Y", "--source", "SDP", "--set", "kapan=kemarin")
+    assert f"run {deadline_run.name} is waiting at '{GATE_HOLDING}'" in output
+    assert "waiting   persetujuan-awal" in pasopati("status", str(run_id))
+    output = pasopati_fails("approve", str(run_id), "--by", "X")  # the server validates the form: min length 2
+    assert "refused the input" in output
+    assert gate_of(read_run(run_id)) == GATE_HOLDING, "a refused input must leave the run waiting"
+    drive({run_id: Script(full=reject)})
+
+
+def test_trigger_refuses_unknown_unit_and_items() -> None:
+    assert "unknown unit 'Lapas Atlantis'" in pasopati_fails(
+        "trigger", "--category", "kesehatan", "--severity", "ringan", "--unit", "Lapas Atlantis", "--summary", "abc"
+    )
+    assert "unknown checklist item(s) ['jumlah_naga']" in pasopati_fails(
+        "trigger", "--category", "kesehatan", "--severity", "ringan", "--unit", "Lapas Cipinang", "--summary", "abc", "--fact", "jumlah_naga=3"
+    )
+    assert "unknown category 'banjir-bandang'" in pasopati_fails(
+        "trigger", "--category", "banjir-bandang", "--severity", "ringan", "--unit", "Lapas Cipinang", "--summary", "abc"
+    )
+
+
+def drive_until_gate(run_id: UUID, gate: str, timeout: float = 60):  # type: ignore[no-untyped-def]
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = read_run(run_id)
+        if gate_of(run) == gate:
+            return run
+        time.sleep(0.3)
+    raise AssertionError(f"run {run_id} never reached {gate}")
