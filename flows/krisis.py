@@ -6,7 +6,6 @@ Waiting for people suspends the run (no process held); on resume Prefect re-runs
 from the top and every task before the gate returns its persisted result instead of running again.
 """
 
-from __future__ import annotations
 
 from prefect import flow, get_run_logger
 from prefect.context import get_run_context

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from prefect import serve
+import asyncio
+from typing import Any
+
+from prefect import Flow
 from prefect.deployments.runner import EntrypointType, RunnerDeployment
+from prefect.runner import Runner
 
 from pasopati.catalog import Catalog, catalog
 from pasopati.runbook import Severity
@@ -14,34 +18,48 @@ def deployment_name(category: str, severity: Severity | str) -> str:
     return f"krisis-{category}/{Severity(severity).value}"
 
 
-def runner_deployments(cat: Catalog | None = None) -> list[RunnerDeployment]:
+def deployment_specs(cat: Catalog | None = None) -> list[tuple[Flow[Any, Any], dict[str, Any]]]:
+    """(flow, deployment options) for every category × severity."""
     from flows.krisis import CATEGORY_FLOWS  # composition root: the flows depend on this package
 
     cat = cat or catalog()
     if set(CATEGORY_FLOWS) != set(cat.categories):
         raise RuntimeError(f"runbooks {cat.categories} and flows {sorted(CATEGORY_FLOWS)} disagree")
-    deployments = []
+    specs = []
     for category, flow in CATEGORY_FLOWS.items():
         runbook = cat.runbooks[category]
         for severity in Severity:
-            deployments.append(
-                flow.to_deployment(
-                    name=severity.value,
-                    parameters={"severity": severity.value},
-                    tags=[f"kategori:{category}", f"tingkat:{severity.value}"],
-                    description=f"{runbook.title} — {severity.value}: {runbook.severities[severity].summary}",
-                    # Module path, not file path: served runs find the flow whatever their working directory.
-                    entrypoint_type=EntrypointType.MODULE_PATH,
-                )
+            options = dict(
+                name=severity.value,
+                parameters={"severity": severity.value},
+                tags=[f"kategori:{category}", f"tingkat:{severity.value}"],
+                description=f"{runbook.title} — {severity.value}: {runbook.severities[severity].summary}",
+                # Module path, not file path: runs find the flow whatever their working directory.
+                entrypoint_type=EntrypointType.MODULE_PATH,
             )
-    return deployments
+            specs.append((flow, options))
+    return specs
+
+
+def runner_deployments(cat: Catalog | None = None) -> list[RunnerDeployment]:
+    return [flow.to_deployment(**options) for flow, options in deployment_specs(cat)]
 
 
 def serve_all() -> None:
+    """Serve every deployment from this process until interrupted."""
     settings = get_settings()
-    serve(
-        *runner_deployments(),
-        limit=settings.serve_limit,
-        query_seconds=settings.serve_query_seconds,
-        print_starting_message=True,
-    )
+    if settings.warm_starts:
+        from pasopati.warm import enable_warm_starts
+
+        enable_warm_starts()
+    runner = Runner(name="pasopati", limit=settings.serve_limit, query_seconds=settings.serve_query_seconds)
+    # add_flow (unlike prefect.serve's add_deployment) keeps the flow object in the runner, so each
+    # run starts from it in a child process instead of `python -m prefect.engine` reloading it.
+    specs = deployment_specs()
+    for flow, options in specs:
+        runner.add_flow(flow, **options)
+    print(f"Serving {len(specs)} runbook deployments", flush=True)
+    try:
+        asyncio.run(runner.start())
+    except KeyboardInterrupt:
+        pass

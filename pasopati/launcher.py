@@ -22,9 +22,12 @@ def server_healthy(api_url: str) -> bool:
         return False
 
 
-def start_server(settings: Settings, timeout_seconds: float = 90) -> subprocess.Popen[bytes]:
+def start_server(
+    settings: Settings, timeout_seconds: float = 90, env_overrides: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
+        **(env_overrides or {}),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         # Without this the UI keeps calling port 4200 when another port is chosen.
         "PREFECT_UI_API_URL": settings.api_url,

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     # Served runs are picked up this often; 0.25 s keeps trigger → flow code near 2 s (PREFECT_NOTES).
     serve_query_seconds: float = 0.25
     serve_limit: int = 20
+    # Fork served runs from a preloaded process instead of spawning a fresh interpreter (pasopati.warm).
+    warm_starts: bool = True
     # Waiting for people never holds a process, but a forgotten gate must not wait forever either.
     input_timeout_seconds: int = 7 * 24 * 3600
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from prefect import task
+from prefect.cache_policies import NO_CACHE
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from pasopati.catalog import catalog
@@ -13,7 +14,8 @@ from pasopati.store import get_store
 from tasks.progress import reach
 
 
-@task(name="evaluasi")
+# Never cached: a retried run evaluates again once its failed publications went out.
+@task(name="evaluasi", cache_policy=NO_CACHE)
 def evaluate(incident: Incident, plan: RunbookPlan) -> Evaluation:
     store = get_store()
     reach(incident, Stage.EVALUATED)

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -36,12 +39,53 @@ def data_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def prefect_api() -> Iterator[str]:
-    from prefect.settings import PREFECT_API_URL
-    from prefect.testing.utilities import prefect_test_harness
+def prefect_api(data_dir: Path) -> Iterator[str]:
+    """A real Prefect server for the session. On PostgreSQL where reachable: twenty runbooks
+    running at once make the SQLite server lock and back off (PREFECT_NOTES); else the harness."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    with prefect_test_harness(server_startup_timeout=90):
-        yield str(PREFECT_API_URL.value())
+    url = postgres_url()
+    if url is None:
+        from prefect.testing.utilities import prefect_test_harness
+
+        with prefect_test_harness(server_startup_timeout=90):
+            yield str(PREFECT_API_URL.value())
+        return
+    with prefect_server_on_postgres(url, data_dir) as api_url, temporary_settings({PREFECT_API_URL: api_url}):
+        yield api_url
+
+
+@contextmanager
+def prefect_server_on_postgres(url: str, data_dir: Path) -> Iterator[str]:
+    import sqlalchemy
+
+    from pasopati.launcher import start_server
+    from pasopati.settings import Settings
+
+    database = f"pasopati_prefect_{uuid.uuid4().hex[:10]}"
+    admin = sqlalchemy.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sqlalchemy.text(f"CREATE DATABASE {database}"))
+    pg = sqlalchemy.engine.make_url(url).set(drivername="postgresql+asyncpg", database=database)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = Settings(port=port)
+    server = start_server(
+        settings,
+        env_overrides={
+            "PREFECT_SERVER_DATABASE_CONNECTION_URL": pg.render_as_string(hide_password=False),
+            "PREFECT_HOME": str(data_dir / "prefect-home"),
+        },
+    )
+    try:
+        yield settings.api_url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        with admin.connect() as conn:
+            conn.execute(sqlalchemy.text(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")
