@@ -32,18 +32,18 @@ def run_runbook(category: str, severity: Severity, trigger: Trigger) -> Evaluati
     plan = catalog().plan(category, severity)
     flow_run = get_run_context().flow_run  # type: ignore[union-attr]
     incident = open_incident(plan, trigger, str(flow_run.id) if flow_run else None)
-    assemble_team(incident, plan)
+    team = assemble_team(incident, plan)
 
     # Be first: the holding statement goes for approval before full verification.
     reported = record_reported_facts(incident, plan, trigger)
-    holding = draft_holding_statement(incident, plan, reported)
+    holding = draft_holding_statement(incident, plan, team, reported)
     failures = 0
     if _approved(GATE_HOLDING, incident, plan, holding):
         failures += _publish_all(incident, holding)
 
         answers = await_verification(incident, plan, reported)
         verified = record_verification(incident, plan, reported, answers)
-        drafts = draft_messages(incident, plan, verified)
+        drafts = draft_messages(incident, plan, team, verified)
         if _approved(GATE_FULL, incident, plan, drafts):
             failures += _publish_all(incident, drafts)
 

@@ -86,7 +86,7 @@ def trigger(
     unit: Annotated[str, typer.Option(help="Unit (UPT) name, id or short form.")],
     summary: Annotated[str, typer.Option(help="What happened, as confirmed by the reporter.")],
     fact: Annotated[list[str], typer.Option(help="A confirmed checklist item: ITEM=VALUE (repeatable).")] = [],
-    by: Annotated[str, typer.Option(help="Who reports.")] = "operator",
+    by: Annotated[str, typer.Option(help="Who reports (shown as the source of the facts it confirms).")] = "Media Center PASOPATI",
 ) -> None:
     """Start the runbook for CATEGORY × SEVERITY and print the run's UI URL."""
     from pasopati.deployments import deployment_name

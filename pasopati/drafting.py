@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from pasopati.models import Draft, Fact, Incident
+from pasopati.models import Draft, Fact, Incident, Team
 from pasopati.runbook import MessageSpec, MessageType, RunbookPlan
 
 # Date patterns per language (CLDR); the tz abbreviation is always the Indonesian one (WIB/WITA/WIT).
@@ -65,6 +65,7 @@ def render_draft(
     incident: Incident,
     plan: RunbookPlan,
     spokesperson: str,
+    team: Team,
     facts: list[Fact],
     spec: MessageSpec,
     language: str,
@@ -96,6 +97,8 @@ def render_draft(
             "issued_at": when(now),
         },
         "message": {"type": spec.type.value, "deadline": when(due_at)},
+        # Names are for the internal situation report; public templates never use them.
+        "team": [m.model_dump(include={"role_title", "name", "duty", "informed_only"}) for m in team.members],
     }
     template = environment(templates_dir).get_template(f"{language}/{spec.type.value}.j2")
     return Draft(

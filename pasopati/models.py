@@ -25,8 +25,8 @@ class Trigger(BaseModel):
     reported_facts: dict[str, str] = Field(
         default_factory=dict, description="Checklist items the reporter already confirms (item id → value)."
     )
-    reported_by: str = "operator"
-    source: str = Field("manual", description="manual, cli, ui or alert.")
+    reported_by: str = Field("Media Center PASOPATI", description="Who reports: the source of the facts it confirms.")
+    source: str = Field("ui", description="How the runbook was started: ui, cli or alert.")
     detected_at: datetime | None = Field(None, description="When the crisis was detected; default: trigger time.")
 
 

@@ -94,7 +94,7 @@ def record_reported_facts(incident: Incident, plan: RunbookPlan, trigger: Trigge
             item_id=item.id,
             label=item.label,
             value=values[item.id],
-            source=trigger.source,
+            source=trigger.reported_by,
             public=item.public,
             verified_by=trigger.reported_by,
             recorded_at=now,

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,12 +26,17 @@ WEBHOOK_CHANNEL = "medsos-ditjenpas"
 
 def pytest_configure(config: pytest.Config) -> None:
     # Before anything reads settings: the whole session (and the serve process) uses a temp store.
-    root = Path(config.rootpath) / ".pasopati" / "test-session"
-    shutil.rmtree(root, ignore_errors=True)
-    root.mkdir(parents=True)
+    parent = Path(config.rootpath) / ".pasopati"
+    parent.mkdir(exist_ok=True)
+    root = Path(tempfile.mkdtemp(prefix="test-session-", dir=parent))  # sessions may run side by side
     os.environ["PASOPATI_DATA_DIR"] = str(root)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ["PREFECT_LOCAL_STORAGE_PATH"] = str(root / "prefect-results")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if os.environ.get("PASOPATI_KEEP_TEST_DATA") != "1":
+        shutil.rmtree(os.environ["PASOPATI_DATA_DIR"], ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -40,52 +46,46 @@ def data_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def prefect_api(data_dir: Path) -> Iterator[str]:
-    """A real Prefect server for the session. On PostgreSQL where reachable: twenty runbooks
-    running at once make the SQLite server lock and back off (PREFECT_NOTES); else the harness."""
+    """The session's Prefect server; the in-process client talks to it too."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    url = postgres_url()
-    if url is None:
-        from prefect.testing.utilities import prefect_test_harness
-
-        with prefect_test_harness(server_startup_timeout=90):
-            yield str(PREFECT_API_URL.value())
-        return
-    with prefect_server_on_postgres(url, data_dir) as api_url, temporary_settings({PREFECT_API_URL: api_url}):
+    with prefect_server(data_dir / "prefect-server") as api_url, temporary_settings({PREFECT_API_URL: api_url}):
         yield api_url
 
 
 @contextmanager
-def prefect_server_on_postgres(url: str, data_dir: Path) -> Iterator[str]:
+def prefect_server(home: Path) -> Iterator[str]:
+    """A real Prefect server started the way `pasopati up` starts one, on a free port. Its database is
+    PostgreSQL where reachable (twenty runbooks at once make SQLite lock and back off, see
+    PREFECT_NOTES), else SQLite under ``home``."""
     import sqlalchemy
 
     from pasopati.launcher import start_server
     from pasopati.settings import Settings
 
+    env = {"PREFECT_HOME": str(home)}
+    url = postgres_url()
     database = f"pasopati_prefect_{uuid.uuid4().hex[:10]}"
-    admin = sqlalchemy.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sqlalchemy.text(f"CREATE DATABASE {database}"))
-    pg = sqlalchemy.engine.make_url(url).set(drivername="postgresql+asyncpg", database=database)
+    admin = sqlalchemy.create_engine(url, isolation_level="AUTOCOMMIT") if url else None
+    if admin is not None:
+        with admin.connect() as conn:
+            conn.execute(sqlalchemy.text(f"CREATE DATABASE {database}"))
+        pg = sqlalchemy.engine.make_url(url).set(drivername="postgresql+asyncpg", database=database)
+        env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = pg.render_as_string(hide_password=False)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     settings = Settings(port=port)
-    server = start_server(
-        settings,
-        env_overrides={
-            "PREFECT_SERVER_DATABASE_CONNECTION_URL": pg.render_as_string(hide_password=False),
-            "PREFECT_HOME": str(data_dir / "prefect-home"),
-        },
-    )
+    server = start_server(settings, env_overrides=env)
     try:
         yield settings.api_url
     finally:
         server.terminate()
         server.wait(timeout=30)
-        with admin.connect() as conn:
-            conn.execute(sqlalchemy.text(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
-        admin.dispose()
+        if admin is not None:
+            with admin.connect() as conn:
+                conn.execute(sqlalchemy.text(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+            admin.dispose()
 
 
 @pytest.fixture(scope="session")

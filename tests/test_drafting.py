@@ -11,7 +11,7 @@ from jinja2 import UndefinedError
 
 from pasopati.catalog import load_catalog
 from pasopati.drafting import environment, render_draft
-from pasopati.models import Fact, Incident
+from pasopati.models import Fact, Incident, Team
 from pasopati.runbook import MessageType, Severity
 
 DETECTED = datetime(2026, 11, 24, 3, 0, tzinfo=timezone.utc)
@@ -52,6 +52,7 @@ def render(category: str, severity: Severity, facts: list[Fact], message_type: M
         incident=incident(category, severity, tz),
         plan=plan,
         spokesperson="Kepala Bagian Humas dan Protokol",
+        team=Team(incident_id="x", members=[], assembled_at=NOW),
         facts=facts,
         spec=spec,
         language=language,

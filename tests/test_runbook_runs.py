@@ -36,6 +36,13 @@ def incident_for(run_id: UUID):  # type: ignore[no-untyped-def]
     return incident
 
 
+def run_artifacts(run_id: UUID) -> list:  # type: ignore[type-arg]
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    with get_client(sync_client=True) as client:
+        return client.read_artifacts(artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id])))
+
+
 def outbox_files(data_dir: Path, incident_id: str) -> list[Path]:
     return sorted((data_dir / "outbox" / incident_id).glob("*.txt"))
 
@@ -81,6 +88,11 @@ def test_every_category_and_severity_runs_end_to_end(data_dir: Path, channel_api
         assert SUMMARIES[category] in holding.body and "belum dapat dikonfirmasi" in holding.body
         release = next(d for d in drafts.values() if d.message_type is MessageType.PRESS_RELEASE and d.language == "id")
         assert "Koordinasi dengan aparat setempat sedang berlangsung" in release.body
+
+        # The UI shows the stage in a progress artifact, and the evaluation as table + markdown.
+        artifacts = {a.type: a for a in run_artifacts(run_id)}
+        assert artifacts["progress"].data == 100 and {"progress", "table", "markdown"} <= set(artifacts)
+        assert "Evaluasi pascakrisis" in artifacts["markdown"].data
 
         evaluation = store.evaluation(incident.id)
         assert evaluation is not None and evaluation.outcome == "published"
