@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -178,6 +179,9 @@ def status(run: Annotated[str, typer.Argument(help="Flow run id or name.")]) -> 
 
 
 def main() -> Any:
+    # Talk to this installation's server unless told otherwise; an unset PREFECT_API_URL would
+    # make Prefect start a throwaway ephemeral server instead.
+    os.environ.setdefault("PREFECT_API_URL", get_settings().api_url)
     return app()
 
 
