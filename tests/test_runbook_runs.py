@@ -18,7 +18,7 @@ from tests.channel_api import ChannelAPI
 from tests.conftest import WEBHOOK_CHANNEL
 from tests.driver import Script, drive, gate_of, pasopati, pasopati_fails, read_run, reject, trigger, verify_with
 
-pytestmark = pytest.mark.usefixtures("served")
+
 
 UNITS = ["Lapas Cipinang", "Rutan Salemba", "Rutan Pondok Bambu", "Lapas Banyuasin", "Lapas Pangkalpinang", "Lapas Nabire"]
 SUMMARIES = {
@@ -47,6 +47,7 @@ def outbox_files(data_dir: Path, incident_id: str) -> list[Path]:
     return sorted((data_dir / "outbox" / incident_id).glob("*.txt"))
 
 
+@pytest.mark.usefixtures("served")
 def test_every_category_and_severity_runs_end_to_end(data_dir: Path, channel_api: ChannelAPI) -> None:
     cells = [(c, s) for c in catalog().categories for s in Severity]
     assert len(cells) == 20
@@ -100,6 +101,7 @@ def test_every_category_and_severity_runs_end_to_end(data_dir: Path, channel_api
         assert [t.stage for t in evaluation.timings] == list(Stage)
 
 
+@pytest.mark.usefixtures("served")
 def test_rejected_holding_statement_publishes_nothing(data_dir: Path, channel_api: ChannelAPI) -> None:
     run_id = trigger("keamanan-ketertiban", "berat", "Lapas Cipinang", "Kerusuhan di blok hunian")
     final = drive({run_id: Script(holding=reject, verification=None, full=None)})
@@ -113,6 +115,7 @@ def test_rejected_holding_statement_publishes_nothing(data_dir: Path, channel_ap
     assert store.evaluation(incident.id).outcome == "rejected"  # type: ignore[union-attr]
 
 
+@pytest.mark.usefixtures("served")
 def test_rejected_full_statement_publishes_only_the_approved_holding(data_dir: Path, channel_api: ChannelAPI) -> None:
     run_id = trigger("kesehatan", "sedang", "Rutan Salemba", "Keracunan makanan massal")
     drive({run_id: Script(full=reject)})
@@ -122,6 +125,7 @@ def test_rejected_full_statement_publishes_only_the_approved_holding(data_dir: P
     assert published_types == {MessageType.HOLDING_STATEMENT}
 
 
+@pytest.mark.usefixtures("served")
 def test_unverified_items_never_invented(data_dir: Path) -> None:
     """Nothing verified beyond the trigger: every other public item reads 'belum dapat dikonfirmasi'."""
     run_id = trigger("bencana-alam", "sedang", "Lapas Pangkalpinang", "Banjir merendam area dapur")
@@ -133,6 +137,7 @@ def test_unverified_items_never_invented(data_dir: Path) -> None:
     assert release.body.count("belum dapat dikonfirmasi") >= len(unconfirmed)
 
 
+@pytest.mark.usefixtures("served")
 def test_channel_down_fails_the_run_and_a_retry_sends_only_what_is_missing(channel_api: ChannelAPI) -> None:
     """The webhook channel is down during the berat run: the other channels get their messages, the
     run ends Failed with the reason; once the channel is back, retrying the run sends each missing
@@ -166,6 +171,7 @@ def test_channel_down_fails_the_run_and_a_retry_sends_only_what_is_missing(chann
     assert store.evaluation(incident.id).outcome == "published"  # type: ignore[union-attr]
 
 
+@pytest.mark.usefixtures("served")
 def test_cli_says_where_a_run_waits_and_refuses_the_wrong_gate() -> None:
     run_id = trigger("tata-kelola-integritas", "ringan", "Lapas Banyuasin", "Dugaan pungli kunjungan")
     deadline_run = drive_until_gate(run_id, GATE_HOLDING)
@@ -178,6 +184,7 @@ def test_cli_says_where_a_run_waits_and_refuses_the_wrong_gate() -> None:
     drive({run_id: Script(full=reject)})
 
 
+@pytest.mark.usefixtures("served")
 def test_trigger_refuses_unknown_unit_and_items() -> None:
     assert "unknown unit 'Lapas Atlantis'" in pasopati_fails(
         "trigger", "--category", "kesehatan", "--severity", "ringan", "--unit", "Lapas Atlantis", "--summary", "abc"
@@ -200,3 +207,32 @@ def drive_until_gate(run_id: UUID, gate: str, timeout: float = 60):  # type: ign
             return run
         time.sleep(0.3)
     raise AssertionError(f"run {run_id} never reached {gate}")
+
+
+def test_publish_refuses_a_draft_without_approval(channels_file: Path, channel_api: ChannelAPI) -> None:
+    """The gate holds at the publish task itself, not only in the flow's control flow."""
+    from datetime import timedelta
+
+    from pasopati.models import Decision, Draft, Verdict, utcnow
+    from tasks.publishing import NotApproved, publish
+    from tests.test_drafting import incident
+
+    store = get_store()
+    inc = incident("opini-publik", Severity.SEDANG).model_copy(update={"id": "11111111-2222-3333-4444-555555555555"})
+    store.save_incident(inc)
+    draft = Draft(
+        id=f"{inc.id}-social_post-id", incident_id=inc.id, message_type=MessageType.SOCIAL_POST, language="id",
+        body="Belum disetujui", channels=[WEBHOOK_CHANNEL], due_at=utcnow() + timedelta(hours=1), created_at=utcnow(),
+    )
+    store.save_drafts([draft])
+    with pytest.raises(NotApproved):
+        publish.fn(inc, draft.id, WEBHOOK_CHANNEL)
+    # An approval of a different text does not cover this one either.
+    other = draft.model_copy(update={"body": "Teks lain yang disetujui"})
+    store.record_decision(
+        Decision(incident_id=inc.id, gate="g", verdict=Verdict.APPROVE, approver="A", reason="", draft_ids=[draft.id], decided_at=utcnow()),
+        [other],
+    )
+    with pytest.raises(NotApproved):
+        publish.fn(inc, draft.id, WEBHOOK_CHANNEL)
+    assert store.publications(inc.id) == [] and channel_api.for_incident(inc.id) == []
