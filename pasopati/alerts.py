@@ -26,3 +26,25 @@ class Alert(BaseModel):
     @property
     def full_text(self) -> str:
         return f"{self.title}. {self.text}" if self.title else self.text
+
+
+AlertStatus = Literal["received", "started", "attached", "duplicate", "escalated", "watch", "ignored", "rejected"]
+
+
+class AlertRecord(BaseModel):
+    """A stored alert and what intake decided about it."""
+
+    id: str
+    received_at: datetime
+    source: str
+    raw: str
+    url: str | None = None
+    status: AlertStatus
+    reason: str | None = None
+    unit_id: str | None = None
+    category: str | None = None
+    severity: str | None = None
+    incident_id: str | None = None
+    flow_run_id: str | None = None
+    reasons: list[str] = []
+    text: str | None = None

@@ -27,11 +27,12 @@ def fail(message: str, code: int = 2) -> NoReturn:
 @contextmanager
 def clear_errors() -> Iterator[None]:
     """Expected failures become one ``error:`` line and exit code 2, not a traceback."""
+    from pasopati.classify import RulesError
     from pasopati.runs import RunLookupError
 
     try:
         yield
-    except (CatalogError, RunLookupError, KeyError) as exc:
+    except (CatalogError, RulesError, RunLookupError, KeyError) as exc:
         fail(str(exc).strip('"'))
 
 
@@ -50,10 +51,8 @@ def up() -> None:
     """Start everything: Prefect server + UI (SQLite), the store, all 20 runbook deployments."""
     from pasopati.launcher import up as launch
 
-    try:
+    with clear_errors():
         launch()
-    except CatalogError as exc:
-        fail(str(exc))
 
 
 @app.command()
@@ -68,13 +67,35 @@ def serve() -> None:
     serve_all()
 
 
+@app.command()
+def intake() -> None:
+    """Serve the alert intake (POST /alerts) on PASOPATI_INTAKE_PORT."""
+    from pasopati.intake.server import serve_intake
+
+    with clear_errors():
+        load_catalog()
+        serve_intake()
+
+
+@app.command()
+def classify() -> None:
+    """Classify alerts: JSON lines (with `text`, optional other alert fields) on stdin, one JSON
+    line per alert on stdout with category, severity, unit, action and the reasons."""
+    from pasopati.classify import classify_stream, load_rules
+
+    with clear_errors():
+        roster = load_catalog().roster
+        classify_stream(sys.stdin, sys.stdout, load_rules(), roster)
+
+
 @runbooks_app.command("check")
 def runbooks_check() -> None:
     """Validate every runbook, the roster, channel config and templates; list each problem."""
-    try:
+    from pasopati.classify import load_rules
+
+    with clear_errors():
         cat = load_catalog()
-    except CatalogError as exc:
-        fail(str(exc))
+        load_rules()
     cells = len(cat.categories) * len(Severity)
     typer.echo(f"ok: {len(cat.categories)} categories × {len(Severity)} severities = {cells} runbooks, "
                f"{len(cat.roster.units)} units, {len(cat.roster.people)} people, {len(cat.channels.channels)} channels")

@@ -58,7 +58,10 @@ def serve_all() -> None:
     specs = deployment_specs()
     for flow, options in specs:
         runner.add_flow(flow, **options)
-    print(f"Serving {len(specs)} runbook deployments", flush=True)
+    from flows.feeds import poll_feeds
+
+    runner.add_flow(poll_feeds, name="terjadwal", interval=settings.feed_poll_minutes * 60, tags=["pemantauan"])
+    print(f"Serving {len(specs)} runbook deployments and the feed poller", flush=True)
     try:
         asyncio.run(runner.start())
     except KeyboardInterrupt:

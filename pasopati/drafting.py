@@ -102,8 +102,9 @@ def render_draft(
     }
     template = environment(templates_dir).get_template(f"{language}/{spec.type.value}.j2")
     return Draft(
-        id=f"{incident.id}-{spec.type.value}-{language}",
+        id=f"{incident.id}-{plan.severity.value}-{spec.type.value}-{language}",
         incident_id=incident.id,
+        severity=plan.severity,
         message_type=spec.type,
         language=language,
         body=template.render(**context).strip() + "\n",

@@ -11,6 +11,8 @@ import time
 import requests
 
 from pasopati.catalog import load_catalog
+from pasopati.classify import load_rules
+from pasopati.intake.auth import LOCAL_SOURCE, credentials, local_token_file
 from pasopati.settings import Settings, get_settings
 from pasopati.store import get_store
 
@@ -52,17 +54,27 @@ def start_server(
 def up() -> None:
     settings = get_settings()
     load_catalog(settings)  # refuse to start on an invalid runbook: raises CatalogError
+    load_rules()  # … or on invalid classification rules: raises RulesError
     get_store()
     server = None
     if not server_healthy(settings.api_url):
         server = start_server(settings)
     os.environ["PREFECT_API_URL"] = settings.api_url
+    # The intake runs in its own process: a burst of alerts never slows the runner, and back.
+    intake = subprocess.Popen([sys.executable, "-m", "pasopati.cli", "intake"])
+    credentials(settings)  # creates the local token on first start
     print(f"PASOPATI: Prefect UI at {settings.ui_url}  (store: {settings.database})", flush=True)
+    print(
+        f"PASOPATI: alert intake at http://{settings.host}:{settings.intake_port}/alerts (docs: /docs);"
+        f" local token for source '{LOCAL_SOURCE}' in {local_token_file(settings)}",
+        flush=True,
+    )
     try:
         from pasopati.deployments import serve_all
 
         serve_all()
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
+        for process in (intake, server):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=30)

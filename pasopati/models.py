@@ -26,8 +26,14 @@ class Trigger(BaseModel):
         default_factory=dict, description="Checklist items the reporter already confirms (item id → value)."
     )
     reported_by: str = Field("Media Center PASOPATI", description="Who reports: the source of the facts it confirms.")
+    confirmed: bool = Field(
+        True, description="The reporter confirms the summary (an operator); False for media alerts, which are claims."
+    )
     source: str = Field("ui", description="How the runbook was started: ui, cli or alert.")
     detected_at: datetime | None = Field(None, description="When the crisis was detected; default: trigger time.")
+    incident_id: str | None = Field(
+        None, description="Set by alert intake: the incident already exists (opened or escalated by correlation)."
+    )
 
 
 class Incident(BaseModel):
@@ -62,6 +68,7 @@ class TeamMember(BaseModel):
 
 class Team(BaseModel):
     incident_id: str
+    severity: Severity
     members: list[TeamMember]
     assembled_at: datetime
 
@@ -101,6 +108,7 @@ class VerificationAnswers(BaseModel):
 class Draft(BaseModel):
     id: str
     incident_id: str
+    severity: Severity
     message_type: MessageType
     language: str
     body: str
@@ -126,6 +134,7 @@ class ApprovalAnswer(BaseModel):
 
 class Decision(BaseModel):
     incident_id: str
+    severity: Severity
     gate: str
     verdict: Verdict
     approver: str

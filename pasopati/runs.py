@@ -78,7 +78,10 @@ def describe(ref: str) -> str:
             f"summary   {incident.summary}",
         ]
         for decision in store.decisions(incident.id):
-            lines.append(f"decision  {decision.gate}: {decision.verdict.value} by {decision.approver} ({decision.reason})")
+            lines.append(
+                f"decision  {decision.gate} ({decision.severity.value}): {decision.verdict.value}"
+                f" by {decision.approver} ({decision.reason})"
+            )
         for publication in store.publications(incident.id):
             lines.append(f"published {publication.channel}: {publication.status.value} {publication.location or publication.error or ''}")
     return "\n".join(lines)

@@ -34,6 +34,20 @@ class Settings(BaseSettings):
     # Waiting for people never holds a process, but a forgotten gate must not wait forever either.
     input_timeout_seconds: int = 7 * 24 * 3600
 
+    # Alert intake (pasopati.intake).
+    intake_port: int = 4210
+    intake_tokens: dict[str, str] = Field(
+        default_factory=dict, description="Source → bearer token, e.g. {\"meltwater\": \"…\"} (JSON)."
+    )
+    intake_hmac_keys: dict[str, str] = Field(
+        default_factory=dict, description="Source → key for an X-Pasopati-Signature: sha256=<hmac of body>."
+    )
+    feeds_file: Path = PROJECT_ROOT / "runbooks" / "feeds.yaml"
+    feed_poll_minutes: float = Field(5, gt=0)
+    correlation_window_hours: float = Field(72, description="Alerts attach to an incident active this recently.")
+    # Rewrites of one story by different outlets scored 0.15–0.42, different stories ≤ 0.10 (bench/data).
+    near_duplicate_similarity: float = Field(0.12, description="Jaccard of text shingles from which it is the same story.")
+
     @property
     def database(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'pasopati.db'}"

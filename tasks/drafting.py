@@ -13,7 +13,7 @@ from tasks.progress import reach
 
 
 def _draft(incident: Incident, plan: RunbookPlan, team: Team, facts: FactSet, types: list[MessageType]) -> list[Draft]:
-    existing = [d for d in get_store().drafts(incident.id) if d.message_type in types]
+    existing = [d for d in get_store().drafts(incident.id, plan.severity.value) if d.message_type in types]
     if existing:
         return existing  # drafted before a suspend: approvers decide on exactly this text
     cat = catalog()

@@ -25,17 +25,17 @@ def evaluate(incident: Incident, plan: RunbookPlan) -> Evaluation:
         for stage, at in sorted(stages.items(), key=lambda kv: kv[1])
     ]
     publications = store.publications(incident.id)
-    drafts = {d.id: d for d in store.drafts(incident.id)}
+    drafts = {d.id: d for d in store.drafts(incident.id)}  # every severity the incident passed
     sent = [p for p in publications if p.status is PublicationStatus.SENT]
     deadlines = []
     for spec in plan.plan.messages:
         times = [p.published_at for p in sent if p.published_at and drafts[p.draft_id].message_type is spec.type]
-        due = next((d.due_at for d in drafts.values() if d.message_type is spec.type), None)
+        due = next((d.due_at for d in drafts.values() if d.message_type is spec.type and d.severity is plan.severity), None)
         if due is not None:
             deadlines.append(DeadlineCheck(message_type=spec.type, due_at=due, published_at=min(times, default=None)))
     failed = [p for p in publications if p.status is not PublicationStatus.SENT]
     approved = any(d.verdict.value == "approve" for d in store.decisions(incident.id))
-    team = store.team(incident.id)
+    team = store.team(incident.id, plan.severity.value)
     evaluation = Evaluation(
         incident_id=incident.id,
         outcome="publication-failed" if failed else ("published" if approved and sent else "rejected"),

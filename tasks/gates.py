@@ -98,10 +98,11 @@ def record_verification(
 @task(name="catat-keputusan")
 def record_decision(incident: Incident, gate: str, answer: ApprovalAnswer, drafts: list[Draft]) -> Decision:
     store = get_store()
-    if recorded := [d for d in store.decisions(incident.id) if d.gate == gate]:
+    if recorded := [d for d in store.decisions(incident.id) if (d.gate, d.severity) == (gate, incident.severity)]:
         return recorded[0]
     decision = Decision(
         incident_id=incident.id,
+        severity=incident.severity,
         gate=gate,
         verdict=answer.verdict,
         approver=answer.approver,

@@ -32,11 +32,8 @@ def run_tags(incident: Incident) -> list[str]:
     ]
 
 
-@task(name="buka-insiden")
-def open_incident(plan: RunbookPlan, trigger: Trigger, flow_run_id: str | None) -> Incident:
-    store = get_store()
-    if flow_run_id and (existing := store.incident_for_run(flow_run_id)):
-        return existing  # re-run after a suspend: the store, not the cache, is the source of truth
+def build_incident(plan: RunbookPlan, trigger: Trigger, incident_id: str | None = None) -> Incident:
+    """A new incident for ``trigger``'s unit; raises UnknownUnit with the units the roster knows."""
     roster = catalog().roster
     unit = roster.find_unit(trigger.unit)
     if unit is None:
@@ -44,9 +41,9 @@ def open_incident(plan: RunbookPlan, trigger: Trigger, flow_run_id: str | None) 
         raise UnknownUnit(f"unknown unit {trigger.unit!r}; the roster knows: {known}")
     kanwil = roster.kanwil_of(unit)
     now = utcnow()
-    incident = Incident(
-        id=str(uuid.uuid4()),
-        flow_run_id=flow_run_id,
+    return Incident(
+        id=incident_id or str(uuid.uuid4()),
+        flow_run_id=None,
         category=plan.category,
         category_title=plan.category_title,
         severity=plan.severity,
@@ -61,25 +58,42 @@ def open_incident(plan: RunbookPlan, trigger: Trigger, flow_run_id: str | None) 
         detected_at=trigger.detected_at or now,
         opened_at=now,
     )
+
+
+@task(name="buka-insiden")
+def open_incident(plan: RunbookPlan, trigger: Trigger, flow_run_id: str | None) -> Incident:
+    """Open the incident, or take over the one alert intake opened or escalated for this run."""
+    store = get_store()
+    if flow_run_id and (existing := store.incident_for_run(flow_run_id)):
+        return existing  # re-run after a suspend: the store, not the cache, is the source of truth
+    if trigger.incident_id:
+        prepared = store.incident(trigger.incident_id)
+        if prepared is None or prepared.category != plan.category:
+            raise ValueError(f"trigger names incident {trigger.incident_id}, which is not a {plan.category} incident")
+        incident = prepared.model_copy(update={"severity": plan.severity, "flow_run_id": flow_run_id})
+    else:
+        incident = build_incident(plan, trigger).model_copy(update={"flow_run_id": flow_run_id})
+        store.save_incident(incident)
     if flow_run_id:
         incident.progress_artifact_id = str(
-            create_progress_artifact(0.0, description=f"{plan.category} / {plan.severity.value}: {unit.name}")
+            create_progress_artifact(0.0, description=f"{plan.category} / {plan.severity.value}: {incident.unit_name}")
         )
         with get_client(sync_client=True) as client:
             run = client.read_flow_run(uuid.UUID(flow_run_id))
             client.update_flow_run(run.id, tags=sorted({*run.tags, *run_tags(incident)}))
-    store.save_incident(incident)
+    store.update_incident(incident)
+    store.record_run(incident)
     reach(incident, Stage.OPENED)
     return incident
 
 
 def reported_values(plan: RunbookPlan, trigger: Trigger) -> dict[str, str]:
-    """What the trigger itself confirms: its summary (what), its unit (where) and any named items."""
+    """The checklist items the trigger names, checked against the runbook."""
     unknown = sorted(set(trigger.reported_facts) - {i.id for i in plan.checklist})
     if unknown:
         known = ", ".join(i.id for i in plan.checklist)
         raise UnknownChecklistItem(f"unknown checklist item(s) {unknown} for {plan.category}; known: {known}")
-    return {"apa": trigger.summary, **trigger.reported_facts}
+    return dict(trigger.reported_facts)
 
 
 @task(name="catat-fakta-awal")
@@ -88,7 +102,9 @@ def record_reported_facts(incident: Incident, plan: RunbookPlan, trigger: Trigge
     if recorded := store.facts(incident.id, "trigger"):
         return FactSet(incident_id=incident.id, stage="trigger", facts=recorded)
     now = utcnow()
-    values = {"di_mana": incident.unit_name, **reported_values(plan, trigger)}
+    values = reported_values(plan, trigger)
+    if trigger.confirmed:
+        values = {"di_mana": incident.unit_name, "apa": trigger.summary, **values}
     facts = [
         Fact(
             item_id=item.id,

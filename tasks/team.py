@@ -13,7 +13,7 @@ from tasks.progress import reach
 
 @task(name="bentuk-tim")
 def assemble_team(incident: Incident, plan: RunbookPlan) -> Team:
-    if team := get_store().team(incident.id):
+    if team := get_store().team(incident.id, plan.severity.value):
         return team
     roster = catalog().roster
     unit = roster.find_unit(incident.unit_id)
@@ -31,7 +31,7 @@ def assemble_team(incident: Incident, plan: RunbookPlan) -> Team:
         )
         # A missing roster entry must not stop the crisis response: the gap is recorded and evaluated.
         members += [TeamMember(**base, name=p.name, contact=p.contact) for p in holders] or [TeamMember(**base)]
-    team = Team(incident_id=incident.id, members=members, assembled_at=utcnow())
+    team = Team(incident_id=incident.id, severity=plan.severity, members=members, assembled_at=utcnow())
     for gap in team.gaps:
         get_run_logger().warning("No roster entry for role %s at %s", gap.role, gap.org)
     get_store().save_team(team)

@@ -72,10 +72,7 @@ def prefect_server(home: Path) -> Iterator[str]:
             conn.execute(sqlalchemy.text(f"CREATE DATABASE {database}"))
         pg = sqlalchemy.engine.make_url(url).set(drivername="postgresql+asyncpg", database=database)
         env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = pg.render_as_string(hide_password=False)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    settings = Settings(port=port)
+    settings = Settings(port=free_port())
     server = start_server(settings, env_overrides=env)
     try:
         yield settings.api_url
@@ -114,8 +111,59 @@ def channels_file(data_dir: Path, channel_api: "ChannelAPI") -> Path:
     return path
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 @pytest.fixture(scope="session")
-def served(prefect_api: str, channels_file: Path, data_dir: Path) -> Iterator[subprocess.Popen[bytes]]:
+def feed_server() -> Iterator["HTTPServer"]:
+    """A real HTTP server publishing a Google-Alerts-style Atom feed (content set by the test)."""
+    from pytest_httpserver import HTTPServer
+
+    server = HTTPServer(host="127.0.0.1", port=0)
+    server.start()
+    feeds = Path(os.environ["PASOPATI_DATA_DIR"]) / "feeds.yaml"
+    feeds.write_text(f"feeds:\n  - name: uji\n    url: {server.url_for('/alerts.atom')}\n")
+    os.environ["PASOPATI_FEEDS_FILE"] = str(feeds)
+    yield server
+    server.clear()
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def intake_url(prefect_api: str, channels_file: Path, feed_server: "HTTPServer", data_dir: Path) -> Iterator[str]:
+    """`pasopati intake` in its own process, as `pasopati up` starts it."""
+    import requests
+
+    port = free_port()
+    os.environ["PASOPATI_INTAKE_PORT"] = str(port)
+    from pasopati.settings import get_settings
+
+    get_settings.cache_clear()
+    env = {**os.environ, "PREFECT_API_URL": prefect_api}
+    log = (data_dir / "intake.log").open("wb")
+    process = subprocess.Popen([sys.executable, "-m", "pasopati.cli", "intake"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if requests.get(f"{url}/health", timeout=1).ok:
+                break
+        except requests.RequestException:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"pasopati intake did not come up:\n{(data_dir / 'intake.log').read_text()[-3000:]}")
+        time.sleep(0.3)
+    yield url
+    process.terminate()
+    process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def served(prefect_api: str, channels_file: Path, intake_url: str, data_dir: Path) -> Iterator[subprocess.Popen[bytes]]:
     """``pasopati serve`` in its own process, as an operator runs it; ready once all 20 exist."""
     from prefect import get_client
 

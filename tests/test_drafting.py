@@ -52,7 +52,7 @@ def render(category: str, severity: Severity, facts: list[Fact], message_type: M
         incident=incident(category, severity, tz),
         plan=plan,
         spokesperson="Kepala Bagian Humas dan Protokol",
-        team=Team(incident_id="x", members=[], assembled_at=NOW),
+        team=Team(incident_id="x", severity=severity, members=[], assembled_at=NOW),
         facts=facts,
         spec=spec,
         language=language,

@@ -221,7 +221,7 @@ def test_publish_refuses_a_draft_without_approval(channels_file: Path, channel_a
     inc = incident("opini-publik", Severity.SEDANG).model_copy(update={"id": "11111111-2222-3333-4444-555555555555"})
     store.save_incident(inc)
     draft = Draft(
-        id=f"{inc.id}-social_post-id", incident_id=inc.id, message_type=MessageType.SOCIAL_POST, language="id",
+        id=f"{inc.id}-social_post-id", incident_id=inc.id, severity=inc.severity, message_type=MessageType.SOCIAL_POST, language="id",
         body="Belum disetujui", channels=[WEBHOOK_CHANNEL], due_at=utcnow() + timedelta(hours=1), created_at=utcnow(),
     )
     store.save_drafts([draft])
@@ -230,7 +230,7 @@ def test_publish_refuses_a_draft_without_approval(channels_file: Path, channel_a
     # An approval of a different text does not cover this one either.
     other = draft.model_copy(update={"body": "Teks lain yang disetujui"})
     store.record_decision(
-        Decision(incident_id=inc.id, gate="g", verdict=Verdict.APPROVE, approver="A", reason="", draft_ids=[draft.id], decided_at=utcnow()),
+        Decision(incident_id=inc.id, severity=inc.severity, gate="g", verdict=Verdict.APPROVE, approver="A", reason="", draft_ids=[draft.id], decided_at=utcnow()),
         [other],
     )
     with pytest.raises(NotApproved):

@@ -45,6 +45,7 @@ def draft(incident_id: str, body: str = "Teks pernyataan") -> Draft:
     return Draft(
         id=f"{incident_id}-holding_statement-id",
         incident_id=incident_id,
+        severity=Severity.SEDANG,
         message_type=MessageType.HOLDING_STATEMENT,
         language="id",
         body=body,
@@ -58,6 +59,7 @@ def test_round_trip_keeps_time_zones_and_is_idempotent(store: Store) -> None:
     inc = incident("keamanan-ketertiban", Severity.BERAT).model_copy(update={"flow_run_id": str(uuid.uuid4())})
     store.save_incident(inc)
     store.save_incident(inc)  # a re-run after a suspend saves again: still one incident
+    store.record_run(inc)
     assert store.incident(inc.id) == inc
     assert store.incident_for_run(inc.flow_run_id) == inc
     facts = FactSet(
@@ -81,7 +83,7 @@ def test_approval_covers_exactly_the_approved_text(store: Store) -> None:
     approved = draft(inc.id)
     store.save_drafts([approved])
     assert store.approval_for(approved) is None
-    decision = Decision(incident_id=inc.id, gate="g", verdict=Verdict.APPROVE, approver="A", reason="", draft_ids=[approved.id], decided_at=utcnow())
+    decision = Decision(incident_id=inc.id, severity=inc.severity, gate="g", verdict=Verdict.APPROVE, approver="A", reason="", draft_ids=[approved.id], decided_at=utcnow())
     store.record_decision(decision, [approved])
     assert store.approval_for(approved) is not None
     assert store.approval_for(approved.model_copy(update={"body": "Teks yang diubah diam-diam"})) is None

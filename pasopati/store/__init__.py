@@ -11,10 +11,13 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, select
+from datetime import datetime
+
+from sqlalchemy import Engine, create_engine, event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from pasopati.alerts import AlertRecord
 from pasopati.models import (
     Decision,
     Draft,
@@ -30,6 +33,7 @@ from pasopati.models import (
 )
 from pasopati.settings import get_settings
 from pasopati.store.tables import (
+    AlertRow,
     Base,
     DecisionRow,
     DraftRow,
@@ -37,6 +41,7 @@ from pasopati.store.tables import (
     FactRow,
     IncidentRow,
     PublicationRow,
+    RunRow,
     StageRow,
     TeamRow,
 )
@@ -77,9 +82,29 @@ class Store:
                 summary=incident.summary,
                 detected_at=incident.detected_at,
                 opened_at=incident.opened_at,
+                updated_at=incident.opened_at,
                 data=incident.model_dump(mode="json"),
             )
         )
+
+    def update_incident(self, incident: Incident) -> None:
+        """Escalation: a new severity and the run that now carries the incident."""
+        with self.session() as session:
+            row = session.get(IncidentRow, incident.id)
+            assert row is not None, f"no incident {incident.id}"
+            row.severity, row.flow_run_id, row.updated_at = incident.severity.value, incident.flow_run_id, utcnow()
+            row.data = incident.model_dump(mode="json")
+
+    def record_run(self, incident: Incident) -> None:
+        if incident.flow_run_id:
+            self._insert_once(
+                RunRow(
+                    flow_run_id=incident.flow_run_id,
+                    incident_id=incident.id,
+                    severity=incident.severity.value,
+                    started_at=utcnow(),
+                )
+            )
 
     def incident(self, incident_id: str) -> Incident | None:
         with self.session() as session:
@@ -87,19 +112,69 @@ class Store:
             return Incident.model_validate(row.data) if row else None
 
     def incident_for_run(self, flow_run_id: str) -> Incident | None:
+        """The incident a run carries (or carried, before an escalation handed it on)."""
         with self.session() as session:
-            row = session.scalars(select(IncidentRow).where(IncidentRow.flow_run_id == flow_run_id)).first()
+            run = session.get(RunRow, flow_run_id)
+            row = session.get(IncidentRow, run.incident_id) if run else None
             return Incident.model_validate(row.data) if row else None
+
+    def active_incident(self, unit_id: str, category: str, since: datetime) -> Incident | None:
+        """The incident for this unit and category with activity since ``since`` (correlation)."""
+        with self.session() as session:
+            row = session.scalars(
+                select(IncidentRow)
+                .where(IncidentRow.unit_id == unit_id, IncidentRow.category == category, IncidentRow.updated_at >= since)
+                .order_by(IncidentRow.updated_at.desc())
+            ).first()
+            return Incident.model_validate(row.data) if row else None
+
+    def count_incidents(self, unit_id: str, since: datetime) -> int:
+        with self.session() as session:
+            query = select(func.count()).select_from(IncidentRow)
+            return session.scalar(query.where(IncidentRow.unit_id == unit_id, IncidentRow.opened_at >= since)) or 0
+
+    def touch_incident(self, incident_id: str) -> None:
+        with self.session() as session:
+            row = session.get(IncidentRow, incident_id)
+            if row is not None:
+                row.updated_at = utcnow()
+
+    # Alerts -----------------------------------------------------------------------------------
+    def save_alert(self, record: AlertRecord) -> None:
+        with self.session() as session:
+            session.merge(AlertRow(**record.model_dump()))
+
+    def alert(self, alert_id: str) -> AlertRecord | None:
+        with self.session() as session:
+            row = session.get(AlertRow, alert_id)
+            return AlertRecord.model_validate(row, from_attributes=True) if row else None
+
+    def alerts(self, *, incident_id: str | None = None, url: str | None = None, status: str | None = None) -> list[AlertRecord]:
+        query = select(AlertRow)
+        if incident_id is not None:
+            query = query.where(AlertRow.incident_id == incident_id)
+        if url is not None:
+            query = query.where(AlertRow.url == url)
+        if status is not None:
+            query = query.where(AlertRow.status == status)
+        with self.session() as session:
+            rows = session.scalars(query.order_by(AlertRow.received_at))
+            return [AlertRecord.model_validate(r, from_attributes=True) for r in rows]
 
     # Team -----------------------------------------------------------------------------------
     def save_team(self, team: Team) -> None:
         self._insert_once(
-            TeamRow(incident_id=team.incident_id, assembled_at=team.assembled_at, data=team.model_dump(mode="json"))
+            TeamRow(
+                incident_id=team.incident_id,
+                severity=team.severity.value,
+                assembled_at=team.assembled_at,
+                data=team.model_dump(mode="json"),
+            )
         )
 
-    def team(self, incident_id: str) -> Team | None:
+    def team(self, incident_id: str, severity: str) -> Team | None:
         with self.session() as session:
-            row = session.get(TeamRow, incident_id)
+            row = session.get(TeamRow, (incident_id, severity))
             return Team.model_validate(row.data) if row else None
 
     # Facts ----------------------------------------------------------------------------------
@@ -126,11 +201,12 @@ class Store:
             row = session.get(DraftRow, draft_id)
             return Draft.model_validate(row, from_attributes=True) if row else None
 
-    def drafts(self, incident_id: str) -> list[Draft]:
+    def drafts(self, incident_id: str, severity: str | None = None) -> list[Draft]:
+        query = select(DraftRow).where(DraftRow.incident_id == incident_id)
+        if severity is not None:
+            query = query.where(DraftRow.severity == severity)
         with self.session() as session:
-            rows = session.scalars(
-                select(DraftRow).where(DraftRow.incident_id == incident_id).order_by(DraftRow.created_at, DraftRow.id)
-            )
+            rows = session.scalars(query.order_by(DraftRow.created_at, DraftRow.id))
             return [Draft.model_validate(row, from_attributes=True) for row in rows]
 
     def record_decision(self, decision: Decision, drafts: list[Draft]) -> None:
@@ -149,6 +225,7 @@ class Store:
             return [
                 Decision(
                     incident_id=r.incident_id,
+                    severity=r.severity,
                     gate=r.gate,
                     verdict=r.verdict,
                     approver=r.approver,

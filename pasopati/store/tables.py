@@ -44,12 +44,45 @@ class IncidentRow(Base):
     summary: Mapped[str] = mapped_column(Text)
     detected_at: Mapped[datetime]
     opened_at: Mapped[datetime]
+    # Last alert or escalation: correlation attaches alerts to incidents active within its window.
+    updated_at: Mapped[datetime]
     data: Mapped[dict[str, Any]]
+
+
+class AlertRow(Base):
+    """Every alert received, whatever became of it: nothing received is lost."""
+
+    __tablename__ = "alerts"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(index=True)
+    source: Mapped[str] = mapped_column(String(64))
+    raw: Mapped[str] = mapped_column(Text, doc="The body as received (for a rejected one: the whole request).")
+    url: Mapped[str | None] = mapped_column(Text, index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    unit_id: Mapped[str | None] = mapped_column(String(64))
+    category: Mapped[str | None] = mapped_column(String(64))
+    severity: Mapped[str | None] = mapped_column(String(16))
+    incident_id: Mapped[str | None] = mapped_column(ForeignKey("incidents.id"), index=True)
+    flow_run_id: Mapped[str | None] = mapped_column(String(36))
+    reasons: Mapped[list[str]]
+    text: Mapped[str | None] = mapped_column(Text)
+
+
+class RunRow(Base):
+    """Every runbook run of an incident: more than one when correlation escalated it."""
+
+    __tablename__ = "runs"
+    flow_run_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), index=True)
+    severity: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime]
 
 
 class TeamRow(Base):
     __tablename__ = "teams"
     incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), primary_key=True)
+    severity: Mapped[str] = mapped_column(String(16), primary_key=True)
     assembled_at: Mapped[datetime]
     data: Mapped[dict[str, Any]]
 
@@ -73,6 +106,7 @@ class DraftRow(Base):
     __tablename__ = "drafts"
     id: Mapped[str] = mapped_column(String(96), primary_key=True)
     incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), index=True)
+    severity: Mapped[str] = mapped_column(String(16))
     message_type: Mapped[str] = mapped_column(String(32))
     language: Mapped[str] = mapped_column(String(8))
     body: Mapped[str] = mapped_column(Text)
@@ -86,6 +120,7 @@ class DecisionRow(Base):
     __tablename__ = "decisions"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), index=True)
+    severity: Mapped[str] = mapped_column(String(16))
     gate: Mapped[str] = mapped_column(String(64))
     verdict: Mapped[str] = mapped_column(String(16))
     approver: Mapped[str] = mapped_column(Text)
@@ -93,7 +128,7 @@ class DecisionRow(Base):
     # draft id → sha256 of the exact body approved; publishing re-checks it.
     draft_hashes: Mapped[dict[str, Any]]
     decided_at: Mapped[datetime]
-    __table_args__ = (UniqueConstraint("incident_id", "gate", "approver"),)
+    __table_args__ = (UniqueConstraint("incident_id", "severity", "gate", "approver"),)
 
 
 class PublicationRow(Base):

@@ -1,0 +1,1 @@
+"""Monitoring-alert intake: one door for news, social listening and manual reports."""

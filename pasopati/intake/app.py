@@ -1,0 +1,134 @@
+"""The intake HTTP service: ``POST /alerts`` and friends (FastAPI; OpenAPI docs at /docs)."""
+
+
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from pasopati.alerts import Alert, AlertRecord
+from pasopati.intake.auth import Credentials
+from pasopati.intake.formats import MeltwaterBatch, Unreadable, read_body
+from pasopati.intake.pipeline import Intake, Outcome
+
+
+class Received(BaseModel):
+    accepted: int
+    rejected: int
+    outcomes: list[Outcome]
+    errors: list[dict[str, str]] = []
+
+
+BODY_SCHEMA = {
+    "description": "One alert, a list of alerts, or a social-listening hook batch {'documents': [...]}.",
+    "content": {
+        "application/json": {
+            "schema": {
+                "oneOf": [
+                    {"$ref": "#/components/schemas/Alert"},
+                    {"type": "array", "items": {"$ref": "#/components/schemas/Alert"}},
+                    {"$ref": "#/components/schemas/MeltwaterBatch"},
+                ]
+            }
+        }
+    },
+    "required": True,
+}
+
+
+def create_app(intake: Intake, creds: Credentials) -> FastAPI:
+    app = FastAPI(
+        title="PASOPATI alert intake",
+        description="Monitoring alerts (news, social listening, manual reports) start crisis runbooks. "
+        "Authenticate with `X-Pasopati-Source` plus `Authorization: Bearer <token>` or "
+        "`X-Pasopati-Signature: sha256=<HMAC-SHA256 of the body>`.",
+    )
+
+    async def source_of(
+        request: Request,
+        x_pasopati_source: Annotated[str, Header()] = "manual",
+        authorization: Annotated[str | None, Header()] = None,
+        x_pasopati_signature: Annotated[str | None, Header()] = None,
+    ) -> str:
+        body = await request.body()
+        if not creds.authenticate(x_pasopati_source, authorization, x_pasopati_signature, body):
+            raise HTTPException(401, f"not authenticated as source {x_pasopati_source!r}; nothing was stored or started")
+        return x_pasopati_source
+
+    Source = Annotated[str, Depends(source_of)]
+
+    @app.get("/health")
+    def health() -> dict[str, bool]:
+        return {"ok": True}
+
+    @app.post("/alerts", response_model=Received, openapi_extra={"requestBody": BODY_SCHEMA}, status_code=202)
+    async def post_alerts(request: Request, source: Source) -> Any:
+        body = await request.body()
+        try:
+            items = read_body(body, source)
+        except Unreadable as exc:
+            alert_id = intake.reject(body.decode("utf-8", "replace"), source, str(exc))
+            return JSONResponse({"detail": str(exc), "alert_id": alert_id}, status_code=422)
+        errors, alerts, raws = [], [], []
+        for raw, item in items:
+            if isinstance(item, Alert):
+                alerts.append(item)
+                raws.append(raw)
+            else:
+                errors.append({"alert_id": intake.reject(raw, source, item), "detail": item})
+        outcomes = await _in_thread(intake.receive, alerts, source, raws)
+        result = Received(accepted=len(outcomes), rejected=len(errors), outcomes=outcomes, errors=errors)
+        status = 422 if not outcomes else (200 if errors else 202)
+        return JSONResponse(result.model_dump(mode="json"), status_code=status)
+
+    @app.get("/alerts/{alert_id}", response_model=AlertRecord)
+    def get_alert(alert_id: str, source: Source) -> AlertRecord:
+        record = intake.store.alert(alert_id)
+        if record is None:
+            raise HTTPException(404, f"no alert {alert_id}")
+        return record
+
+    @app.post("/alerts/{alert_id}/replay", response_model=Outcome)
+    async def replay(alert_id: str, request: Request, source: Source) -> Any:
+        """Process a stored alert again (after a fix to the rules, the roster or the sender's format).
+        An optional body replaces the stored one, e.g. a corrected version of a rejected alert."""
+        record = intake.store.alert(alert_id)
+        if record is None:
+            raise HTTPException(404, f"no alert {alert_id}")
+        body = await request.body() or record.raw.encode()
+        try:
+            items = read_body(body, record.source)
+        except Unreadable as exc:
+            raise HTTPException(422, str(exc)) from exc
+        if len(items) != 1 or not isinstance(items[0][1], Alert):
+            raise HTTPException(422, items[0][1] if len(items) == 1 else "replay takes exactly one alert")
+        raw, alert = items[0]
+        return await _in_thread(intake.replay, record.model_copy(update={"raw": raw}), alert)
+
+    app.openapi_schema = None
+    _add_component_schemas(app)
+    return app
+
+
+async def _in_thread(fn: Any, *args: Any) -> Any:
+    """Intake talks to the store and Prefect synchronously; keep the event loop free meanwhile."""
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(fn, *args)
+
+
+def _add_component_schemas(app: FastAPI) -> None:
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = original()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for model in (Alert, MeltwaterBatch):
+            components[model.__name__] = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,34 @@
+"""Start and cancel runbook runs on the Prefect server for alert intake."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from prefect import get_client
+from prefect.deployments import run_deployment
+from prefect.states import Cancelled, Cancelling
+
+from pasopati.deployments import deployment_name
+from pasopati.models import Trigger
+from pasopati.runbook import Severity
+
+
+class PrefectRuns:
+    def start(self, category: str, severity: Severity, trigger: Trigger) -> str:
+        run = run_deployment(
+            deployment_name(category, severity),
+            parameters={"trigger": trigger.model_dump(mode="json")},
+            timeout=0,
+            tags=["sumber:alert"],
+        )
+        return str(run.id)
+
+    def cancel(self, flow_run_id: str, message: str) -> None:
+        with get_client(sync_client=True) as client:
+            run = client.read_flow_run(UUID(flow_run_id))
+            if run.state is None or run.state.is_final():
+                return
+            # A suspended or scheduled run has no process to stop; a running one is stopped by its runner.
+            waiting = run.state.is_paused() or run.state.is_scheduled()
+            state = Cancelled(message=message) if waiting else Cancelling(message=message)
+            client.set_flow_run_state(run.id, state, force=True)

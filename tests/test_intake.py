@@ -1,0 +1,217 @@
+"""Alert intake over HTTP: auth, validation that keeps what it refuses, correlation and escalation —
+against the real Prefect server with the runbooks served (runs really start and are cancelled)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Iterator
+from uuid import UUID
+
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from prefect import get_client
+
+from pasopati.catalog import catalog
+from pasopati.classify import load_rules
+from pasopati.intake.app import create_app
+from pasopati.intake.auth import Credentials
+from pasopati.intake.pipeline import Intake
+from pasopati.intake.prefect_runs import PrefectRuns
+from pasopati.runbook import Severity
+from pasopati.settings import get_settings
+from pasopati.store import get_store
+from tests.driver import read_run
+
+TOKEN = {"Authorization": "Bearer rahasia-uji", "X-Pasopati-Source": "meltwater"}
+pytestmark = pytest.mark.usefixtures("served")
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[TestClient]:
+    intake = Intake(get_store(), catalog(), load_rules(), PrefectRuns(), get_settings())
+    creds = Credentials(tokens={"meltwater": "rahasia-uji"}, hmac_keys={"pemantau": "kunci-hmac"})
+    with TestClient(create_app(intake, creds)) as test_client:
+        yield test_client
+
+
+def stored_count() -> int:
+    return len(get_store().alerts())
+
+
+def post(client: TestClient, body: object, headers: dict[str, str] = TOKEN) -> dict:  # type: ignore[type-arg]
+    response = client.post("/alerts", content=json.dumps(body), headers=headers)
+    assert response.status_code < 500, response.text
+    return {"status": response.status_code, **response.json()}
+
+
+def test_unauthenticated_is_refused_and_nothing_stored(client: TestClient) -> None:
+    body = {"text": "Tiga narapidana kabur dari Lapas Cipinang"}
+    before = stored_count()
+    assert client.post("/alerts", json=body).status_code == 401
+    assert client.post("/alerts", json=body, headers={**TOKEN, "Authorization": "Bearer salah"}).status_code == 401
+    raw = json.dumps(body).encode()
+    bad = {"X-Pasopati-Source": "pemantau", "X-Pasopati-Signature": "sha256=" + "0" * 64}
+    assert client.post("/alerts", content=raw, headers=bad).status_code == 401
+    assert stored_count() == before
+    good = hmac.new(b"kunci-hmac", raw, hashlib.sha256).hexdigest()
+    response = client.post("/alerts", content=raw, headers={"X-Pasopati-Source": "pemantau", "X-Pasopati-Signature": f"sha256={good}"})
+    assert response.status_code in (200, 202), response.text
+    assert stored_count() == before + 1
+
+
+def test_malformed_input_is_stored_answered_4xx_and_replayable(client: TestClient) -> None:
+    not_json = client.post("/alerts", content=b"{kabur", headers=TOKEN)
+    assert not_json.status_code == 422 and "body is not JSON" in not_json.json()["detail"]
+    record = get_store().alert(not_json.json()["alert_id"])
+    assert record and record.status == "rejected" and record.raw == "{kabur"
+
+    result = post(client, [{"title": "tanpa teks"}, {"text": "Rapat koordinasi humas pemasyarakatan", "reach": -5}])
+    assert result["status"] == 422 and result["accepted"] == 0
+    details = [e["detail"] for e in result["errors"]]
+    assert details[0] == "[0].text: Field required"
+    assert details[1].startswith("[1].reach: Input should be greater than or equal to 0")
+    rejected = get_store().alert(result["errors"][0]["alert_id"])
+    assert rejected and rejected.status == "rejected" and json.loads(rejected.raw) == {"title": "tanpa teks"}
+
+    fixed = client.post(
+        f"/alerts/{rejected.id}/replay", content=json.dumps({"title": "tanpa teks", "text": "Pameran karya warga binaan"}), headers=TOKEN
+    )
+    assert fixed.status_code == 200, fixed.text
+    assert get_store().alert(rejected.id).status in {"ignored", "watch"}  # type: ignore[union-attr]
+
+
+def test_same_crisis_from_many_outlets_starts_one_run(client: TestClient) -> None:
+    first = post(client, {"text": "Tiga narapidana kabur dari Lapas Pangkalpinang dini hari tadi", "url": "https://berita.example/a"})
+    assert first["status"] == 202
+    started = first["outcomes"][0]
+    assert started["status"] == "started", started
+    assert started["category"] == "keamanan-ketertiban" and started["unit"] == "lapas-pangkalpinang"
+    assert started["reasons"], "a decision lists the rules that fired"
+    more = post(
+        client,
+        {
+            "documents": [
+                {"url": "https://berita.example/a", "title": "Napi kabur", "content": "Tiga narapidana kabur dari Lapas Pangkalpinang dini hari tadi"},
+                {"url": "https://lain.example/b", "content": "Tiga narapidana kabur dari Lapas Pangkalpinang dini hari tadi, kata petugas"},
+                {"url": "https://lain.example/c", "content": "Petugas Lapas Pangkalpinang masih mencari warga binaan yang melarikan diri"},
+            ]
+        },
+    )
+    statuses = [o["status"] for o in more["outcomes"]]
+    assert statuses[0] == "duplicate" and statuses[1] == "duplicate" and statuses[2] in {"attached", "duplicate"}, more
+    assert {o["incident_id"] for o in more["outcomes"]} == {started["incident_id"]}
+    assert {o["flow_run_id"] for o in more["outcomes"]} == {started["flow_run_id"]}
+    assert len(get_store().alerts(incident_id=started["incident_id"])) == 4
+
+
+def test_more_severe_alert_escalates_the_open_incident(client: TestClient) -> None:
+    first = post(client, {"text": "Seorang warga binaan Lapas Banyuasin dilaporkan kabur saat kerja bakti"})["outcomes"][0]
+    assert first["status"] == "started", first
+    worse = post(
+        client,
+        {
+            "text": "Dua petugas tewas dalam kerusuhan dan pelarian massal di Lapas Banyuasin; Komisi XIII DPR minta penjelasan",
+            "reach": 2_000_000,
+        },
+    )["outcomes"][0]
+    assert worse["status"] == "escalated", worse
+    assert worse["incident_id"] == first["incident_id"] and worse["flow_run_id"] != first["flow_run_id"]
+    assert Severity(worse["severity"]).rank > Severity(first["severity"]).rank
+    old = wait_for(lambda: read_run(UUID(first["flow_run_id"])), lambda r: r.state.is_final())
+    assert old.state.is_cancelled() and "escalated" in (old.state.message or "")
+    incident = get_store().incident(first["incident_id"])
+    assert incident and incident.severity.value == worse["severity"] and incident.flow_run_id == worse["flow_run_id"]
+    new = read_run(UUID(worse["flow_run_id"]))
+    with get_client(sync_client=True) as prefect:
+        assert prefect.read_deployment(new.deployment_id).name == worse["severity"]
+    # The new run takes over the same incident (no second incident for the same crisis).
+    wait_for(lambda: get_store().incident_for_run(worse["flow_run_id"]), lambda i: i is not None and i.id == first["incident_id"])
+
+
+def test_below_threshold_is_watched_and_irrelevant_ignored(client: TestClient) -> None:
+    outcomes = post(
+        client,
+        [
+            {"text": "Gempa magnitudo 5,0 mengguncang Sukabumi, warga panik keluar rumah"},
+            {"text": "Warga binaan Lapas Sukamiskin mengikuti pelatihan barista"},
+        ],
+    )["outcomes"]
+    assert [o["status"] for o in outcomes][0] == "ignored"
+    assert outcomes[1]["status"] in {"ignored", "watch"} and outcomes[1]["flow_run_id"] is None
+
+
+def test_a_feed_item_starts_a_run(feed_server, served) -> None:  # type: ignore[no-untyped-def]
+    feed_server.expect_request("/alerts.atom").respond_with_data(ATOM, content_type="application/atom+xml")
+    from prefect.deployments import run_deployment
+
+    run = run_deployment("pantau-umpan/terjadwal", timeout=120)
+    assert run.state.is_completed(), run.state.message
+    alerts = get_store().alerts(url="https://berita.example/nabire-ricuh")
+    assert len(alerts) == 1 and alerts[0].source == "feeds", alerts
+    assert alerts[0].status == "started" and alerts[0].unit_id == "lapas-nabire"
+    assert read_run(UUID(alerts[0].flow_run_id)).state is not None  # type: ignore[arg-type]
+    # Polling again posts nothing new.
+    again = run_deployment("pantau-umpan/terjadwal", timeout=120)
+    assert again.state.result().new == 0  # type: ignore[union-attr]
+
+
+ATOM = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom">
+  <title>Google Alert - lapas</title>
+  <id>tag:google.com,2005:reader/user/0/state/com.google/alerts/1</id>
+  <updated>2026-11-24T03:00:00Z</updated>
+  <entry>
+    <id>tag:google.com,2013:googlealerts/feed:1</id>
+    <title type="html">Kerusuhan pecah di &lt;b&gt;Lapas Nabire&lt;/b&gt;, dua warga binaan tewas</title>
+    <link href="https://berita.example/nabire-ricuh"/>
+    <published>2026-11-24T02:55:00Z</published>
+    <updated>2026-11-24T02:55:00Z</updated>
+    <content type="html">Kerusuhan antarblok di &lt;b&gt;Lapas Nabire&lt;/b&gt; menyebabkan dua warga binaan tewas.</content>
+  </entry>
+</feed>
+"""
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=5),
+    max_leaves=12,
+)
+ALERTISH = st.fixed_dictionaries(
+    {"text": st.text(max_size=80)},
+    optional={
+        "url": st.text(max_size=30),
+        "reach": st.integers(min_value=-10, max_value=10**12),
+        "published_at": st.text(max_size=25),
+        "sentiment": st.text(max_size=10),
+        "unit": st.text(max_size=20),
+    },
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=JSON | ALERTISH | st.lists(ALERTISH, max_size=3) | st.builds(lambda d: {"documents": d}, st.lists(JSON, max_size=3)))
+def test_fuzzed_bodies_never_get_a_5xx(client: TestClient, body: object) -> None:
+    response = client.post("/alerts", content=json.dumps(body), headers=TOKEN)
+    assert response.status_code < 500, response.text
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(raw=st.binary(max_size=200))
+def test_fuzzed_bytes_never_get_a_5xx(client: TestClient, raw: bytes) -> None:
+    assert client.post("/alerts", content=raw, headers=TOKEN).status_code < 500
+
+
+def wait_for(read, done, timeout: float = 30):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while True:
+        value = read()
+        if done(value):
+            return value
+        assert time.monotonic() < deadline, f"timed out waiting; last: {value!r}"
+        time.sleep(0.3)
