@@ -34,7 +34,7 @@ HEADERS = {"Authorization": "Bearer bench-token", "X-Pasopati-Source": "bench", 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--connections", type=int, nargs="+", default=[4, 8, 16])
     args = parser.parse_args()
     from tests.conftest import free_port
 
@@ -52,17 +52,20 @@ def main() -> None:
         wait_healthy(f"http://127.0.0.1:{port}/health")
         response = requests.post(url, json=BODY, headers=HEADERS, timeout=5)
         print(f"sample answer {response.status_code}: {response.json()['outcomes'][0]['status']}")
-        if shutil.which("wrk"):
-            rate, p50, p99 = run_wrk(url, args.seconds, args.connections, work)
-            tool = "wrk"
-        else:
-            rate, p50, p99 = asyncio.run(run_httpx(url, args.seconds, args.connections))
-            tool = "httpx (wrk not installed)"
+        tool = "wrk" if shutil.which("wrk") else "httpx (wrk not installed)"
+        rows = []
+        for connections in args.connections:
+            if shutil.which("wrk"):
+                rows.append((connections, *run_wrk(url, args.seconds, connections, work)))
+            else:
+                rows.append((connections, *asyncio.run(run_httpx(url, args.seconds, connections))))
     finally:
         server.terminate()
         server.wait(timeout=30)
-    print(f"\nintake over HTTP, {args.connections} connections, {args.seconds} s, load by {tool}")
-    print(f"throughput {rate:8.1f} req/s   p50 {p50:6.1f} ms   p99 {p99:6.1f} ms")
+    print(f"\nintake over HTTP (SQLite store), {args.seconds} s per row, load by {tool}")
+    print(f"{'connections':>11} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
+    for connections, rate, p50, p99 in rows:
+        print(f"{connections:>11} {rate:8.1f} {p50:8.1f} {p99:8.1f}")
 
 
 def wait_healthy(url: str) -> None:
@@ -84,7 +87,6 @@ def run_wrk(url: str, seconds: int, connections: int, work: Path) -> tuple[float
         ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
         capture_output=True, text=True, check=True,
     )
-    print(result.stdout)
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", result.stdout).group(1))  # type: ignore[union-attr]
     return rate, _wrk_ms(result.stdout, "50%"), _wrk_ms(result.stdout, "99%")
 

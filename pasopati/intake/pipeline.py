@@ -70,7 +70,6 @@ class Intake:
                 status="received",
                 text=alert.full_text,
             )
-            self.store.save_alert(record)  # stored before anything else can fail
             outcomes.append(self.process(record, alert))
         return outcomes
 
@@ -78,21 +77,27 @@ class Intake:
         return self.process(record.model_copy(update={"status": "received", "reason": None}), alert)
 
     def process(self, record: AlertRecord, alert: Alert) -> Outcome:
+        # Intake is the store's only alert writer and decides one alert at a time: no two alerts
+        # about one escape both find "no incident", and SQLite never makes writers wait on each other.
         with self._lock:
-            outcome = self._decide(record, alert)
-        self.store.save_alert(
-            record.model_copy(
-                update={
-                    "status": outcome.status,
-                    "incident_id": outcome.incident_id,
-                    "flow_run_id": outcome.flow_run_id,
-                    "unit_id": outcome.unit,
-                    "category": outcome.category,
-                    "severity": outcome.severity,
-                    "reasons": outcome.reasons,
-                }
+            try:
+                outcome = self._decide(record, alert)
+            except Exception:
+                self.store.save_alert(record)  # whatever failed, what was received is kept
+                raise
+            self.store.save_alert(
+                record.model_copy(
+                    update={
+                        "status": outcome.status,
+                        "incident_id": outcome.incident_id,
+                        "flow_run_id": outcome.flow_run_id,
+                        "unit_id": outcome.unit,
+                        "category": outcome.category,
+                        "severity": outcome.severity,
+                        "reasons": outcome.reasons,
+                    }
+                )
             )
-        )
         return outcome
 
     def _decide(self, record: AlertRecord, alert: Alert) -> Outcome:
@@ -121,16 +126,17 @@ class Intake:
             if result.action == "start":
                 base["reasons"].append("no unit recognised: kept for an analyst to triage")
             return Outcome(status="watch", **base)
-        return self._start(alert, result, base)
+        return self._start(record, alert, result, base)
 
     @property
     def window(self) -> timedelta:
         return timedelta(hours=self.settings.correlation_window_hours)
 
-    def _start(self, alert: Alert, result: Classification, base: dict) -> Outcome:  # type: ignore[type-arg]
+    def _start(self, record: AlertRecord, alert: Alert, result: Classification, base: dict) -> Outcome:  # type: ignore[type-arg]
         from tasks.incident import build_incident  # the same construction the runbook's first task uses
 
         assert result.category and result.severity and result.unit
+        self.store.save_alert(record)  # stored before the call to Prefect, which may fail
         trigger = self._trigger(alert, result.unit)
         plan = self.catalog.plan(result.category, result.severity)
         incident = build_incident(plan, trigger)
@@ -144,6 +150,7 @@ class Intake:
         self.store.touch_incident(active.id)
         base = {**base, "incident_id": active.id, "flow_run_id": active.flow_run_id}
         if result.severity and Severity(result.severity).rank > active.severity.rank:
+            self.store.save_alert(record)  # stored before the calls to Prefect, which may fail
             return self._escalate(alert, result, active, base)
         earlier = self.store.alerts(incident_id=active.id)
         if record.url and any(a.url == record.url for a in earlier):
