@@ -215,3 +215,11 @@ def wait_for(read, done, timeout: float = 30):  # type: ignore[no-untyped-def]
             return value
         assert time.monotonic() < deadline, f"timed out waiting; last: {value!r}"
         time.sleep(0.3)
+
+
+def test_openapi_documents_the_accepted_bodies(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    assert {"Alert", "MeltwaterBatch"} <= set(spec["components"]["schemas"])
+    body = spec["paths"]["/alerts"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert len(body["oneOf"]) == 3
+    assert client.get("/docs").status_code == 200
