@@ -39,9 +39,11 @@ class Problem:
 class CatalogError(Exception):
     """One or more runbook/roster/channel files are invalid."""
 
+    title = "invalid runbooks"
+
     def __init__(self, problems: list[Problem]):
         self.problems = problems
-        super().__init__("invalid runbooks:\n" + "\n".join(f"  {p}" for p in problems))
+        super().__init__(f"{self.title}:\n" + "\n".join(f"  {p}" for p in problems))
 
 
 @dataclass(frozen=True)
@@ -76,19 +78,19 @@ def load_catalog(settings: Settings | None = None) -> Catalog:
     problems: list[Problem] = []
     folder = settings.runbooks_dir
 
-    common = _load(folder / COMMON_FILE, CommonChecklist, problems)
-    roster = _load(folder / ROSTER_FILE, Roster, problems)
-    channels = _load(settings.channels_file, ChannelsConfig, problems)
+    common = load_model(folder / COMMON_FILE, CommonChecklist, problems)
+    roster = load_model(folder / ROSTER_FILE, Roster, problems)
+    channels = load_model(settings.channels_file, ChannelsConfig, problems)
     runbooks: dict[str, Runbook] = {}
     files = sorted(p for p in folder.glob("*.yaml") if p.name not in NOT_RUNBOOKS)
     if not files:
         problems.append(Problem(str(folder), "", "no runbook files (*.yaml) found"))
     for path in files:
-        runbook = _load(path, Runbook, problems)
+        runbook = load_model(path, Runbook, problems)
         if runbook is None:
             continue
         if runbook.category != path.stem:
-            problems.append(Problem(_rel(path), "category", f"{runbook.category!r} does not match the file name"))
+            problems.append(Problem(relative(path), "category", f"{runbook.category!r} does not match the file name"))
             continue
         runbooks[runbook.category] = runbook
 
@@ -108,23 +110,25 @@ def catalog() -> Catalog:
     return load_catalog()
 
 
-def _load(path: Path, model: type[M], problems: list[Problem]) -> M | None:
+def load_model(path: Path, model: type[M], problems: list[Problem]) -> M | None:
+    """Read one YAML file into ``model``; append each problem (file, field, reason) and return None."""
     try:
         data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        problems.append(Problem(_rel(path), "", "file not found"))
+        problems.append(Problem(relative(path), "", "file not found"))
         return None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problems.append(Problem(_rel(path), where, f"not valid YAML: {getattr(exc, 'problem', exc)}"))
+        problems.append(Problem(relative(path), where, f"not valid YAML: {getattr(exc, 'problem', exc)}"))
         return None
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         for err in exc.errors():
-            field = ".".join(str(part) for part in err["loc"])
-            problems.append(Problem(_rel(path), field, err["msg"]))
+            # "[key]" is pydantic's marker for a bad dict key; the key itself is already in the path.
+            field = ".".join(str(part) for part in err["loc"] if part != "[key]")
+            problems.append(Problem(relative(path), field, err["msg"]))
         return None
 
 
@@ -137,7 +141,7 @@ def _cross_check(
     settings: Settings,
 ) -> list[Problem]:
     problems: list[Problem] = []
-    file = _rel(path)
+    file = relative(path)
     ids = [item.id for item in [*common.checklist, *runbook.checklist]]
     for dup in sorted({i for i in ids if ids.count(i) > 1}):
         problems.append(Problem(file, "checklist", f"item id {dup!r} appears more than once (common.yaml included)"))
@@ -174,13 +178,13 @@ def _missing_templates(runbooks: dict[str, Runbook], templates_dir: Path) -> lis
                     path = templates_dir / language / f"{message.type.value}.j2"
                     needed.setdefault(path, []).append(f"{category}/{severity.value}")
     return [
-        Problem(_rel(path), "", f"template missing, needed by {', '.join(cells)}")
+        Problem(relative(path), "", f"template missing, needed by {', '.join(cells)}")
         for path, cells in needed.items()
         if not path.is_file()
     ]
 
 
-def _rel(path: Path) -> str:
+def relative(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(Path.cwd()))
     except ValueError:

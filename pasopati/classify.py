@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any, Literal, NamedTuple, TextIO
 from urllib.parse import urlsplit
 
-import yaml
 from pydantic import BaseModel, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from pasopati.alerts import Alert
+from pasopati.catalog import CatalogError, Problem, load_model, relative
 from pasopati.roster import Roster, Unit, UnitType
 from pasopati.runbook import Severity, Slug, Strict
 from pasopati.settings import get_settings
@@ -204,51 +204,28 @@ class Rules(Strict):
         return dampeners
 
 
-@dataclass(frozen=True)
-class RuleProblem:
-    """Same shape as ``catalog.Problem``: ``file: field: reason``."""
-
-    file: str
-    field: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.file}: {self.field or '(file)'}: {self.reason}"
-
-
-class RulesError(Exception):
+class RulesError(CatalogError):
     """The classification rules file is invalid."""
 
-    def __init__(self, problems: list[RuleProblem]):
-        self.problems = problems
-        super().__init__("invalid classification rules:\n" + "\n".join(f"  {p}" for p in problems))
+    title = "invalid classification rules"
 
 
 def load_rules(path: Path | None = None) -> Rules:
     """Load and validate the rules, reporting every problem as ``file: field: reason``."""
     path = path or get_settings().runbooks_dir / RULES_FILE
-    file = _rel(path)
-    try:
-        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RulesError([RuleProblem(file, "", "file not found")]) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise RulesError([RuleProblem(file, where, f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
-    try:
-        rules = Rules.model_validate(data)
-    except ValidationError as exc:
-        problems = [RuleProblem(file, _field_path(err["loc"]), err["msg"]) for err in exc.errors()]
-        raise RulesError(problems) from None
-    problems = [RuleProblem(file, field, reason) for field, reason in _compiled(rules).problems]
-    problems += [
-        RuleProblem(file, f"categories.{cid}", f"no runbook {cid}.yaml next to {path.name}")
-        for cid in rules.categories
-        if not (path.parent / f"{cid}.yaml").is_file()
-    ]
+    file = relative(path)
+    problems: list[Problem] = []
+    rules = load_model(path, Rules, problems)
+    if rules is not None:
+        problems += [Problem(file, field, reason) for field, reason in _compiled(rules).problems]
+        problems += [
+            Problem(file, f"categories.{cid}", f"no runbook {cid}.yaml next to {path.name}")
+            for cid in rules.categories
+            if not (path.parent / f"{cid}.yaml").is_file()
+        ]
     if problems:
         raise RulesError(problems)
+    assert rules is not None
     return rules
 
 
@@ -256,18 +233,6 @@ def load_rules(path: Path | None = None) -> Rules:
 def default_rules() -> Rules:
     """The shipped rules, loaded once per process (used when no ``Rules`` is passed)."""
     return load_rules()
-
-
-def _field_path(loc: tuple[int | str, ...]) -> str:
-    """'categories.kesehatan.floors.parah', not '….parah.[key]' (pydantic's marker for a bad dict key)."""
-    return ".".join(str(part) for part in loc if part != "[key]")
-
-
-def _rel(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 # --------------------------------------------------------------------------- result

@@ -15,11 +15,17 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import yaml
 
 from pasopati.settings import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from pytest_httpserver import HTTPServer
+
+    from tests.channel_api import ChannelAPI
 
 WEBHOOK_CHANNEL = "medsos-ditjenpas"
 

@@ -178,6 +178,13 @@ def test_cli_says_where_a_run_waits_and_refuses_the_wrong_gate() -> None:
     output = pasopati_fails("verify", str(run_id), "--by", "X Y", "--source", "SDP", "--set", "kapan=kemarin")
     assert f"run {deadline_run.name} is waiting at '{GATE_HOLDING}'" in output
     assert "waiting   persetujuan-awal" in pasopati("status", str(run_id))
+    # The approver reads exactly the drafts in the UI's resume form description.
+    from prefect.input.actions import read_flow_run_input
+    from prefect.input.run_input import keyset_from_base_key
+
+    description = read_flow_run_input(keyset_from_base_key(f"suspended-{GATE_HOLDING}")["description"], run_id)
+    holding = next(d for d in get_store().drafts(incident_for(run_id).id) if d.message_type is MessageType.HOLDING_STATEMENT)
+    assert holding.body.strip() in description and "— ringan" in description and "Severity." not in description
     output = pasopati_fails("approve", str(run_id), "--by", "X")  # the server validates the form: min length 2
     assert "refused the input" in output
     assert gate_of(read_run(run_id)) == GATE_HOLDING, "a refused input must leave the run waiting"

@@ -28,7 +28,8 @@ class PrefectRuns:
             run = client.read_flow_run(UUID(flow_run_id))
             if run.state is None or run.state.is_final():
                 return
-            # A suspended or scheduled run has no process to stop; a running one is stopped by its runner.
-            waiting = run.state.is_paused() or run.state.is_scheduled()
-            state = Cancelled(message=message) if waiting else Cancelling(message=message)
+            # Only a Running run has a process for its runner to stop. A suspended, scheduled or
+            # still-starting (Pending) one is cancelled outright; a process that was just starting
+            # finds its run final when it proposes Running, and exits without running the flow.
+            state = Cancelling(message=message) if run.state.is_running() else Cancelled(message=message)
             client.set_flow_run_state(run.id, state, force=True)
