@@ -12,7 +12,7 @@ import sys
 import time
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -138,9 +138,38 @@ def feed_server() -> Iterator["HTTPServer"]:
     server.stop()
 
 
+@contextmanager
+def pasopati_process(
+    command: str, prefect_api: str, data_dir: Path, ready: Callable[[], bool], timeout: float = 90
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`pasopati <command>` in its own process (as `pasopati up` starts it), once ``ready()``."""
+    log_path = data_dir / f"{command}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "pasopati.cli", command],
+            env={**os.environ, "PREFECT_API_URL": prefect_api},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=data_dir,  # runs must not depend on the working directory
+        )
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"pasopati {command} did not come up:\n{log_path.read_text()[-3000:]}")
+        time.sleep(0.3)
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 @pytest.fixture(scope="session")
 def intake_url(prefect_api: str, channels_file: Path, feed_server: "HTTPServer", data_dir: Path) -> Iterator[str]:
-    """`pasopati intake` in its own process, as `pasopati up` starts it."""
     import requests
 
     port = free_port()
@@ -148,49 +177,26 @@ def intake_url(prefect_api: str, channels_file: Path, feed_server: "HTTPServer",
     from pasopati.settings import get_settings
 
     get_settings.cache_clear()
-    env = {**os.environ, "PREFECT_API_URL": prefect_api}
-    log = (data_dir / "intake.log").open("wb")
-    process = subprocess.Popen([sys.executable, "-m", "pasopati.cli", "intake"], env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
+
+    def healthy() -> bool:
         try:
-            if requests.get(f"{url}/health", timeout=1).ok:
-                break
+            return requests.get(f"{url}/health", timeout=1).ok
         except requests.RequestException:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"pasopati intake did not come up:\n{(data_dir / 'intake.log').read_text()[-3000:]}")
-        time.sleep(0.3)
-    yield url
-    process.terminate()
-    process.wait(timeout=30)
+            return False
+
+    with pasopati_process("intake", prefect_api, data_dir, healthy, timeout=60):
+        yield url
 
 
 @pytest.fixture(scope="session")
 def served(prefect_api: str, channels_file: Path, intake_url: str, data_dir: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """``pasopati serve`` in its own process, as an operator runs it; ready once all 20 exist."""
+    """Ready once the 20 runbook deployments and the feed poller exist."""
     from prefect import get_client
 
-    env = {**os.environ, "PREFECT_API_URL": prefect_api}
-    log = (data_dir / "serve.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pasopati.cli", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=data_dir
-    )
-    deadline = time.monotonic() + 90
     with get_client(sync_client=True) as client:
-        while len(client.read_deployments()) < 20:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"pasopati serve did not come up:\n{(data_dir / 'serve.log').read_text()[-3000:]}")
-            time.sleep(0.5)
-    yield process
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
+        with pasopati_process("serve", prefect_api, data_dir, lambda: len(client.read_deployments()) >= 21) as process:
+            yield process
 
 
 def postgres_url() -> str | None:
