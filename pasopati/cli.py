@@ -190,6 +190,23 @@ def reject(
     _decide(run, "reject", by, reason)
 
 
+@app.command("pending")
+def pending_runs() -> None:
+    """List the runs waiting for a person: gate, who must act, since when (oldest first)."""
+    from pasopati.runs import pending
+
+    with clear_errors():
+        items = pending()
+    if not items:
+        typer.echo("nothing is waiting")
+    for item in items:
+        since = item.since.astimezone().strftime("%Y-%m-%d %H:%M")
+        typer.echo(
+            f"{since}  {item.run:<24} {item.gate:<20} {item.category}/{item.severity:<10} "
+            f"{item.unit}  → {item.waiting_for}"
+        )
+
+
 @app.command()
 def status(run: Annotated[str, typer.Argument(help="Flow run id or name.")]) -> None:
     """Show where a run is: state, the gate it waits at, its incident and publications."""

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 from prefect import get_client
-from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
-from prefect.client.schemas.objects import FlowRun
+from prefect.client.schemas.filters import (
+    FlowRunFilter,
+    FlowRunFilterName,
+    FlowRunFilterState,
+    FlowRunFilterStateType,
+)
+from prefect.client.schemas.objects import FlowRun, StateType
+from pydantic import BaseModel
 from prefect.exceptions import ObjectNotFound
 from prefect.flow_runs import resume_flow_run
 
 from pasopati.catalog import catalog
+from pasopati.inputs import GATE_VERIFICATION
 from pasopati.runbook import RunbookPlan
 from pasopati.store import get_store
 
@@ -85,3 +93,54 @@ def describe(ref: str) -> str:
         for publication in store.publications(incident.id):
             lines.append(f"published {publication.channel}: {publication.status.value} {publication.location or publication.error or ''}")
     return "\n".join(lines)
+
+
+class Pending(BaseModel):
+    """A run waiting for a person: at which gate, for whom, since when."""
+
+    run: str
+    flow_run_id: str
+    gate: str
+    category: str
+    severity: str
+    unit: str
+    waiting_for: str
+    since: datetime
+
+
+def pending() -> list[Pending]:
+    """Every runbook run suspended at a human gate, oldest first."""
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED])))
+        )
+        flows = {f.id: f.name for f in client.read_flows()}
+    store, cat = get_store(), catalog()
+    items = []
+    for run in runs:
+        flow_name = flows.get(run.flow_id, "")
+        gate = waiting_gate(run)
+        if not flow_name.startswith(FLOW_PREFIX) or gate is None or run.state is None:
+            continue
+        plan = cat.plan(flow_name.removeprefix(FLOW_PREFIX), run.parameters["severity"])
+        incident = store.incident_for_run(str(run.id))
+        if gate == GATE_VERIFICATION:
+            waiting_for = "verifier (TKK)"
+        else:
+            approval = plan.plan.approval
+            waiting_for = cat.roster.roles[approval.authority.role].title
+            if approval.approvers_required > 1:
+                waiting_for += f" ×{approval.approvers_required}"
+        items.append(
+            Pending(
+                run=run.name,
+                flow_run_id=str(run.id),
+                gate=gate,
+                category=plan.category,
+                severity=plan.severity.value,
+                unit=incident.unit_name if incident else "?",
+                waiting_for=waiting_for,
+                since=run.state.timestamp,
+            )
+        )
+    return sorted(items, key=lambda p: p.since)

@@ -178,6 +178,9 @@ def test_cli_says_where_a_run_waits_and_refuses_the_wrong_gate() -> None:
     output = pasopati_fails("verify", str(run_id), "--by", "X Y", "--source", "SDP", "--set", "kapan=kemarin")
     assert f"run {deadline_run.name} is waiting at '{GATE_HOLDING}'" in output
     assert "waiting   persetujuan-awal" in pasopati("status", str(run_id))
+    listed = [line for line in pasopati("pending").splitlines() if deadline_run.name in line]
+    assert len(listed) == 1 and "persetujuan-awal" in listed[0] and "tata-kelola-integritas/ringan" in listed[0]
+    assert "Lapas Kelas IIA Banyuasin" in listed[0] and "→ Kepala UPT" in listed[0], listed
     # The approver reads exactly the drafts in the UI's resume form description.
     from prefect.input.actions import read_flow_run_input
     from prefect.input.run_input import keyset_from_base_key
