@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
@@ -189,14 +189,35 @@ def intake_url(prefect_api: str, channels_file: Path, feed_server: "HTTPServer",
         yield url
 
 
-@pytest.fixture(scope="session")
-def served(prefect_api: str, channels_file: Path, intake_url: str, data_dir: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """Ready once the 20 runbook deployments and the feed poller exist."""
-    from prefect import get_client
+class Served:
+    """The session's `pasopati serve` process; a test may restart it, as an operator would."""
 
-    with get_client(sync_client=True) as client:
-        with pasopati_process("serve", prefect_api, data_dir, lambda: len(client.read_deployments()) >= 21) as process:
-            yield process
+    def __init__(self, prefect_api: str, data_dir: Path):
+        self.prefect_api, self.data_dir = prefect_api, data_dir
+        self._running: Any = None
+        self.start()
+
+    def start(self) -> None:
+        from prefect import get_client
+
+        with get_client(sync_client=True) as client:
+            ready = lambda: len(client.read_deployments()) >= 21  # noqa: E731  20 runbooks + the feed poller
+            self._running = pasopati_process("serve", self.prefect_api, self.data_dir, ready)
+            self.process = self._running.__enter__()
+
+    def stop(self) -> None:
+        self._running.__exit__(None, None, None)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+@pytest.fixture(scope="session")
+def served(prefect_api: str, channels_file: Path, intake_url: str, data_dir: Path) -> Iterator[Served]:
+    handle = Served(prefect_api, data_dir)
+    yield handle
+    handle.stop()
 
 
 def postgres_url() -> str | None:

@@ -207,6 +207,21 @@ def test_trigger_refuses_unknown_unit_and_items() -> None:
     )
 
 
+def test_a_suspended_run_survives_a_restart_of_the_serving_process(served) -> None:  # type: ignore[no-untyped-def]
+    """Waiting holds no process: stop `pasopati serve` while a run waits for approval, start it
+    again, approve, and the run completes as if nothing happened."""
+    run_id = trigger("kesehatan", "berat", "Lapas Makassar", "Keracunan makanan di dapur umum")
+    drive_until_gate(run_id, GATE_HOLDING)
+    served.stop()
+    assert gate_of(read_run(run_id)) == GATE_HOLDING, "the suspended run must not depend on the serving process"
+    served.start()
+    final = drive({run_id: Script()})
+    assert final[run_id].state.is_completed(), final[run_id].state.message
+    incident = incident_for(run_id)
+    assert get_store().evaluation(incident.id).outcome == "published"  # type: ignore[union-attr]
+    assert len(get_store().decisions(incident.id)) == 2
+
+
 def drive_until_gate(run_id: UUID, gate: str, timeout: float = 60):  # type: ignore[no-untyped-def]
     import time
 
