@@ -15,7 +15,7 @@ from prefect.states import State
 from pasopati.catalog import catalog
 from pasopati.inputs import GATE_FULL, GATE_HOLDING
 from pasopati.models import Draft, Evaluation, Incident, Trigger, Verdict
-from pasopati.runbook import Severity
+from pasopati.runbook import RunbookPlan, Severity
 from tasks.drafting import draft_holding_statement, draft_messages
 from tasks.evaluation import evaluate
 from tasks.gates import await_approval, await_verification, record_decision, record_verification
@@ -53,7 +53,7 @@ def run_runbook(category: str, severity: Severity, trigger: Trigger) -> Evaluati
     return evaluation
 
 
-def _approved(gate: str, incident: Incident, plan, drafts: list[Draft]) -> bool:  # type: ignore[no-untyped-def]
+def _approved(gate: str, incident: Incident, plan: RunbookPlan, drafts: list[Draft]) -> bool:
     answer = await_approval(gate, incident, plan, drafts)
     decision = record_decision(incident, gate, answer, drafts)
     if decision.verdict is Verdict.REJECT:
