@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 from prefect import Flow
-from prefect.deployments.runner import EntrypointType, RunnerDeployment
+from prefect.deployments.runner import EntrypointType
 from prefect.runner import Runner
 
 from pasopati.catalog import Catalog, catalog
@@ -39,10 +39,6 @@ def deployment_specs(cat: Catalog | None = None) -> list[tuple[Flow[Any, Any], d
             )
             specs.append((flow, options))
     return specs
-
-
-def runner_deployments(cat: Catalog | None = None) -> list[RunnerDeployment]:
-    return [flow.to_deployment(**options) for flow, options in deployment_specs(cat)]
 
 
 def serve_all() -> None:
