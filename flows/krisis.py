@@ -7,21 +7,20 @@ from the top and every task before the gate returns its persisted result instead
 """
 
 
-from prefect import flow, get_run_logger
+from prefect import flow
 from prefect.context import get_run_context
-from prefect.futures import wait
-from prefect.states import State
 
 from pasopati.catalog import catalog
 from pasopati.inputs import GATE_FULL, GATE_HOLDING
-from pasopati.models import Draft, Evaluation, Incident, Trigger, Verdict
-from pasopati.runbook import RunbookPlan, Severity
+from flows.approval import approved_drafts
+from pasopati.models import Evaluation, Trigger
+from pasopati.runbook import Severity
 from tasks.drafting import draft_holding_statement, draft_messages
 from tasks.evaluation import evaluate
-from tasks.gates import await_approval, await_verification, record_decision, record_verification
+from tasks.gates import await_verification, record_verification
 from tasks.incident import open_incident, record_reported_facts
-from tasks.publishing import publish
-from tasks.team import assemble_team
+from tasks.publishing import publish_all
+from tasks.team import assemble_team, notify_team
 
 
 class PublicationFailed(RuntimeError):
@@ -33,39 +32,25 @@ def run_runbook(category: str, severity: Severity, trigger: Trigger) -> Evaluati
     flow_run = get_run_context().flow_run  # type: ignore[union-attr]
     incident = open_incident(plan, trigger, str(flow_run.id) if flow_run else None)
     team = assemble_team(incident, plan)
+    notify_team(incident, team)
 
     # Be first: the holding statement goes for approval before full verification.
     reported = record_reported_facts(incident, plan, trigger)
     holding = draft_holding_statement(incident, plan, team, reported)
     failures = 0
-    if _approved(GATE_HOLDING, incident, plan, holding):
-        failures += _publish_all(incident, holding)
+    if (approved := approved_drafts(GATE_HOLDING, incident, plan, team, holding)) is not None:
+        failures += publish_all(incident, approved)
 
         answers = await_verification(incident, plan, reported)
         verified = record_verification(incident, plan, reported, answers)
         drafts = draft_messages(incident, plan, team, verified)
-        if _approved(GATE_FULL, incident, plan, drafts):
-            failures += _publish_all(incident, drafts)
+        if (approved := approved_drafts(GATE_FULL, incident, plan, team, drafts)) is not None:
+            failures += publish_all(incident, approved)
 
     evaluation = evaluate(incident, plan)
     if failures:
         raise PublicationFailed(f"{failures} publication(s) failed; see the publikasi task logs. Retry the run to resend.")
     return evaluation
-
-
-def _approved(gate: str, incident: Incident, plan: RunbookPlan, drafts: list[Draft]) -> bool:
-    answer = await_approval(gate, incident, plan, drafts)
-    decision = record_decision(incident, gate, answer, drafts)
-    if decision.verdict is Verdict.REJECT:
-        get_run_logger().warning("%s rejected by %s: %s — nothing published", gate, decision.approver, decision.reason)
-    return decision.verdict is Verdict.APPROVE
-
-
-def _publish_all(incident: Incident, drafts: list[Draft]) -> int:
-    futures = [publish.submit(incident, draft.id, channel) for draft in drafts for channel in draft.channels]
-    wait(futures)
-    states: list[State] = [f.state for f in futures]
-    return sum(1 for s in states if not s.is_completed())
 
 
 FLOW_OPTIONS = dict(persist_result=True, log_prints=True, validate_parameters=True)

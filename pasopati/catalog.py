@@ -15,7 +15,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from pasopati.channels.config import ChannelsConfig
-from pasopati.roster import Roster
+from pasopati.roster import HEADQUARTERS, Roster
 from pasopati.runbook import CommonChecklist, Runbook, RunbookPlan, Severity
 from pasopati.settings import Settings, get_settings
 
@@ -150,6 +150,7 @@ def _cross_check(
         refs = [(f"team[{i}]", slot) for i, slot in enumerate(plan.team)]
         refs += [("approval.authority", plan.approval.authority), ("spokesperson", plan.spokesperson)]
         refs += [("approval.via", plan.approval.via)] if plan.approval.via else []
+        refs += [("approval.escalate_to", plan.approval.escalate_to)] if plan.approval.escalate_to else []
         refs += [(f"approval.informed[{i}]", r) for i, r in enumerate(plan.approval.informed)]
         for field, ref in refs:
             role = roster.roles.get(ref.role)
@@ -158,6 +159,19 @@ def _cross_check(
             elif role.level is not ref.level:
                 problems.append(
                     Problem(file, f"{base}.{field}.level", f"role {ref.role!r} is a {role.level.value} role, not {ref.level.value}")
+                )
+        authority = plan.approval.authority
+        if authority.level in HEADQUARTERS and authority.role in roster.roles:
+            # One headquarters org: the roster itself says whether enough distinct people exist.
+            held = sum(1 for p in roster.people if p.role == authority.role)
+            if held < plan.approval.approvers_required:
+                problems.append(
+                    Problem(
+                        file,
+                        f"{base}.approval.approvers_required",
+                        f"{plan.approval.approvers_required} distinct approvers required,"
+                        f" but roster.yaml has {held} holder(s) of {authority.role!r}",
+                    )
                 )
         for i, message in enumerate(plan.messages):
             for channel in message.channels:

@@ -160,36 +160,6 @@ def verify(
     typer.echo(f"verification submitted to {flow_run.name}: {len(values)} item(s) confirmed")
 
 
-def _decide(run: str, verdict: str, by: str, reason: str) -> None:
-    from pasopati.inputs import APPROVAL_GATES
-    from pasopati.runs import resume, waiting_run
-
-    with clear_errors():
-        flow_run = waiting_run(run, set(APPROVAL_GATES))
-        resume(flow_run, {"verdict": verdict, "approver": by, "reason": reason})
-    typer.echo(f"{verdict} recorded for {flow_run.name} at {flow_run.state.state_details.pause_key}")
-
-
-@app.command()
-def approve(
-    run: Annotated[str, typer.Argument(help="Flow run id or name.")],
-    by: Annotated[str, typer.Option(help="Approver's name.")] = ...,  # type: ignore[assignment]
-    reason: Annotated[str, typer.Option(help="Note kept with the decision.")] = "",
-) -> None:
-    """Approve the drafts a run is waiting on."""
-    _decide(run, "approve", by, reason)
-
-
-@app.command()
-def reject(
-    run: Annotated[str, typer.Argument(help="Flow run id or name.")],
-    by: Annotated[str, typer.Option(help="Approver's name.")] = ...,  # type: ignore[assignment]
-    reason: Annotated[str, typer.Option(help="Why (kept with the decision).")] = ...,  # type: ignore[assignment]
-) -> None:
-    """Reject: the run ends and nothing is published."""
-    _decide(run, "reject", by, reason)
-
-
 @app.command("pending")
 def pending_runs() -> None:
     """List the runs waiting for a person: gate, who must act, since when (oldest first)."""
@@ -214,6 +184,10 @@ def status(run: Annotated[str, typer.Argument(help="Flow run id or name.")]) -> 
 
     with clear_errors():
         typer.echo(describe(run))
+
+
+# Commands at the human gates (approve, edit, facts, ack…) live beside this module.
+from pasopati import gate_cli  # noqa: E402,F401  (registers its commands on ``app``)
 
 
 def main() -> Any:

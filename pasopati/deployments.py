@@ -41,6 +41,20 @@ def deployment_specs(cat: Catalog | None = None) -> list[tuple[Flow[Any, Any], d
     return specs
 
 
+def support_specs() -> list[tuple[Flow[Any, Any], dict[str, Any]]]:
+    """Deployments beside the runbooks: fact corrections, the deadline watcher, the feed poller."""
+    from flows.feeds import poll_feeds
+    from flows.koreksi import correct_facts
+    from flows.watch import watch_deadlines
+
+    settings = get_settings()
+    return [
+        (correct_facts, dict(name="koreksi", tags=["koreksi"], entrypoint_type=EntrypointType.MODULE_PATH)),
+        (watch_deadlines, dict(name="terjadwal", interval=settings.watch_seconds, tags=["tenggat"], entrypoint_type=EntrypointType.MODULE_PATH)),
+        (poll_feeds, dict(name="terjadwal", interval=settings.feed_poll_minutes * 60, tags=["pemantauan"], entrypoint_type=EntrypointType.MODULE_PATH)),
+    ]
+
+
 def serve_all() -> None:
     """Serve every deployment from this process until interrupted."""
     settings = get_settings()
@@ -54,10 +68,9 @@ def serve_all() -> None:
     specs = deployment_specs()
     for flow, options in specs:
         runner.add_flow(flow, **options)
-    from flows.feeds import poll_feeds
-
-    runner.add_flow(poll_feeds, name="terjadwal", interval=settings.feed_poll_minutes * 60, tags=["pemantauan"])
-    print(f"Serving {len(specs)} runbook deployments and the feed poller", flush=True)
+    for flow, options in support_specs():
+        runner.add_flow(flow, **options)
+    print(f"Serving {len(specs)} runbook deployments, corrections, the deadline watcher and the feed poller", flush=True)
     try:
         asyncio.run(runner.start())
     except KeyboardInterrupt:

@@ -55,6 +55,7 @@ def fact_views(plan: RunbookPlan, facts: list[Fact], *, public: bool) -> list[di
                 "label": item.label,
                 "value": fact.value if fact else None,
                 "source": fact.source if fact else None,
+                "version": fact.version if fact else None,
             }
         )
     return views
@@ -78,6 +79,8 @@ def render_draft(
     def when(moment: datetime) -> str:
         return local_time(moment, incident.timezone, language)
 
+    views = fact_views(plan, facts, public=spec.type not in INTERNAL_MESSAGES)
+
     context = {
         "incident": {
             "unit_name": incident.unit_name,
@@ -88,7 +91,7 @@ def render_draft(
             "severity": incident.severity.value,
             "detected_at": when(incident.detected_at),
         },
-        "facts": fact_views(plan, facts, public=spec.type not in INTERNAL_MESSAGES),
+        "facts": views,
         "plan": {
             "strategy": plan.plan.strategy.value,
             "spokesperson": spokesperson,
@@ -111,4 +114,6 @@ def render_draft(
         channels=spec.channels,
         due_at=due_at,
         created_at=now,
+        # Which version of each figure this text states: a later correction flags it.
+        fact_versions={v["id"]: v["version"] for v in views if v["version"] is not None},
     )

@@ -78,6 +78,8 @@ class Team(BaseModel):
 
 
 class Fact(BaseModel):
+    """One version of one checklist figure: corrections add versions, never overwrite."""
+
     item_id: str
     label: str
     value: str | None = Field(None, description="None: not (yet) confirmed.")
@@ -85,11 +87,13 @@ class Fact(BaseModel):
     public: bool = True
     verified_by: str
     recorded_at: datetime
+    version: int = 1
+    change: str = Field("laporan-awal", description="The submission that recorded it: trigger, verification, a correction.")
 
 
 class FactSet(BaseModel):
     incident_id: str
-    stage: Literal["trigger", "verification"]
+    stage: Literal["trigger", "verification", "current"]
     facts: list[Fact]
 
     def confirmed(self) -> dict[str, str]:
@@ -115,6 +119,11 @@ class Draft(BaseModel):
     channels: list[str]
     due_at: datetime
     created_at: datetime
+    revision: int = 1
+    parent_id: str | None = Field(None, description="The revision this one replaces.")
+    author: str = Field("template", description="'template', or who edited the text.")
+    note: str = Field("", description="Why this revision exists: an approver's comment, an edit reason.")
+    fact_versions: dict[str, int] = Field(default_factory=dict, description="Checklist item → fact version used.")
 
     @property
     def content_hash(self) -> str:
@@ -123,13 +132,20 @@ class Draft(BaseModel):
 
 class Verdict(str, Enum):
     APPROVE = "approve"
-    REJECT = "reject"
+    EDIT = "edit"  # approve with edits: the edited text is what gets published
+    REQUEST_CHANGES = "request-changes"  # back to drafting with the comment
+    REJECT = "reject"  # the run ends, nothing of this gate is published
+
+    @property
+    def approves(self) -> bool:
+        return self in (Verdict.APPROVE, Verdict.EDIT)
 
 
 class ApprovalAnswer(BaseModel):
     verdict: Verdict
     approver: str
     reason: str = ""
+    edits: dict[str, str] = Field(default_factory=dict, description="Draft id → the approver's text.")
 
 
 class Decision(BaseModel):
@@ -141,6 +157,49 @@ class Decision(BaseModel):
     reason: str
     draft_ids: list[str]
     decided_at: datetime
+    pause_key: str | None = Field(None, description="The suspend this answered; None for a refusal at the CLI.")
+    accepted: bool = True
+    refusal: str | None = Field(None, description="Why the decision was not accepted (no authority, already approved…).")
+    diffs: dict[str, str] = Field(default_factory=dict, description="Edited draft id → unified diff from its parent.")
+
+
+class GateStatus(BaseModel):
+    """Where an approval gate stands after a decision."""
+
+    decision: Decision
+    drafts: list[Draft] = Field(description="The drafts now awaiting approval or approved (edits replace them).")
+    approvers: list[str] = Field(description="Distinct people whose approval covers exactly these drafts.")
+    complete: bool
+
+
+class Escalation(BaseModel):
+    incident_id: str
+    severity: Severity
+    kind: Literal["approval", "acknowledgement"]
+    subject: str = Field(description="The gate, or the person who did not acknowledge.")
+    to_role: str | None = Field(None, description="Role that may now act; None: no delegate named, team notified.")
+    reason: str
+    at: datetime
+
+
+class Notification(BaseModel):
+    incident_id: str
+    key: str = Field(description="What it is about: 'tim:berat', 'eskalasi:persetujuan-awal', a reminder slot.")
+    person: str
+    role: str
+    contact: str
+    title: str
+    ok: bool = False
+    error: str | None = "not sent yet"
+    sent_at: datetime
+
+
+class Acknowledgement(BaseModel):
+    incident_id: str
+    person: str
+    role: str
+    via: Literal["cli", "ui"]
+    at: datetime
 
 
 class PublicationStatus(str, Enum):
@@ -158,6 +217,8 @@ class Publication(BaseModel):
     location: str | None = None
     error: str | None = None
     published_at: datetime | None = None
+    flag: str | None = Field(None, description="Set when a fact it used changed after publication.")
+    correction_draft_id: str | None = None
 
 
 class Stage(str, Enum):

@@ -16,6 +16,7 @@ HEADQUARTERS = {Level.DITJENPAS: "ditjenpas", Level.KEMENTERIAN: "kementerian"}
 class Role(Strict):
     title: str
     level: Level
+    deputy: Slug | None = Field(None, description="Role (same level, same org) that stands in when a holder is unreachable.")
 
 
 class Kanwil(Strict):
@@ -56,6 +57,10 @@ class Roster(Strict):
         orgs = {Level.UPT: unit_ids, Level.KANWIL: kanwil_ids} | {
             level: {org} for level, org in HEADQUARTERS.items()
         }
+        for role_id, role in self.roles.items():
+            deputy = self.roles.get(role.deputy) if role.deputy else None
+            if role.deputy and (deputy is None or deputy.level is not role.level):
+                raise ValueError(f"role {role_id!r}: deputy {role.deputy!r} is not a {role.level.value} role")
         for person in self.people:
             role = self.roles.get(person.role)
             if role is None:
@@ -89,6 +94,22 @@ class Roster(Strict):
     def holders(self, ref: RoleRef, unit: Unit) -> list[Person]:
         org = self.org_for(ref, unit)
         return [p for p in self.people if p.role == ref.role and p.org == org]
+
+    def holder_named(self, name: str, refs: list[RoleRef], unit: Unit) -> Person | None:
+        """The person called ``name`` if they hold one of ``refs`` for an incident at ``unit``."""
+        wanted = _normalise(name)
+        return next(
+            (p for ref in refs for p in self.holders(ref, unit) if _normalise(p.name) == wanted),
+            None,
+        )
+
+    def person_named(self, name: str) -> Person | None:
+        wanted = _normalise(name)
+        return next((p for p in self.people if _normalise(p.name) == wanted), None)
+
+    def deputies(self, role: str, org: str) -> list[Person]:
+        deputy = self.roles[role].deputy
+        return [p for p in self.people if p.role == deputy and p.org == org] if deputy else []
 
 
 def _normalise(name: str) -> str:

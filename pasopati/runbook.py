@@ -45,6 +45,7 @@ class MessageType(str, Enum):
     PRESS_RELEASE = "press_release"
     SOCIAL_POST = "social_post"
     SITUATION_REPORT = "situation_report"
+    CORRECTION = "correction"  # ralat: prepared when a fact a published message used changes
 
 
 class Strategy(str, Enum):
@@ -80,6 +81,11 @@ class Approval(Strict):
     approvers_required: int = Field(1, ge=1, le=3)
     via: RoleRef | None = Field(None, description="Channel the request goes through (e.g. Kabag Humas for Dirjen).")
     informed: list[RoleRef] = []
+    escalate_to: RoleRef | None = Field(
+        None,
+        description="Named delegate / next level who may also decide once a message's deadline passed undecided."
+        " Escalation widens who may decide; it never approves anything by itself.",
+    )
 
 
 class MessageSpec(Strict):
@@ -96,6 +102,9 @@ class SeverityPlan(Strict):
     spokesperson: RoleRef
     strategy: Strategy
     update_every_minutes: int | None = Field(None, gt=0, description="None: updates as needed.")
+    acknowledge_within_minutes: int = Field(
+        gt=0, description="A team member who has not acknowledged by then is escalated to the role's deputy."
+    )
     press_conference_within_minutes: int | None = Field(None, gt=0)
     messages: list[MessageSpec] = Field(min_length=2)
 

@@ -18,8 +18,9 @@ from prefect.exceptions import ObjectNotFound
 from prefect.flow_runs import resume_flow_run
 
 from pasopati.catalog import catalog
-from pasopati.inputs import GATE_VERIFICATION
-from pasopati.runbook import RunbookPlan
+from pasopati.inputs import GATE_CORRECTION, GATE_FULL, GATE_HOLDING, GATE_VERIFICATION, REVISION_PREFIX, gate_of
+from pasopati.models import Draft, Incident
+from pasopati.runbook import MessageType, RunbookPlan
 from pasopati.store import get_store
 
 FLOW_PREFIX = "krisis-"
@@ -43,9 +44,15 @@ def find_run(ref: str) -> FlowRun:
     return runs[0]
 
 
-def waiting_gate(flow_run: FlowRun) -> str | None:
+def waiting_key(flow_run: FlowRun) -> str | None:
     state = flow_run.state
     return state.state_details.pause_key if state and state.is_paused() else None
+
+
+def waiting_gate(flow_run: FlowRun) -> str | None:
+    """The gate a run waits at (its pause key without the round)."""
+    key = waiting_key(flow_run)
+    return gate_of(key) if key else None
 
 
 def waiting_run(ref: str, gates: set[str]) -> FlowRun:
@@ -61,9 +68,38 @@ def waiting_run(ref: str, gates: set[str]) -> FlowRun:
 def plan_of(flow_run: FlowRun) -> RunbookPlan:
     with get_client(sync_client=True) as client:
         flow_name = client.read_flow(flow_run.flow_id).name
-    if not flow_name.startswith(FLOW_PREFIX):
+    if flow_name.startswith(FLOW_PREFIX):
+        return catalog().plan(flow_name.removeprefix(FLOW_PREFIX), flow_run.parameters["severity"])
+    incident = get_store().incident_for_run(str(flow_run.id))  # a correction run: its incident's plan
+    if incident is None:
         raise RunLookupError(f"run {flow_run.name} is a {flow_name!r} run, not a PASOPATI runbook")
-    return catalog().plan(flow_name.removeprefix(FLOW_PREFIX), flow_run.parameters["severity"])
+    return catalog().plan(incident.category, incident.severity)
+
+
+def incident_of(flow_run: FlowRun) -> Incident:
+    incident = get_store().incident_for_run(str(flow_run.id))
+    if incident is None:
+        raise RunLookupError(f"run {flow_run.name} has no incident in the store (not started yet?)")
+    return incident
+
+
+GATE_TYPES = {
+    GATE_HOLDING: {MessageType.HOLDING_STATEMENT},
+    GATE_FULL: {MessageType.PRESS_RELEASE, MessageType.SOCIAL_POST, MessageType.SITUATION_REPORT},
+    GATE_CORRECTION: {MessageType.CORRECTION},
+}
+
+
+def awaiting_drafts(incident: Incident, gate: str) -> list[Draft]:
+    """The text now awaiting a decision at ``gate``: the latest revision of each of its messages
+    not yet approved by anyone (for corrections: those not yet fully approved)."""
+    base = gate.removeprefix(REVISION_PREFIX)
+    store = get_store()
+    drafts = [d for d in store.drafts(incident.id, incident.severity.value, latest=True) if d.message_type in GATE_TYPES[base]]
+    if base == GATE_CORRECTION:
+        required = catalog().plan(incident.category, incident.severity).plan.approval.approvers_required
+        drafts = [d for d in drafts if len(store.approvers_of(d)) < required]
+    return drafts
 
 
 def resume(flow_run: FlowRun, run_input: dict[str, object]) -> None:
@@ -108,6 +144,25 @@ class Pending(BaseModel):
     since: datetime
 
 
+def _waiting_for(gate: str, plan: RunbookPlan, incident: Incident | None) -> str:
+    if gate == GATE_VERIFICATION:
+        return "verifier (TKK)"
+    if gate.startswith(REVISION_PREFIX):
+        return "drafter (TKK humas)"
+    roster, approval = catalog().roster, plan.plan.approval
+    who = roster.roles[approval.authority.role].title
+    if incident and approval.escalate_to and any(
+        e.kind == "approval" and e.subject == gate and e.severity == plan.severity
+        for e in get_store().escalations(incident.id)
+    ):
+        who += f" or {roster.roles[approval.escalate_to.role].title} (escalated)"
+    if approval.approvers_required > 1 and incident:
+        drafts = awaiting_drafts(incident, gate)
+        done = len(set.intersection(*(get_store().approvers_of(d) for d in drafts))) if drafts else 0
+        who += f" ({done}/{approval.approvers_required} approved)"
+    return who
+
+
 def pending() -> list[Pending]:
     """Every runbook run suspended at a human gate, oldest first."""
     with get_client(sync_client=True) as client:
@@ -120,17 +175,14 @@ def pending() -> list[Pending]:
     for run in runs:
         flow_name = flows.get(run.flow_id, "")
         gate = waiting_gate(run)
-        if not flow_name.startswith(FLOW_PREFIX) or gate is None or run.state is None:
-            continue
-        plan = cat.plan(flow_name.removeprefix(FLOW_PREFIX), run.parameters["severity"])
         incident = store.incident_for_run(str(run.id))
-        if gate == GATE_VERIFICATION:
-            waiting_for = "verifier (TKK)"
+        if gate is None or run.state is None or not (flow_name.startswith(FLOW_PREFIX) or incident):
+            continue
+        if incident is not None:
+            plan = cat.plan(incident.category, incident.severity)
         else:
-            approval = plan.plan.approval
-            waiting_for = cat.roster.roles[approval.authority.role].title
-            if approval.approvers_required > 1:
-                waiting_for += f" ×{approval.approvers_required}"
+            plan = cat.plan(flow_name.removeprefix(FLOW_PREFIX), run.parameters["severity"])
+        waiting_for = _waiting_for(gate, plan, incident)
         items.append(
             Pending(
                 run=run.name,

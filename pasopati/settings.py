@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     warm_starts: bool = True
     # Waiting for people never holds a process, but a forgotten gate must not wait forever either.
     input_timeout_seconds: int = 7 * 24 * 3600
+    # Deadlines escalate and reminders go out when the watcher runs (pasopati.watch).
+    watch_seconds: float = Field(60, gt=0)
+    # A channel that refused a post is tried twice more, this far apart, before the run reports it.
+    publish_retry_seconds: float = Field(2, ge=0)
 
     # Alert intake (pasopati.intake).
     intake_port: int = 4210

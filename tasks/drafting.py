@@ -6,26 +6,23 @@ from prefect import task
 
 from pasopati.catalog import catalog
 from pasopati.drafting import render_draft
-from pasopati.models import Draft, FactSet, Incident, Stage, Team, utcnow
+from pasopati.models import Draft, Fact, FactSet, Incident, Stage, Team, utcnow
 from pasopati.runbook import MessageType, RunbookPlan
 from pasopati.store import get_store
 from tasks.progress import reach
 
 
-def _draft(incident: Incident, plan: RunbookPlan, team: Team, facts: FactSet, types: list[MessageType]) -> list[Draft]:
-    existing = [d for d in get_store().drafts(incident.id, plan.severity.value) if d.message_type in types]
-    if existing:
-        return existing  # drafted before a suspend: approvers decide on exactly this text
+def _render(incident: Incident, plan: RunbookPlan, team: Team, facts: list[Fact], types: list[MessageType]) -> list[Draft]:
     cat = catalog()
     spokesperson = cat.roster.roles[plan.plan.spokesperson.role].title
     now = utcnow()
-    drafts = [
+    return [
         render_draft(
             incident=incident,
             plan=plan,
             spokesperson=spokesperson,
             team=team,
-            facts=facts.facts,
+            facts=facts,
             spec=spec,
             language=language,
             templates_dir=cat.templates_dir,
@@ -35,7 +32,23 @@ def _draft(incident: Incident, plan: RunbookPlan, team: Team, facts: FactSet, ty
         if spec.type in types
         for language in spec.languages
     ]
-    get_store().save_drafts(drafts)
+
+
+def rerender(incident: Incident, plan: RunbookPlan, team: Team, facts: list[Fact], draft: Draft) -> Draft:
+    """The templates' text for ``draft``'s message on ``facts`` (for a revision after request-changes)."""
+    fresh = [d for d in _render(incident, plan, team, facts, [draft.message_type]) if d.language == draft.language]
+    return fresh[0] if fresh else draft
+
+
+def _draft(incident: Incident, plan: RunbookPlan, team: Team, facts: FactSet, types: list[MessageType]) -> list[Draft]:
+    store = get_store()
+    existing = [d for d in store.drafts(incident.id, plan.severity.value) if d.message_type in types and d.revision == 1]
+    if existing:
+        # Drafted before a suspend. The first revision: the approval loop replays the recorded
+        # decisions (edits, revisions) from it to reach the text now awaiting a decision.
+        return existing
+    drafts = _render(incident, plan, team, facts.facts, types)
+    store.save_drafts(drafts)
     return drafts
 
 

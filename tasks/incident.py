@@ -98,9 +98,7 @@ def reported_values(plan: RunbookPlan, trigger: Trigger) -> dict[str, str]:
 
 @task(name="catat-fakta-awal")
 def record_reported_facts(incident: Incident, plan: RunbookPlan, trigger: Trigger) -> FactSet:
-    store = get_store()
-    if recorded := store.facts(incident.id, "trigger"):
-        return FactSet(incident_id=incident.id, stage="trigger", facts=recorded)
+    """What the trigger confirms, as the first version of each figure (claims stay unconfirmed)."""
     now = utcnow()
     values = reported_values(plan, trigger)
     if trigger.confirmed:
@@ -118,6 +116,7 @@ def record_reported_facts(incident: Incident, plan: RunbookPlan, trigger: Trigge
         for item in plan.checklist
         if values.get(item.id)
     ]
-    fact_set = FactSet(incident_id=incident.id, stage="trigger", facts=facts)
-    store.save_facts(fact_set)
-    return fact_set
+    store = get_store()
+    store.save_facts(incident.id, facts, change=f"laporan-awal:{plan.severity.value}")
+    # Everything known for the incident so far: an escalated run starts from what was verified.
+    return FactSet(incident_id=incident.id, stage="current", facts=store.current_facts(incident.id))

@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 
 from prefect import task
+from prefect.futures import wait
 
 from pasopati.catalog import catalog
 from pasopati.channels import ChannelError, OutgoingMessage, adapter_for
-from pasopati.models import Incident, Publication, PublicationStatus, Stage
+from pasopati.models import Draft, Incident, Publication, PublicationStatus, Stage
 from pasopati.settings import get_settings
 from pasopati.store import get_store
 from tasks.progress import reach
@@ -23,12 +24,26 @@ def publication_id(draft_id: str, channel: str) -> str:
     return hashlib.sha256(f"{draft_id}|{channel}".encode()).hexdigest()[:32]
 
 
-@task(name="publikasi", retries=2, retry_delay_seconds=2)
+def publish_all(incident: Incident, drafts: list[Draft]) -> int:
+    """Publish each draft on each of its channels concurrently; returns how many failed."""
+    futures = [publish.submit(incident, draft.id, channel) for draft in drafts for channel in draft.channels]
+    wait(futures)
+    return sum(1 for f in futures if not f.state.is_completed())
+
+
+@task(name="publikasi", retries=2, retry_delay_seconds=get_settings().publish_retry_seconds)
 def publish(incident: Incident, draft_id: str, channel: str) -> Publication:
     store = get_store()
     draft = store.draft(draft_id)
-    if draft is None or store.approval_for(draft) is None:
-        raise NotApproved(f"draft {draft_id} has no recorded approval for its current text: not published")
+    if draft is None:
+        raise NotApproved(f"no draft {draft_id}: not published")
+    required = catalog().plan(incident.category, draft.severity).plan.approval.approvers_required
+    approvers = store.approvers_of(draft)
+    if len(approvers) < required:
+        raise NotApproved(
+            f"draft {draft_id}: {len(approvers)} of {required} distinct approvals cover its current text"
+            f" ({', '.join(sorted(approvers)) or 'none'}): not published"
+        )
     publication = store.claim_publication(publication_id(draft_id, channel), draft, channel)
     if publication.status is PublicationStatus.SENT:
         return publication  # published before this attempt: never twice

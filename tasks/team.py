@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from prefect import get_run_logger, task
+from prefect.runtime import flow_run
 
 from pasopati.catalog import catalog
-from pasopati.models import Incident, Stage, Team, TeamMember, utcnow
+from pasopati.models import Incident, Notification, Stage, Team, TeamMember, utcnow
+from pasopati.team import call_team
 from pasopati.runbook import RunbookPlan
 from pasopati.store import get_store
 from tasks.progress import reach
@@ -37,3 +39,13 @@ def assemble_team(incident: Incident, plan: RunbookPlan) -> Team:
     get_store().save_team(team)
     reach(incident, Stage.TEAM)
     return team
+
+
+@task(name="panggil-tim")
+def notify_team(incident: Incident, team: Team) -> list[Notification]:
+    """Call every member through their apprise contact; each attempt is recorded, delivered or not."""
+    sent = call_team(incident, team, run=flow_run.name or incident.id)
+    failed = [n for n in sent if not n.ok]
+    for n in failed:
+        get_run_logger().warning("could not notify %s (%s): %s", n.person, n.role, n.error)
+    return sent

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from pytest_httpserver import HTTPServer
 
     from tests.channel_api import ChannelAPI
+    from tests.notify_receivers import SMTPInbox
 
 WEBHOOK_CHANNEL = "medsos-ditjenpas"
 
@@ -92,6 +93,39 @@ def prefect_server(home: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def team_inbox() -> Iterator["SMTPInbox"]:
+    """A real SMTP server (aiosmtpd) receiving every notification to the crisis team."""
+    from aiosmtpd.controller import Controller
+
+    from tests.notify_receivers import HOST, SMTPInbox
+
+    inbox = SMTPInbox()
+    controller = Controller(inbox, hostname=HOST, port=inbox.port)
+    controller.start()
+    yield inbox
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def runbooks_dir(data_dir: Path, team_inbox: "SMTPInbox") -> Path:
+    """The real runbooks, with each person's mailto contact delivered through the local SMTP server
+    (the addresses stay the roster's own, so a test sees who was notified)."""
+    target = data_dir / "runbooks"
+    shutil.copytree(PROJECT_ROOT / "runbooks", target, dirs_exist_ok=True)
+    roster = yaml.safe_load((target / "roster.yaml").read_text())
+    for person in roster["people"]:
+        person["contact"] = team_inbox.contact(person["contact"].removeprefix("mailto://"))
+    (target / "roster.yaml").write_text(yaml.safe_dump(roster, allow_unicode=True, sort_keys=False))
+    os.environ["PASOPATI_RUNBOOKS_DIR"] = str(target)
+    from pasopati.catalog import catalog
+    from pasopati.settings import get_settings
+
+    get_settings.cache_clear()
+    catalog.cache_clear()
+    return target
+
+
+@pytest.fixture(scope="session")
 def channel_api() -> Iterator["ChannelAPI"]:
     from tests.channel_api import ChannelAPI
 
@@ -101,7 +135,7 @@ def channel_api() -> Iterator["ChannelAPI"]:
 
 
 @pytest.fixture(scope="session")
-def channels_file(data_dir: Path, channel_api: "ChannelAPI") -> Path:
+def channels_file(data_dir: Path, channel_api: "ChannelAPI", runbooks_dir: Path) -> Path:
     """The real channel config, with one channel carried by a webhook to the local channel API."""
     config = yaml.safe_load((PROJECT_ROOT / "runbooks" / "channels.yaml").read_text())
     title = config["channels"][WEBHOOK_CHANNEL]["title"]
@@ -201,7 +235,7 @@ class Served:
         from prefect import get_client
 
         with get_client(sync_client=True) as client:
-            ready = lambda: len(client.read_deployments()) >= 21  # noqa: E731  20 runbooks + the feed poller
+            ready = lambda: len(client.read_deployments()) >= 23  # noqa: E731  20 runbooks, corrections, watcher, feeds
             self._running = pasopati_process("serve", self.prefect_api, self.data_dir, ready)
             self.process = self._running.__enter__()
 

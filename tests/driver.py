@@ -14,7 +14,8 @@ from prefect.client.schemas.objects import FlowRun
 from typer.testing import CliRunner
 
 from pasopati.cli import app
-from pasopati.inputs import GATE_FULL, GATE_HOLDING, GATE_VERIFICATION
+from pasopati.inputs import GATE_FULL, GATE_HOLDING, GATE_VERIFICATION, round_of
+from pasopati.inputs import gate_of as base_gate
 
 runner = CliRunner()
 
@@ -59,12 +60,32 @@ def gate_of(run: FlowRun) -> str | None:
 Action = Callable[[UUID], None]
 
 
+def approvers(run_id: UUID) -> list[str]:
+    """The roster's holders of the approval authority for this run's incident and severity."""
+    from pasopati.catalog import catalog
+    from pasopati.runs import incident_of, plan_of
+
+    run = read_run(run_id)
+    incident, plan = incident_of(run), plan_of(run)
+    roster = catalog().roster
+    unit = roster.find_unit(incident.unit_id)
+    assert unit is not None
+    return [p.name for p in roster.holders(plan.plan.approval.authority, unit)]
+
+
+def approver_for(run_id: UUID) -> str:
+    """An authorised approver who has not approved yet at this gate: round n → the n-th holder."""
+    round_ = round_of(gate_of(read_run(run_id)) or "")
+    holders = approvers(run_id)
+    return holders[(round_ - 1) % len(holders)]
+
+
 def approve(run_id: UUID) -> None:
-    pasopati("approve", str(run_id), "--by", "Kabag Humas (uji)", "--reason", "sesuai fakta")
+    pasopati("approve", str(run_id), "--by", approver_for(run_id), "--reason", "sesuai fakta")
 
 
 def reject(run_id: UUID) -> None:
-    pasopati("reject", str(run_id), "--by", "Kabag Humas (uji)", "--reason", "belum layak terbit")
+    pasopati("reject", str(run_id), "--by", approver_for(run_id), "--reason", "belum layak terbit")
 
 
 def verify_with(*pairs: str) -> Action:
@@ -85,8 +106,9 @@ class Script:
     verification: Action | None = field(default_factory=lambda: verify_with("kapan=Senin, 24 November 2026 pukul 02.00 WIB"))
     full: Action | None = approve
 
-    def action(self, gate: str) -> Action | None:
-        return {GATE_HOLDING: self.holding, GATE_VERIFICATION: self.verification, GATE_FULL: self.full}[gate]
+    def action(self, key: str) -> Action | None:
+        """The action for a pause key: every round at a gate (a second approver) gets the gate's action."""
+        return {GATE_HOLDING: self.holding, GATE_VERIFICATION: self.verification, GATE_FULL: self.full}[base_gate(key)]
 
 
 def drive(runs: dict[UUID, Script], timeout: float = 240) -> dict[UUID, FlowRun]:

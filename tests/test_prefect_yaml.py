@@ -1,4 +1,5 @@
-"""prefect.yaml declares the same 20 deployments the runner serves, and `prefect deploy --all` works."""
+"""prefect.yaml declares the same deployments the runner serves (20 runbooks, corrections, the
+deadline watcher, the feed poller), and `prefect deploy --all` works."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import yaml
 from prefect import get_client
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
-from pasopati.deployments import deployment_specs
+from pasopati.deployments import deployment_specs, support_specs
 from pasopati.settings import PROJECT_ROOT
 from tests.conftest import prefect_server
 
@@ -27,13 +28,22 @@ def test_prefect_yaml_matches_the_served_deployments() -> None:
 
     found = {}
     for d in declared:
+        assert d["work_pool"]["name"] == "pasopati"
+        if not d["entrypoint"].startswith("flows/krisis.py:"):
+            continue
         flow = getattr(krisis, d["entrypoint"].split(":")[1])
         found[(flow.name, d["name"])] = (d["entrypoint"], d["parameters"], sorted(d["tags"]))
-        assert d["work_pool"]["name"] == "pasopati"
     assert found == served
+    support = {(f"flows/{flow.fn.__module__.split('.')[-1]}.py:{flow.fn.__name__}", o["name"], o.get("interval")) for flow, o in support_specs()}
+    declared_support = {
+        (d["entrypoint"], d["name"], d["schedules"][0]["interval"] if d.get("schedules") else None)
+        for d in declared
+        if not d["entrypoint"].startswith("flows/krisis.py:")
+    }
+    assert declared_support == support
 
 
-def test_prefect_deploy_all_registers_20_deployments(tmp_path: Path) -> None:
+def test_prefect_deploy_all_registers_every_deployment(tmp_path: Path) -> None:
     """Against its own server: deploying to a work pool would take over the served deployments'
     names on the session's server."""
     with prefect_server(tmp_path / "home") as api_url:
@@ -52,7 +62,7 @@ def test_prefect_deploy_all_registers_20_deployments(tmp_path: Path) -> None:
             deployments = client.read_deployments()
             flows = {f.id: f.name for f in client.read_flows()}
         names = sorted(f"{flows[d.flow_id]}/{d.name}" for d in deployments)
-        expected = sorted(f"{flow.name}/{options['name']}" for flow, options in deployment_specs())
+        expected = sorted(f"{flow.name}/{options['name']}" for flow, options in [*deployment_specs(), *support_specs()])
         assert names == expected
         assert all(d.work_pool_name == "pasopati" for d in deployments)
         berat = next(d for d in deployments if flows[d.flow_id] == "krisis-keamanan-ketertiban" and d.name == "berat")

@@ -188,8 +188,10 @@ def test_cli_says_where_a_run_waits_and_refuses_the_wrong_gate() -> None:
     description = read_flow_run_input(keyset_from_base_key(f"suspended-{GATE_HOLDING}")["description"], run_id)
     holding = next(d for d in get_store().drafts(incident_for(run_id).id) if d.message_type is MessageType.HOLDING_STATEMENT)
     assert holding.body.strip() in description and "— ringan" in description and "Severity." not in description
-    output = pasopati_fails("approve", str(run_id), "--by", "X")  # the server validates the form: min length 2
-    assert "refused the input" in output
+    output = pasopati_fails("approve", str(run_id), "--by", "Humas Cipinang")  # not in the roster for this unit
+    assert "tidak berwenang" in output and "Kepala UPT" in output
+    refused = [d for d in get_store().decisions(incident_for(run_id).id) if not d.accepted]
+    assert [(d.approver, d.gate) for d in refused] == [("Humas Cipinang", GATE_HOLDING)], "a refusal is recorded"
     assert gate_of(read_run(run_id)) == GATE_HOLDING, "a refused input must leave the run waiting"
     drive({run_id: Script(full=reject)})
 

@@ -62,14 +62,10 @@ def test_round_trip_keeps_time_zones_and_is_idempotent(store: Store) -> None:
     store.record_run(inc)
     assert store.incident(inc.id) == inc
     assert store.incident_for_run(inc.flow_run_id) == inc
-    facts = FactSet(
-        incident_id=inc.id,
-        stage="trigger",
-        facts=[Fact(item_id="apa", label="Apa", value="kabur", source="cli", public=True, verified_by="op", recorded_at=utcnow())],
-    )
-    store.save_facts(facts)
-    store.save_facts(facts)
-    assert store.facts(inc.id, "trigger") == facts.facts
+    facts = [Fact(item_id="apa", label="Apa", value="kabur", source="cli", public=True, verified_by="op", recorded_at=utcnow())]
+    first = store.save_facts(inc.id, facts, change="laporan-awal")
+    assert store.save_facts(inc.id, facts, change="laporan-awal") == first  # a re-run records nothing new
+    assert store.facts(inc.id) == first and first[0].version == 1
     store.mark_stage(inc.id, Stage.OPENED)
     first = store.stages(inc.id)[Stage.OPENED]
     store.mark_stage(inc.id, Stage.OPENED)
@@ -77,16 +73,49 @@ def test_round_trip_keeps_time_zones_and_is_idempotent(store: Store) -> None:
     assert first.tzinfo is not None
 
 
-def test_approval_covers_exactly_the_approved_text(store: Store) -> None:
+def test_fact_corrections_are_new_versions_never_overwrites(store: Store) -> None:
+    """The escapee count at 10:00 and at 14:00 are two versions; re-submitting one adds nothing."""
+    inc = incident("keamanan-ketertiban", Severity.BERAT)
+    store.save_incident(inc)
+
+    def count(value: str, source: str) -> Fact:
+        return Fact(item_id="jumlah_wbp_terlibat", label="Jumlah", value=value, source=source, public=True, verified_by="op", recorded_at=utcnow())
+
+    store.save_facts(inc.id, [count("3", "SDP")], change="verifikasi:berat")
+    store.save_facts(inc.id, [count("3", "SDP")], change="koreksi:a")  # same value and source: no new version
+    store.save_facts(inc.id, [count("4", "Polres")], change="koreksi:b")
+    store.save_facts(inc.id, [count("4", "Polres")], change="koreksi:b")  # the same submission again
+    history = store.facts(inc.id)
+    assert [(f.version, f.value, f.source, f.change) for f in history] == [
+        (1, "3", "SDP", "verifikasi:berat"),
+        (2, "4", "Polres", "koreksi:b"),
+    ]
+    assert store.current_fact(inc.id, "jumlah_wbp_terlibat") == history[1]
+    assert store.fact_version(inc.id, "jumlah_wbp_terlibat", 1) == history[0]
+
+
+def test_approval_covers_exactly_the_approved_text_and_counts_distinct_approvers(store: Store) -> None:
     inc = incident("kesehatan", Severity.SEDANG)
     store.save_incident(inc)
     approved = draft(inc.id)
     store.save_drafts([approved])
-    assert store.approval_for(approved) is None
-    decision = Decision(incident_id=inc.id, severity=inc.severity, gate="g", verdict=Verdict.APPROVE, approver="A", reason="", draft_ids=[approved.id], decided_at=utcnow())
-    store.record_decision(decision, [approved])
-    assert store.approval_for(approved) is not None
-    assert store.approval_for(approved.model_copy(update={"body": "Teks yang diubah diam-diam"})) is None
+    assert store.approvers_of(approved) == set()
+
+    def decide(approver: str, key: str, accepted: bool = True) -> None:
+        store.record_decision(
+            Decision(incident_id=inc.id, severity=inc.severity, gate="g", pause_key=key, verdict=Verdict.APPROVE, approver=approver,
+                     reason="", accepted=accepted, refusal=None if accepted else "tidak berwenang", draft_ids=[approved.id], decided_at=utcnow()),
+            [approved],
+        )
+
+    decide("A", "g")
+    decide("A", "g")  # the same pause answered again (a re-run): still one decision
+    decide("Z", "g-ke-2", accepted=False)  # refused decisions are kept but never count
+    assert store.approvers_of(approved) == {"A"}
+    decide("B", "g-ke-3")
+    assert store.approvers_of(approved) == {"A", "B"}
+    assert len(store.decisions(inc.id)) == 3
+    assert store.approvers_of(approved.model_copy(update={"body": "Teks yang diubah diam-diam"})) == set()
 
 
 def test_publication_is_claimed_once(store: Store) -> None:

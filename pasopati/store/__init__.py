@@ -19,7 +19,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pasopati.alerts import AlertRecord
 from pasopati.models import (
+    Acknowledgement,
     Decision,
+    Escalation,
+    Notification,
     Draft,
     Evaluation,
     Fact,
@@ -33,13 +36,16 @@ from pasopati.models import (
 )
 from pasopati.settings import get_settings
 from pasopati.store.tables import (
+    AcknowledgementRow,
     AlertRow,
     Base,
     DecisionRow,
     DraftRow,
+    EscalationRow,
     EvaluationRow,
     FactRow,
     IncidentRow,
+    NotificationRow,
     PublicationRow,
     RunRow,
     StageRow,
@@ -178,18 +184,61 @@ class Store:
             return Team.model_validate(row.data) if row else None
 
     # Facts ----------------------------------------------------------------------------------
-    def save_facts(self, fact_set: FactSet) -> None:
-        for fact in fact_set.facts:
-            self._insert_once(
-                FactRow(incident_id=fact_set.incident_id, stage=fact_set.stage, **fact.model_dump())
-            )
+    def save_facts(self, incident_id: str, facts: list[Fact], change: str) -> list[Fact]:
+        """Record each fact as a new version where its value or source differs from the current one.
 
-    def facts(self, incident_id: str, stage: str) -> list[Fact]:
+        Idempotent per ``change``: re-running the submission that recorded a version returns it.
+        Returns the current version of every item given.
+        """
+        recorded = []
+        for fact in facts:
+            for _ in range(5):  # two corrections of one figure at once: the loser takes the next version
+                current = {f.item_id: f for f in self.facts(incident_id, change=change)}.get(fact.item_id)
+                current = current or self.current_fact(incident_id, fact.item_id)
+                if current and (current.change == change or (current.value, current.source) == (fact.value, fact.source)):
+                    recorded.append(current)
+                    break
+                version = fact.model_copy(update={"version": (current.version + 1) if current else 1, "change": change})
+                if self._insert_once(FactRow(incident_id=incident_id, **version.model_dump())):
+                    recorded.append(version)
+                    break
+            else:
+                raise RuntimeError(f"could not record a version of {fact.item_id} for {incident_id}")
+        return recorded
+
+    def facts(self, incident_id: str, *, change: str | None = None) -> list[Fact]:
+        """Every version, oldest first (an auditor's history), or those one submission recorded."""
+        query = select(FactRow).where(FactRow.incident_id == incident_id)
+        if change is not None:
+            query = query.where(FactRow.change == change)
         with self.session() as session:
-            rows = session.scalars(
-                select(FactRow).where(FactRow.incident_id == incident_id, FactRow.stage == stage).order_by(FactRow.id)
-            )
+            rows = session.scalars(query.order_by(FactRow.item_id, FactRow.version))
             return [Fact.model_validate(row, from_attributes=True) for row in rows]
+
+    def current_fact(self, incident_id: str, item_id: str) -> Fact | None:
+        with self.session() as session:
+            row = session.scalars(
+                select(FactRow)
+                .where(FactRow.incident_id == incident_id, FactRow.item_id == item_id)
+                .order_by(FactRow.version.desc())
+            ).first()
+            return Fact.model_validate(row, from_attributes=True) if row else None
+
+    def current_facts(self, incident_id: str) -> list[Fact]:
+        """The latest version of every item: the one source of truth for each figure."""
+        latest: dict[str, Fact] = {}
+        for fact in self.facts(incident_id):
+            latest[fact.item_id] = fact
+        return list(latest.values())
+
+    def fact_version(self, incident_id: str, item_id: str, version: int) -> Fact | None:
+        with self.session() as session:
+            row = session.scalars(
+                select(FactRow).where(
+                    FactRow.incident_id == incident_id, FactRow.item_id == item_id, FactRow.version == version
+                )
+            ).first()
+            return Fact.model_validate(row, from_attributes=True) if row else None
 
     # Drafts and decisions -------------------------------------------------------------------
     def save_drafts(self, drafts: list[Draft]) -> None:
@@ -201,50 +250,64 @@ class Store:
             row = session.get(DraftRow, draft_id)
             return Draft.model_validate(row, from_attributes=True) if row else None
 
-    def drafts(self, incident_id: str, severity: str | None = None) -> list[Draft]:
+    def drafts(self, incident_id: str, severity: str | None = None, *, latest: bool = False) -> list[Draft]:
+        """All revisions, or with ``latest`` only the newest revision of each message."""
         query = select(DraftRow).where(DraftRow.incident_id == incident_id)
         if severity is not None:
             query = query.where(DraftRow.severity == severity)
         with self.session() as session:
-            rows = session.scalars(query.order_by(DraftRow.created_at, DraftRow.id))
-            return [Draft.model_validate(row, from_attributes=True) for row in rows]
+            rows = session.scalars(query.order_by(DraftRow.created_at, DraftRow.revision, DraftRow.id))
+            drafts = [Draft.model_validate(row, from_attributes=True) for row in rows]
+        if latest:
+            replaced = {d.parent_id for d in drafts if d.parent_id}
+            drafts = [d for d in drafts if d.id not in replaced]
+        return drafts
 
-    def record_decision(self, decision: Decision, drafts: list[Draft]) -> None:
+    def record_decision(self, decision: Decision, drafts: list[Draft]) -> Decision:
+        """Insert once per pause (a re-run returns the recorded one); refusals at the CLI always insert."""
+        if decision.pause_key is not None and (recorded := self.decision_at(decision.incident_id, decision.severity.value, decision.pause_key)):
+            return recorded
         self._insert_once(
             DecisionRow(
                 **decision.model_dump(exclude={"draft_ids"}),
                 draft_hashes={d.id: d.content_hash for d in drafts},
             )
         )
+        if decision.pause_key is None:
+            return decision
+        recorded = self.decision_at(decision.incident_id, decision.severity.value, decision.pause_key)
+        assert recorded is not None
+        return recorded
+
+    def decision_at(self, incident_id: str, severity: str, pause_key: str) -> Decision | None:
+        with self.session() as session:
+            row = session.scalars(
+                select(DecisionRow).where(
+                    DecisionRow.incident_id == incident_id,
+                    DecisionRow.severity == severity,
+                    DecisionRow.pause_key == pause_key,
+                )
+            ).first()
+            return _decision(row) if row else None
 
     def decisions(self, incident_id: str) -> list[Decision]:
         with self.session() as session:
             rows = session.scalars(
                 select(DecisionRow).where(DecisionRow.incident_id == incident_id).order_by(DecisionRow.id)
             )
-            return [
-                Decision(
-                    incident_id=r.incident_id,
-                    severity=r.severity,
-                    gate=r.gate,
-                    verdict=r.verdict,
-                    approver=r.approver,
-                    reason=r.reason,
-                    draft_ids=list(r.draft_hashes),
-                    decided_at=r.decided_at,
-                )
-                for r in rows
-            ]
+            return [_decision(r) for r in rows]
 
-    def approval_for(self, draft: Draft) -> DecisionRow | None:
-        """The approving decision covering exactly this draft's body, if any."""
+    def approvers_of(self, draft: Draft) -> set[str]:
+        """Distinct people whose accepted approval covers exactly this draft's current body."""
         with self.session() as session:
             rows = session.scalars(
                 select(DecisionRow).where(
-                    DecisionRow.incident_id == draft.incident_id, DecisionRow.verdict == "approve"
+                    DecisionRow.incident_id == draft.incident_id,
+                    DecisionRow.verdict.in_(["approve", "edit"]),
+                    DecisionRow.accepted.is_(True),
                 )
             )
-            return next((r for r in rows if r.draft_hashes.get(draft.id) == draft.content_hash), None)
+            return {r.approver for r in rows if r.draft_hashes.get(draft.id) == draft.content_hash}
 
     # Publications ---------------------------------------------------------------------------
     def claim_publication(self, publication_id: str, draft: Draft, channel: str) -> Publication:
@@ -303,9 +366,92 @@ class Store:
             row = session.get(EvaluationRow, incident_id)
             return Evaluation.model_validate(row.data) if row else None
 
+    # Corrections ----------------------------------------------------------------------------
+    def flag_publication(self, publication_id: str, flag: str, correction_draft_id: str) -> None:
+        with self.session() as session:
+            row = session.get(PublicationRow, publication_id)
+            assert row is not None, f"no publication {publication_id}"
+            row.flag, row.correction_draft_id = flag, correction_draft_id
+
+    # Open crises ----------------------------------------------------------------------------
+    def close_incident(self, incident_id: str) -> bool:
+        """True if this call closed it (False: already closed)."""
+        with self.session() as session:
+            row = session.get(IncidentRow, incident_id)
+            assert row is not None, f"no incident {incident_id}"
+            if row.closed_at is not None:
+                return False
+            row.closed_at = utcnow()
+            return True
+
+    def open_incidents(self) -> list[Incident]:
+        with self.session() as session:
+            rows = session.scalars(select(IncidentRow).where(IncidentRow.closed_at.is_(None)).order_by(IncidentRow.opened_at))
+            return [Incident.model_validate(r.data) for r in rows]
+
+    def is_closed(self, incident_id: str) -> bool:
+        with self.session() as session:
+            row = session.get(IncidentRow, incident_id)
+            return row is not None and row.closed_at is not None
+
+    # Escalations, notifications, acknowledgements ------------------------------------------
+    def escalate(self, escalation: Escalation) -> bool:
+        """Record once; True if this call recorded it (so only that caller notifies)."""
+        return self._insert_once(EscalationRow(**escalation.model_dump()))
+
+    def escalations(self, incident_id: str) -> list[Escalation]:
+        with self.session() as session:
+            rows = session.scalars(select(EscalationRow).where(EscalationRow.incident_id == incident_id).order_by(EscalationRow.id))
+            return [Escalation.model_validate(r, from_attributes=True) for r in rows]
+
+    def claim_notification(self, notification: Notification) -> bool:
+        """Reserve (incident, key, person) before sending: a re-run never notifies twice."""
+        return self._insert_once(NotificationRow(**notification.model_dump()))
+
+    def finish_notification(
+        self, incident_id: str, key: str, person: str, *, contact: str, ok: bool, error: str | None
+    ) -> None:
+        with self.session() as session:
+            row = session.scalars(
+                select(NotificationRow).where(
+                    NotificationRow.incident_id == incident_id, NotificationRow.key == key, NotificationRow.person == person
+                )
+            ).one()
+            row.contact, row.ok, row.error, row.sent_at = contact, ok, error, utcnow()
+
+    def notifications(self, incident_id: str) -> list[Notification]:
+        with self.session() as session:
+            rows = session.scalars(select(NotificationRow).where(NotificationRow.incident_id == incident_id).order_by(NotificationRow.id))
+            return [Notification.model_validate(r, from_attributes=True) for r in rows]
+
+    def acknowledge(self, ack: Acknowledgement) -> bool:
+        return self._insert_once(AcknowledgementRow(**ack.model_dump()))
+
+    def acknowledgements(self, incident_id: str) -> list[Acknowledgement]:
+        with self.session() as session:
+            rows = session.scalars(select(AcknowledgementRow).where(AcknowledgementRow.incident_id == incident_id))
+            return [Acknowledgement.model_validate(r, from_attributes=True) for r in rows]
+
 
 def _publication(row: PublicationRow) -> Publication:
     return Publication.model_validate(row, from_attributes=True)
+
+
+def _decision(row: DecisionRow) -> Decision:
+    return Decision(
+        incident_id=row.incident_id,
+        severity=row.severity,
+        gate=row.gate,
+        pause_key=row.pause_key,
+        verdict=row.verdict,
+        approver=row.approver,
+        reason=row.reason,
+        accepted=row.accepted,
+        refusal=row.refusal,
+        draft_ids=list(row.draft_hashes),
+        diffs=row.diffs,
+        decided_at=row.decided_at,
+    )
 
 
 @lru_cache

@@ -46,6 +46,8 @@ class IncidentRow(Base):
     opened_at: Mapped[datetime]
     # Last alert or escalation: correlation attaches alerts to incidents active within its window.
     updated_at: Mapped[datetime]
+    # Set by `pasopati close`: update reminders stop; None while the crisis is open.
+    closed_at: Mapped[datetime | None]
     data: Mapped[dict[str, Any]]
 
 
@@ -88,18 +90,24 @@ class TeamRow(Base):
 
 
 class FactRow(Base):
+    """Append-only: a correction is a new version; the escapee count at 10:00 and at 14:00 are two rows."""
+
     __tablename__ = "facts"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), index=True)
-    stage: Mapped[str] = mapped_column(String(16))
     item_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    change: Mapped[str] = mapped_column(String(96), doc="The submission that recorded it; re-running it adds nothing.")
     label: Mapped[str] = mapped_column(Text)
     value: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str | None] = mapped_column(Text)
     public: Mapped[bool]
     verified_by: Mapped[str] = mapped_column(Text)
     recorded_at: Mapped[datetime]
-    __table_args__ = (UniqueConstraint("incident_id", "stage", "item_id"),)
+    __table_args__ = (
+        UniqueConstraint("incident_id", "item_id", "version"),
+        UniqueConstraint("incident_id", "item_id", "change"),
+    )
 
 
 class DraftRow(Base):
@@ -114,21 +122,33 @@ class DraftRow(Base):
     channels: Mapped[list[str]]
     due_at: Mapped[datetime]
     created_at: Mapped[datetime]
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    parent_id: Mapped[str | None] = mapped_column(String(96))
+    author: Mapped[str] = mapped_column(Text, default="template")
+    note: Mapped[str] = mapped_column(Text, default="")
+    fact_versions: Mapped[dict[str, Any]]
 
 
 class DecisionRow(Base):
+    """Every decision submitted at a gate, including those refused (no authority, same approver twice)."""
+
     __tablename__ = "decisions"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), index=True)
     severity: Mapped[str] = mapped_column(String(16))
     gate: Mapped[str] = mapped_column(String(64))
+    pause_key: Mapped[str | None] = mapped_column(String(96))
     verdict: Mapped[str] = mapped_column(String(16))
     approver: Mapped[str] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text)
+    accepted: Mapped[bool]
+    refusal: Mapped[str | None] = mapped_column(Text)
     # draft id → sha256 of the exact body approved; publishing re-checks it.
     draft_hashes: Mapped[dict[str, Any]]
+    # edited draft id → unified diff from the text the approver was shown.
+    diffs: Mapped[dict[str, Any]]
     decided_at: Mapped[datetime]
-    __table_args__ = (UniqueConstraint("incident_id", "severity", "gate", "approver"),)
+    __table_args__ = (UniqueConstraint("incident_id", "severity", "pause_key"),)
 
 
 class PublicationRow(Base):
@@ -142,6 +162,9 @@ class PublicationRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     published_at: Mapped[datetime | None]
+    # Set when a fact this message used changed after it went out: what changed, and the ralat draft.
+    flag: Mapped[str | None] = mapped_column(Text)
+    correction_draft_id: Mapped[str | None] = mapped_column(String(96))
     __table_args__ = (UniqueConstraint("draft_id", "channel"),)
 
 
@@ -157,3 +180,44 @@ class EvaluationRow(Base):
     incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), primary_key=True)
     created_at: Mapped[datetime]
     data: Mapped[dict[str, Any]]
+
+
+class EscalationRow(Base):
+    """A deadline that passed: an undecided approval, an unacknowledged team member."""
+
+    __tablename__ = "escalations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), index=True)
+    severity: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16), doc="'approval' or 'acknowledgement'.")
+    subject: Mapped[str] = mapped_column(Text, doc="The gate, or the person who did not acknowledge.")
+    to_role: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime]
+    __table_args__ = (UniqueConstraint("incident_id", "severity", "kind", "subject"),)
+
+
+class NotificationRow(Base):
+    """Every notification attempted, delivered or not (the error says why)."""
+
+    __tablename__ = "notifications"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), index=True)
+    key: Mapped[str] = mapped_column(String(128), doc="What it is about: team call, escalation, reminder slot.")
+    person: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(64))
+    contact: Mapped[str] = mapped_column(Text, doc="Apprise URL with secrets masked.")
+    title: Mapped[str] = mapped_column(Text)
+    ok: Mapped[bool]
+    error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime]
+    __table_args__ = (UniqueConstraint("incident_id", "key", "person"),)
+
+
+class AcknowledgementRow(Base):
+    __tablename__ = "acknowledgements"
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), primary_key=True)
+    person: Mapped[str] = mapped_column(String(128), primary_key=True)
+    role: Mapped[str] = mapped_column(String(64))
+    via: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime]
