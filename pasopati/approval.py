@@ -56,7 +56,7 @@ def _refusal(approver: str, answer: ApprovalAnswer, drafts: list[Draft], store: 
         unknown = sorted(set(answer.edits) - {d.id for d in drafts})
         if unknown:
             return f"suntingan untuk draf yang tidak sedang dimintakan persetujuan: {unknown}"
-        if not any(normalise_text(text) != d.body for d in drafts if (text := answer.edits.get(d.id)) is not None):
+        if not any(normalise_text(text) != normalise_text(d.body) for d in drafts if (text := answer.edits.get(d.id)) is not None):
             return "keputusan 'edit' tanpa perubahan teks: gunakan 'approve' atau ubah teksnya"
     if answer.verdict.approves:
         if answer.verdict is Verdict.APPROVE and all(approver in store.approvers_of(d) for d in drafts):
@@ -112,7 +112,7 @@ def apply_edits(drafts: list[Draft], answer: ApprovalAnswer) -> tuple[list[Draft
     result, diffs = [], {}
     for draft in drafts:
         text = answer.edits.get(draft.id)
-        if text is None or normalise_text(text) == draft.body:
+        if text is None or normalise_text(text) == normalise_text(draft.body):
             result.append(draft)
             continue
         edited = revised(draft, text, author=answer.approver, note=answer.reason or "disunting saat persetujuan")

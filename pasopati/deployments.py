@@ -42,7 +42,9 @@ def deployment_specs(cat: Catalog | None = None) -> list[tuple[Flow[Any, Any], d
 
 
 def support_specs() -> list[tuple[Flow[Any, Any], dict[str, Any]]]:
-    """Deployments beside the runbooks: fact corrections, the deadline watcher, the feed poller."""
+    """Deployments beside the runbooks: fact corrections, team acknowledgement from the UI, the
+    deadline watcher, the feed poller."""
+    from flows.ack import acknowledge_call
     from flows.feeds import poll_feeds
     from flows.koreksi import correct_facts
     from flows.watch import watch_deadlines
@@ -50,6 +52,7 @@ def support_specs() -> list[tuple[Flow[Any, Any], dict[str, Any]]]:
     settings = get_settings()
     return [
         (correct_facts, dict(name="koreksi", tags=["koreksi"], entrypoint_type=EntrypointType.MODULE_PATH)),
+        (acknowledge_call, dict(name="ui", tags=["tim"], entrypoint_type=EntrypointType.MODULE_PATH)),
         (watch_deadlines, dict(name="terjadwal", interval=settings.watch_seconds, tags=["tenggat"], entrypoint_type=EntrypointType.MODULE_PATH)),
         (poll_feeds, dict(name="terjadwal", interval=settings.feed_poll_minutes * 60, tags=["pemantauan"], entrypoint_type=EntrypointType.MODULE_PATH)),
     ]

@@ -104,16 +104,18 @@ def render_draft(
         "team": [m.model_dump(include={"role_title", "name", "duty", "informed_only"}) for m in team.members],
     }
     template = environment(templates_dir).get_template(f"{language}/{spec.type.value}.j2")
+    body = template.render(**context).strip() + "\n"
     return Draft(
         id=f"{incident.id}-{plan.severity.value}-{spec.type.value}-{language}",
         incident_id=incident.id,
         severity=plan.severity,
         message_type=spec.type,
         language=language,
-        body=template.render(**context).strip() + "\n",
+        body=body,
         channels=spec.channels,
         due_at=due_at,
         created_at=now,
-        # Which version of each figure this text states: a later correction flags it.
-        fact_versions={v["id"]: v["version"] for v in views if v["version"] is not None},
+        # Which version of each figure this text states (templates print values verbatim; a short
+        # template may leave some out): a later correction flags exactly the messages that said it.
+        fact_versions={v["id"]: v["version"] for v in views if v["version"] is not None and v["value"] in body},
     )

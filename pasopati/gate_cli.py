@@ -181,5 +181,5 @@ def close(run: Run, by: By, reason: Annotated[str, typer.Option(help="Why the cr
 
     with clear_errors():
         incident = incident_of(find_run(run))
-        closed = get_store().close_incident(incident.id)
+        closed = get_store().close_incident(incident.id, by, reason)
     typer.echo(f"incident {incident.id} {'closed' if closed else 'was already closed'} by {by}: {reason}")

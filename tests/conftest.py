@@ -235,7 +235,7 @@ class Served:
         from prefect import get_client
 
         with get_client(sync_client=True) as client:
-            ready = lambda: len(client.read_deployments()) >= 23  # noqa: E731  20 runbooks, corrections, watcher, feeds
+            ready = lambda: len(client.read_deployments()) >= 24  # noqa: E731  20 runbooks + 4 (pasopati.deployments.support_specs)
             self._running = pasopati_process("serve", self.prefect_api, self.data_dir, ready)
             self.process = self._running.__enter__()
 

@@ -131,3 +131,25 @@ def drive(runs: dict[UUID, Script], timeout: float = 240) -> dict[UUID, FlowRun]
                 answered.add((run_id, gate))
         time.sleep(0.5)
     return final
+
+
+def wait_for_gate(run_id: UUID, key: str, timeout: float = 90) -> FlowRun:
+    """Until the run is suspended at exactly this pause key (a gate, or a later round of it)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = read_run(run_id)
+        if gate_of(run) == key:
+            return run
+        assert not (run.state and run.state.is_final()), f"run {run.name} ended {run.state.name} before {key}: {run.state.message}"
+        time.sleep(0.3)
+    raise AssertionError(f"run {run_id} never reached {key} (now {gate_of(read_run(run_id))})")
+
+
+def wait_final(run_id: UUID, timeout: float = 90) -> FlowRun:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = read_run(run_id)
+        if run.state and run.state.is_final():
+            return run
+        time.sleep(0.3)
+    raise AssertionError(f"run {run_id} not final after {timeout} s")

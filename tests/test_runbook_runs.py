@@ -16,7 +16,7 @@ from pasopati.runbook import MessageType, Severity
 from pasopati.store import get_store
 from tests.channel_api import ChannelAPI
 from tests.conftest import WEBHOOK_CHANNEL
-from tests.driver import Script, drive, gate_of, pasopati, pasopati_fails, read_run, reject, trigger, verify_with
+from tests.driver import Script, drive, gate_of, wait_for_gate as drive_until_gate, pasopati, pasopati_fails, read_run, reject, trigger, verify_with
 
 
 
@@ -222,18 +222,6 @@ def test_a_suspended_run_survives_a_restart_of_the_serving_process(served) -> No
     incident = incident_for(run_id)
     assert get_store().evaluation(incident.id).outcome == "published"  # type: ignore[union-attr]
     assert len(get_store().decisions(incident.id)) == 2
-
-
-def drive_until_gate(run_id: UUID, gate: str, timeout: float = 60):  # type: ignore[no-untyped-def]
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        run = read_run(run_id)
-        if gate_of(run) == gate:
-            return run
-        time.sleep(0.3)
-    raise AssertionError(f"run {run_id} never reached {gate}")
 
 
 def test_publish_refuses_a_draft_without_approval(channels_file: Path, channel_api: ChannelAPI) -> None:

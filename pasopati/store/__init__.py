@@ -13,7 +13,7 @@ from typing import Any
 
 from datetime import datetime
 
-from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy import Engine, create_engine, event, func, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -53,6 +53,10 @@ from pasopati.store.tables import (
 )
 
 
+class SchemaOutdated(RuntimeError):
+    """The database predates columns this version needs."""
+
+
 class Store:
     def __init__(self, url: str):
         self.engine = _engine(url)
@@ -60,6 +64,23 @@ class Store:
 
     def create_schema(self) -> None:
         Base.metadata.create_all(self.engine)
+        self._check_schema()
+
+    def _check_schema(self) -> None:
+        """create_all adds missing tables, never missing columns: say so instead of failing later."""
+        inspector = inspect(self.engine)
+        missing = [
+            f"{table.name}.{column.name}"
+            for table in Base.metadata.sorted_tables
+            for column in table.columns
+            if column.name not in {c["name"] for c in inspector.get_columns(table.name)}
+        ]
+        if missing:
+            raise SchemaOutdated(
+                f"the store at {self.engine.url.render_as_string(hide_password=True)} was created by an older"
+                f" PASOPATI and lacks {', '.join(missing)}. Move it aside (it is kept, not deleted) or migrate it;"
+                " a new one is created on the next start."
+            )
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -374,14 +395,14 @@ class Store:
             row.flag, row.correction_draft_id = flag, correction_draft_id
 
     # Open crises ----------------------------------------------------------------------------
-    def close_incident(self, incident_id: str) -> bool:
+    def close_incident(self, incident_id: str, by: str, reason: str) -> bool:
         """True if this call closed it (False: already closed)."""
         with self.session() as session:
             row = session.get(IncidentRow, incident_id)
             assert row is not None, f"no incident {incident_id}"
             if row.closed_at is not None:
                 return False
-            row.closed_at = utcnow()
+            row.closed_at, row.closed_by, row.close_reason = utcnow(), by, reason
             return True
 
     def open_incidents(self) -> list[Incident]:

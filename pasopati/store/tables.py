@@ -48,6 +48,8 @@ class IncidentRow(Base):
     updated_at: Mapped[datetime]
     # Set by `pasopati close`: update reminders stop; None while the crisis is open.
     closed_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(Text)
+    close_reason: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any]]
 
 
