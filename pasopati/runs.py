@@ -122,12 +122,21 @@ def describe(ref: str) -> str:
             f"summary   {incident.summary}",
         ]
         for decision in store.decisions(incident.id):
+            outcome = decision.verdict.value if decision.accepted else f"REFUSED {decision.verdict.value} ({decision.refusal})"
             lines.append(
-                f"decision  {decision.gate} ({decision.severity.value}): {decision.verdict.value}"
-                f" by {decision.approver} ({decision.reason})"
+                f"decision  {decision.gate} ({decision.severity.value}): {outcome} by {decision.approver}"
+                f" at {decision.decided_at:%H:%M:%S} UTC ({decision.reason})"
             )
+        for fact in store.facts(incident.id):
+            lines.append(f"fact      {fact.item_id} v{fact.version}: {fact.value} (source {fact.source}, {fact.verified_by})")
         for publication in store.publications(incident.id):
-            lines.append(f"published {publication.channel}: {publication.status.value} {publication.location or publication.error or ''}")
+            flag = f" — FLAGGED: {publication.flag}" if publication.flag else ""
+            lines.append(
+                f"published {publication.channel}: {publication.status.value}"
+                f" {publication.location or publication.error or ''}{flag}"
+            )
+        for escalation in store.escalations(incident.id):
+            lines.append(f"escalated {escalation.kind} {escalation.subject} → {escalation.to_role}: {escalation.reason}")
     return "\n".join(lines)
 
 

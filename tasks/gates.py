@@ -106,8 +106,13 @@ def await_revision(key: str, incident: Incident, drafts: list[Draft], decision: 
 def record_verification(
     incident: Incident, plan: RunbookPlan, reported: FactSet, answers: VerificationAnswers
 ) -> FactSet:
-    """Verified answers become new fact versions; unanswered items keep what was reported."""
+    """Verified answers become new fact versions; unanswered items keep what was reported.
+
+    The form comes prefilled with what is known: a value submitted unchanged keeps its version and
+    source (the verifier's main source did not necessarily establish it)."""
     now = utcnow()
+    store = get_store()
+    known = {f.item_id: f.value for f in store.current_facts(incident.id)}
     facts = [
         Fact(
             item_id=item.id,
@@ -119,9 +124,8 @@ def record_verification(
             recorded_at=now,
         )
         for item in plan.checklist
-        if item.id in answers.values
+        if item.id in answers.values and answers.values[item.id] != known.get(item.id)
     ]
-    store = get_store()
     store.save_facts(incident.id, facts, change=f"verifikasi:{incident.severity.value}")
     reach(incident, Stage.VERIFIED)
     return FactSet(incident_id=incident.id, stage="current", facts=store.current_facts(incident.id))

@@ -39,6 +39,8 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["PASOPATI_DATA_DIR"] = str(root)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ["PREFECT_LOCAL_STORAGE_PATH"] = str(root / "prefect-results")
+    # The channel-down test waits out every retry; the retry logic is the same at any spacing.
+    os.environ.setdefault("PASOPATI_PUBLISH_RETRY_SECONDS", "0.3")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

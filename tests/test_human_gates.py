@@ -73,6 +73,7 @@ def test_two_distinct_approvers_and_edits_published_exactly_as_approved(tmp_path
     refused = [d for d in get_store().decisions(incident.id) if not d.accepted]
     assert [(d.approver, d.pause_key) for d in refused] == [("Galih Prakoso Aji", GATE_HOLDING)]
     assert "tidak berwenang" in (refused[0].refusal or "")
+    assert "REFUSED approve" in pasopati("status", str(run_id))
 
     # The first minister edits the Indonesian holding statement while approving it.
     original = next(d for d in get_store().drafts(incident.id) if d.message_type is MessageType.HOLDING_STATEMENT and d.language == "id")
@@ -144,7 +145,7 @@ def test_request_changes_goes_back_to_drafting_and_returns_for_approval(tmp_path
     assert wait_final(run_id).state.is_completed()
 
 
-def test_a_corrected_fact_flags_published_messages_and_a_ralat_is_approved_and_published(data_dir: Path, channel_api: ChannelAPI) -> None:
+def test_a_corrected_fact_flags_published_messages_and_a_ralat_is_approved_and_published(tmp_path: Path, channel_api: ChannelAPI) -> None:
     run_id = trigger("keamanan-ketertiban", "sedang", "Rutan Pondok Bambu", "Tiga tahanan kabur", "jumlah_wbp_terlibat=3 orang")
     wait_for_gate(run_id, GATE_HOLDING)
     (kakanwil,) = approvers(run_id)
@@ -161,12 +162,19 @@ def test_a_corrected_fact_flags_published_messages_and_a_ralat_is_approved_and_p
     stating = {p.id for p in before if "3 orang" in (store.draft(p.draft_id).body)}  # type: ignore[union-attr]
     assert stating, "the published messages state the first count"
 
-    output = pasopati("facts", str(run_id), "--by", "Kadiv DKI", "--source", "Polres", "--set", "jumlah_wbp_terlibat=4 orang")
+    wrong = tmp_path / "salah.yaml"
+    wrong.write_text("jumlah_kabur: 4\n", encoding="utf-8")
+    assert "unknown checklist item(s) ['jumlah_kabur']" in pasopati_fails("facts", str(run_id), "--by", "Kadiv DKI", "--source", "Polres", "--file", str(wrong))
+    wrong.write_text("- 4 orang\n", encoding="utf-8")
+    assert "expected a mapping" in pasopati_fails("facts", str(run_id), "--by", "Kadiv DKI", "--source", "Polres", "--file", str(wrong))
+    corrected = tmp_path / "koreksi.yaml"
+    corrected.write_text("jumlah_wbp_terlibat: 4 orang\n", encoding="utf-8")
+    output = pasopati("facts", str(run_id), "--by", "Kadiv DKI", "--source", "Polres", "--file", str(corrected))
     correction_id = UUID(re.search(r"\(([0-9a-f-]{36})\)", output).group(1))  # type: ignore[union-attr]
     wait_for_gate(correction_id, GATE_CORRECTION)
     history = [(f.version, f.value, f.source) for f in store.facts(incident.id) if f.item_id == "jumlah_wbp_terlibat"]
-    # The reported count, the same count confirmed at verification (the form comes prefilled), the correction.
-    assert history == [(1, "3 orang", "Media Center PASOPATI"), (2, "3 orang", "SDP"), (3, "4 orang", "Polres")]
+    # The reported count (kept as is by the prefilled verification form), then the correction.
+    assert history == [(1, "3 orang", "Media Center PASOPATI"), (2, "4 orang", "Polres")]
     flagged = {p.id: p for p in store.publications(incident.id) if p.flag}
     assert set(flagged) == stating and all("'3 orang' → '4 orang'" in (p.flag or "") for p in flagged.values())
     ralat = store.draft(next(iter(flagged.values())).correction_draft_id or "")
@@ -175,6 +183,8 @@ def test_a_corrected_fact_flags_published_messages_and_a_ralat_is_approved_and_p
     assert set(ralat.channels) == {p.channel for p in flagged.values()}
     assert not [p for p in store.publications(incident.id) if p.draft_id == ralat.id], "not published before approval"
 
+    status = pasopati("status", str(run_id))  # what an auditor reads
+    assert "fact      jumlah_wbp_terlibat v2: 4 orang (source Polres" in status and "FLAGGED: fakta berubah" in status
     assert "tidak berwenang" in pasopati_fails("approve", str(correction_id), "--by", "Kadiv DKI")
     pasopati("approve", str(correction_id), "--by", kakanwil)
     assert wait_final(correction_id).state.is_completed()
