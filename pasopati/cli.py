@@ -29,10 +29,11 @@ def clear_errors() -> Iterator[None]:
     """Expected failures become one ``error:`` line and exit code 2, not a traceback."""
     from pasopati.classify import RulesError
     from pasopati.runs import RunLookupError
+    from pasopati.store import SchemaOutdated
 
     try:
         yield
-    except (CatalogError, RulesError, RunLookupError, KeyError) as exc:
+    except (CatalogError, RulesError, RunLookupError, SchemaOutdated, KeyError) as exc:
         fail(str(exc).strip('"'))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from uuid import UUID
 
@@ -13,6 +14,7 @@ from prefect.client.schemas.filters import (
     FlowRunFilterStateType,
 )
 from prefect.client.schemas.objects import FlowRun, StateType
+from prefect.client.schemas.sorting import FlowRunSort
 from pydantic import BaseModel
 from prefect.exceptions import ObjectNotFound
 from prefect.flow_runs import resume_flow_run
@@ -102,11 +104,18 @@ def awaiting_drafts(incident: Incident, gate: str) -> list[Draft]:
     return drafts
 
 
-def resume(flow_run: FlowRun, run_input: dict[str, object]) -> None:
-    try:
-        resume_flow_run(flow_run.id, run_input=run_input)
-    except RuntimeError as exc:  # the server validated the input against the gate's form and refused it
-        raise RunLookupError(f"run {flow_run.name} refused the input: {exc}") from exc
+def resume(flow_run: FlowRun, run_input: dict[str, object], patience_seconds: float = 15) -> None:
+    deadline = time.monotonic() + patience_seconds
+    while True:
+        try:
+            resume_flow_run(flow_run.id, run_input=run_input)
+            return
+        except RuntimeError as exc:  # the server validated the input against the gate's form and refused it
+            # Prefect marks a run Paused before it saves the gate's form; on a busy SQLite server
+            # that save can lag by seconds. Only that case is worth waiting for.
+            if "schema not found" not in str(exc) or time.monotonic() > deadline:
+                raise RunLookupError(f"run {flow_run.name} refused the input: {exc}") from exc
+            time.sleep(1)
 
 
 def describe(ref: str) -> str:
@@ -138,6 +147,9 @@ def describe(ref: str) -> str:
         for escalation in store.escalations(incident.id):
             lines.append(f"escalated {escalation.kind} {escalation.subject} → {escalation.to_role}: {escalation.reason}")
     return "\n".join(lines)
+
+
+PAGE = 200
 
 
 class Pending(BaseModel):
@@ -174,10 +186,14 @@ def _waiting_for(gate: str, plan: RunbookPlan, incident: Incident | None) -> str
 
 def pending() -> list[Pending]:
     """Every runbook run suspended at a human gate, oldest first."""
+    paused = FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED])))
+    runs: list[FlowRun] = []
     with get_client(sync_client=True) as client:
-        runs = client.read_flow_runs(
-            flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED])))
-        )
+        # Page through: the server returns at most 200 per call, and a national disaster has more.
+        while page := client.read_flow_runs(flow_run_filter=paused, sort=FlowRunSort.ID_DESC, offset=len(runs), limit=PAGE):
+            runs += page
+            if len(page) < PAGE:
+                break
         flows = {f.id: f.name for f in client.read_flows()}
     store, cat = get_store(), catalog()
     items = []

@@ -129,3 +129,15 @@ def test_publication_is_claimed_once(store: Store) -> None:
     again = store.claim_publication("pub-1", d, "akun-upt")
     assert again.status is PublicationStatus.SENT and again.location == "outbox/x"
     assert len(store.publications(inc.id)) == 1
+
+
+def test_a_store_made_by_an_older_version_is_refused_with_what_it_lacks(tmp_path: Path) -> None:
+    from pasopati.store import SchemaOutdated
+
+    old = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    with old.begin() as conn:  # the facts table as an earlier version created it
+        conn.execute(sqlalchemy.text("CREATE TABLE facts (id INTEGER PRIMARY KEY, incident_id VARCHAR(36), stage VARCHAR(16))"))
+    with pytest.raises(SchemaOutdated, match=r"lacks facts\.item_id, facts\.version"):
+        Store(f"sqlite:///{tmp_path / 'old.db'}").create_schema()
+    with old.begin() as conn:
+        assert conn.execute(sqlalchemy.text("SELECT count(*) FROM facts")).scalar() == 0, "nothing dropped"
