@@ -71,14 +71,18 @@ def _refusal(approver: str, answer: ApprovalAnswer, drafts: list[Draft], store: 
 
 def stale_items(drafts: list[Draft], store: Store) -> list[str]:
     """Checklist items whose current value differs from the version a draft used."""
-    stale = set()
-    for draft in drafts:
-        for item_id, version in draft.fact_versions.items():
-            used = store.fact_version(draft.incident_id, item_id, version)
-            current = store.current_fact(draft.incident_id, item_id)
-            if used and current and current.value != used.value:
-                stale.add(item_id)
-    return sorted(stale)
+    if not drafts:
+        return []
+    history = {(f.item_id, f.version): f.value for f in store.facts(drafts[0].incident_id)}
+    current = {f.item_id: f.value for f in store.current_facts(drafts[0].incident_id)}
+    return sorted(
+        {
+            item_id
+            for draft in drafts
+            for item_id, version in draft.fact_versions.items()
+            if (item_id, version) in history and current.get(item_id) != history[item_id, version]
+        }
+    )
 
 
 def normalise_text(text: str) -> str:

@@ -10,7 +10,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from pasopati.catalog import CatalogError, load_catalog
+from pasopati.catalog import CatalogError, catalog, load_catalog
 from pasopati.runbook import Severity
 from pasopati.settings import get_settings
 
@@ -117,7 +117,7 @@ def trigger(
     from tasks.incident import UnknownChecklistItem, reported_values
 
     with clear_errors():
-        cat = load_catalog()
+        cat = catalog()  # validated once per process (a CLI call is one process)
         plan = cat.plan(category, severity)
     if cat.roster.find_unit(unit) is None:
         fail(f"unknown unit {unit!r}; known: {', '.join(u.name for u in cat.roster.units)}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
+from functools import lru_cache
 from uuid import UUID
 
 from prefect import get_client
@@ -67,14 +68,20 @@ def waiting_run(ref: str, gates: set[str]) -> FlowRun:
     return flow_run
 
 
-def plan_of(flow_run: FlowRun) -> RunbookPlan:
+@lru_cache(maxsize=256)
+def flow_name(flow_id: UUID) -> str:
+    """A flow's name never changes for its id: asked once per process."""
     with get_client(sync_client=True) as client:
-        flow_name = client.read_flow(flow_run.flow_id).name
-    if flow_name.startswith(FLOW_PREFIX):
-        return catalog().plan(flow_name.removeprefix(FLOW_PREFIX), flow_run.parameters["severity"])
+        return client.read_flow(flow_id).name
+
+
+def plan_of(flow_run: FlowRun) -> RunbookPlan:
+    flow_name_ = flow_name(flow_run.flow_id)
+    if flow_name_.startswith(FLOW_PREFIX):
+        return catalog().plan(flow_name_.removeprefix(FLOW_PREFIX), flow_run.parameters["severity"])
     incident = get_store().incident_for_run(str(flow_run.id))  # a correction run: its incident's plan
     if incident is None:
-        raise RunLookupError(f"run {flow_run.name} is a {flow_name!r} run, not a PASOPATI runbook")
+        raise RunLookupError(f"run {flow_run.name} is a {flow_name_!r} run, not a PASOPATI runbook")
     return catalog().plan(incident.category, incident.severity)
 
 
@@ -198,15 +205,15 @@ def pending() -> list[Pending]:
     store, cat = get_store(), catalog()
     items = []
     for run in runs:
-        flow_name = flows.get(run.flow_id, "")
+        name = flows.get(run.flow_id, "")
         gate = waiting_gate(run)
         incident = store.incident_for_run(str(run.id))
-        if gate is None or run.state is None or not (flow_name.startswith(FLOW_PREFIX) or incident):
+        if gate is None or run.state is None or not (name.startswith(FLOW_PREFIX) or incident):
             continue
         if incident is not None:
             plan = cat.plan(incident.category, incident.severity)
         else:
-            plan = cat.plan(flow_name.removeprefix(FLOW_PREFIX), run.parameters["severity"])
+            plan = cat.plan(name.removeprefix(FLOW_PREFIX), run.parameters["severity"])
         waiting_for = _waiting_for(gate, plan, incident)
         items.append(
             Pending(

@@ -25,8 +25,17 @@ def publication_id(draft_id: str, channel: str) -> str:
 
 
 def publish_all(incident: Incident, drafts: list[Draft]) -> int:
-    """Publish each draft on each of its channels concurrently; returns how many failed."""
-    futures = [publish.submit(incident, draft.id, channel) for draft in drafts for channel in draft.channels]
+    """Publish each draft on each of its channels concurrently; returns how many failed.
+
+    What the store says went out is not submitted again: after each resume the flow replays from
+    the top, and a luar-biasa holding statement alone is 16 publications."""
+    sent = {(p.draft_id, p.channel) for p in get_store().publications(incident.id) if p.status is PublicationStatus.SENT}
+    futures = [
+        publish.submit(incident, draft.id, channel)
+        for draft in drafts
+        for channel in draft.channels
+        if (draft.id, channel) not in sent
+    ]
     wait(futures)
     return sum(1 for f in futures if not f.state.is_completed())
 

@@ -6,6 +6,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from uuid import UUID
 
 from prefect import get_client
@@ -60,6 +61,7 @@ def gate_of(run: FlowRun) -> str | None:
 Action = Callable[[UUID], None]
 
 
+@lru_cache(maxsize=None)
 def approvers(run_id: UUID) -> list[str]:
     """The roster's holders of the approval authority for this run's incident and severity."""
     from pasopati.catalog import catalog
