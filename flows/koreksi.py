@@ -36,7 +36,8 @@ def join_incident(incident_id: str, flow_run_id: str) -> Incident:
 
 @flow(name="koreksi-fakta", persist_result=True, log_prints=True, validate_parameters=True)
 def correct_facts(incident_id: str, facts: dict[str, str], source: str, verified_by: str) -> int:
-    """Record corrected facts (item id → value); returns how many publications were flagged."""
+    """Record corrected facts (item id → value); returns how many of the incident's publications
+    are flagged as outdated so far (this correction and earlier ones)."""
     flow_run = get_run_context().flow_run  # type: ignore[union-attr]
     run_id = str(flow_run.id) if flow_run else incident_id
     incident = join_incident(incident_id, run_id)

@@ -108,11 +108,11 @@ def revise(
     note: Annotated[str, typer.Option(help="What was changed.")] = "",
 ) -> None:
     """Submit revised drafts after request-changes (texts not given are redrafted from current facts)."""
-    from pasopati.inputs import REVISION_PREFIX, APPROVAL_GATES
+    from pasopati.inputs import APPROVAL_GATES, revision_gate
     from pasopati.runs import resume, waiting_run
 
     with clear_errors():
-        flow_run = waiting_run(run, {f"{REVISION_PREFIX}{g}" for g in APPROVAL_GATES})
+        flow_run = waiting_run(run, {revision_gate(g) for g in APPROVAL_GATES})
         resume(flow_run, {"drafter": by, "note": note, **_text_edits(text, "--text")})
     typer.echo(f"revision by {by} submitted to {flow_run.name}")
 

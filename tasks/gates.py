@@ -12,7 +12,7 @@ from typing import Any
 from prefect import get_run_logger, task
 from prefect.flow_runs import suspend_flow_run
 
-from pasopati.approval import apply_edits, authorize, revised, revision_id
+from pasopati.approval import apply_edits, authorize, normalise_text, revised, revision_id
 from pasopati.catalog import catalog
 from pasopati.drafting import environment
 from pasopati.inputs import (
@@ -186,7 +186,7 @@ def revise_drafts(
             result.append(existing)  # revised before a suspend
             continue
         text = texts.get(text_field(draft))
-        if text is not None and text.replace("\r\n", "\n").strip() != draft.body.strip():
+        if text is not None and normalise_text(text) != normalise_text(draft.body):
             result.append(revised(draft, text, author=revision.drafter, note=note))
         else:
             fresh = rerender(incident, plan, team, facts, draft)
