@@ -18,13 +18,24 @@ from pasopati.store import Store
 REVISION_SUFFIX = re.compile(r"-r\d+$")
 
 
+def escalated(incident: Incident, plan: RunbookPlan, gate: str, store: Store) -> bool:
+    """Whether this gate's deadline passed undecided at this severity (pasopati.watch recorded it)."""
+    return any(
+        e.kind == "approval" and e.subject == gate and e.severity == plan.severity for e in store.escalations(incident.id)
+    )
+
+
 def deciders(incident: Incident, plan: RunbookPlan, gate: str, store: Store) -> list[RoleRef]:
     """Roles that may decide at this gate now: the authority, plus the delegate once escalated."""
     approval = plan.plan.approval
-    escalated = any(
-        e.kind == "approval" and e.subject == gate and e.severity == plan.severity for e in store.escalations(incident.id)
-    )
-    return [approval.authority, approval.escalate_to] if escalated and approval.escalate_to else [approval.authority]
+    if approval.escalate_to and escalated(incident, plan, gate, store):
+        return [approval.authority, approval.escalate_to]
+    return [approval.authority]
+
+
+def approved_by(drafts: list[Draft], store: Store) -> list[str]:
+    """People whose accepted approval covers every one of these drafts' current text."""
+    return sorted(set.intersection(*(store.approvers_of(d) for d in drafts))) if drafts else []
 
 
 def authorize(

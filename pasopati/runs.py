@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from prefect.exceptions import ObjectNotFound
 from prefect.flow_runs import resume_flow_run
 
+from pasopati.approval import approved_by, escalated
 from pasopati.catalog import catalog
 from pasopati.inputs import GATE_CORRECTION, GATE_FULL, GATE_HOLDING, GATE_VERIFICATION, REVISION_PREFIX, gate_of
 from pasopati.models import Draft, Incident
@@ -179,14 +180,11 @@ def _waiting_for(gate: str, plan: RunbookPlan, incident: Incident | None) -> str
         return "drafter (TKK humas)"
     roster, approval = catalog().roster, plan.plan.approval
     who = roster.roles[approval.authority.role].title
-    if incident and approval.escalate_to and any(
-        e.kind == "approval" and e.subject == gate and e.severity == plan.severity
-        for e in get_store().escalations(incident.id)
-    ):
+    if incident and approval.escalate_to and escalated(incident, plan, gate, get_store()):
         who += f" or {roster.roles[approval.escalate_to.role].title} (escalated)"
     if approval.approvers_required > 1 and incident:
         drafts = awaiting_drafts(incident, gate)
-        done = len(set.intersection(*(get_store().approvers_of(d) for d in drafts))) if drafts else 0
+        done = len(approved_by(drafts, get_store()))
         who += f" ({done}/{approval.approvers_required} approved)"
     return who
 

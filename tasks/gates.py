@@ -12,7 +12,7 @@ from typing import Any
 from prefect import get_run_logger, task
 from prefect.flow_runs import suspend_flow_run
 
-from pasopati.approval import apply_edits, authorize, normalise_text, revised, revision_id
+from pasopati.approval import apply_edits, approved_by, authorize, normalise_text, revised, revision_id
 from pasopati.catalog import catalog
 from pasopati.drafting import environment
 from pasopati.inputs import (
@@ -67,7 +67,7 @@ def await_approval(key: str, gate: str, incident: Incident, plan: RunbookPlan, d
     store = get_store()
     roster = catalog().roster
     approval = plan.plan.approval
-    approvers = sorted(set.intersection(*(store.approvers_of(d) for d in drafts))) if drafts else []
+    approvers = approved_by(drafts, store)
     description = _describe(
         "approval_request.md.j2",
         gate=gate,
@@ -163,7 +163,7 @@ def record_decision(
         get_run_logger().warning("decision at %s refused: %s", key, decision.refusal)
         return GateStatus(decision=decision, drafts=drafts, approvers=[], complete=False)
     current = [d for i in decision.draft_ids if (d := store.draft(i)) is not None]
-    approvers = sorted(set.intersection(*(store.approvers_of(d) for d in current)))
+    approvers = approved_by(current, store)
     complete = decision.verdict.approves and len(approvers) >= plan.plan.approval.approvers_required
     if complete:
         reach(incident, Stage.HOLDING_APPROVED if gate == GATE_HOLDING else Stage.APPROVED)
