@@ -62,13 +62,14 @@ def main() -> None:
 def measure(name: str, env: dict[str, str], samples: int, work: Path) -> list[float]:
     from prefect import get_client
 
-    from pasopati.alerts import Alert
-    from pasopati.catalog import catalog
-    from pasopati.classify import load_rules
+    from pasopati.alerts.models import Alert
+    from pasopati.plan.catalog import catalog
+    from pasopati.alerts.classify import load_rules
     from pasopati.intake.pipeline import Intake
     from pasopati.intake.prefect_runs import PrefectRuns
     from pasopati.settings import get_settings
-    from pasopati.store import get_store
+    from pasopati.db import Database, get_database
+    from pasopati.db.schema import upgrade
 
     log = (work / f"serve-{name}.log").open("wb")
     serve = subprocess.Popen(
@@ -80,7 +81,8 @@ def measure(name: str, env: dict[str, str], samples: int, work: Path) -> list[fl
                 time.sleep(0.3)
         time.sleep(2 if name != "ours" else 4)  # let the runner settle (and the forkserver preload)
         get_settings.cache_clear()
-        intake = Intake(get_store(), catalog(), load_rules(), PrefectRuns(), get_settings())
+        upgrade(Database(get_settings().database))  # what `pasopati up` does first
+        intake = Intake(get_database(), catalog(), load_rules(), PrefectRuns(), get_settings())
         latencies = []
         for i in range(samples):
             alert = Alert(source="bench", text=f"Tiga narapidana kabur dari {UNITS[i % len(UNITS)]} pagi ini ({name} {i})")

@@ -28,10 +28,10 @@ sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
 
-from pasopati.alerts import Alert  # noqa: E402
-from pasopati.classify import Classification, Rules, classify, classify_stream, load_rules, similarity  # noqa: E402
-from pasopati.roster import Roster  # noqa: E402
-from pasopati.runbook import Severity  # noqa: E402
+from pasopati.alerts.models import Alert  # noqa: E402
+from pasopati.alerts.classify import Classification, Rules, classify, classify_stream, load_rules, similarity  # noqa: E402
+from pasopati.plan.roster import Roster  # noqa: E402
+from pasopati.plan.runbook import Severity  # noqa: E402
 
 DATA = ROOT / "bench" / "data" / "headlines.jsonl"
 ACTIONS = ["start", "watch", "ignore"]

@@ -336,9 +336,10 @@ def stack(kind: str, work: Path, dbs: Databases, store_url: str) -> Iterator[Sta
         log(f"{kind}: Prefect server healthy at {settings.api_url} in {time.monotonic() - t0:.1f} s")
         os.environ["PASOPATI_DATABASE_URL"] = store_url
         get_settings.cache_clear()
-        from pasopati.store import get_store
+        from pasopati.db import Database
+        from pasopati.db.schema import upgrade
 
-        get_store()  # create the store's tables once, before runs race to do it
+        upgrade(Database(store_url))  # migrate the store once, as `pasopati up` does, before runs use it
         serve_env = {
             **os.environ,
             "PREFECT_API_URL": settings.api_url,
@@ -411,8 +412,8 @@ def trigger(category: str, unit_name: str, index: int) -> UUID:
     """What `pasopati trigger --severity ringan` does, minus the typer parsing."""
     from prefect.deployments import run_deployment
 
-    from pasopati.deployments import deployment_name
-    from pasopati.models import Trigger
+    from pasopati.incidents.models import Trigger
+    from pasopati.runs import deployment_name
 
     request = Trigger(
         unit=unit_name, summary=f"{SUMMARIES[category]} (bench #{index})", reported_by="bench waiting_runs", source="cli"
@@ -428,7 +429,7 @@ def trigger(category: str, unit_name: str, index: int) -> UUID:
 def fill(st: Stack, fill_state: Fill, backlog: int, budget: float, api_budget: float) -> Fill:
     """Create runs up to fill_state.target, at most ``backlog`` not yet suspended, until all are
     Paused (or the budget runs out, a run fails, the API stops answering, a process dies)."""
-    from pasopati.catalog import catalog
+    from pasopati.plan.catalog import catalog
 
     cat = catalog()
     units = cat.roster.units
@@ -595,7 +596,7 @@ class ResumeFigures:
 
 
 def approver(category: str, unit_id: str) -> str:
-    from pasopati.catalog import catalog
+    from pasopati.plan.catalog import catalog
 
     cat = catalog()
     plan = cat.plan(category, SEVERITY)
@@ -893,10 +894,10 @@ def main() -> None:
     finished = False
     try:
         if not args.skip_postgres:
-            store_url = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{dbs.create('store')}"
+            store_url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{dbs.create('store')}"
             rows.append(postgres_leg(args, work, dbs, store_url))
         if not args.skip_sqlite:
-            store_url = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{dbs.create('store')}"
+            store_url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{dbs.create('store')}"
             sqlite_rows = sqlite_leg(args, work, dbs, store_url)
             rows += sqlite_rows
             if sqlite_rows and sqlite_rows[-1].problem:

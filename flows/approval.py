@@ -13,9 +13,13 @@ from __future__ import annotations
 
 from prefect import get_run_logger
 
-from pasopati.inputs import pause_key, revision_gate
-from pasopati.models import Draft, Incident, Team, Verdict
-from pasopati.runbook import RunbookPlan
+from pasopati.decisions.gates import pause_key, revision_gate
+from pasopati.decisions.models import Verdict
+from pasopati.drafts.models import Draft
+from pasopati.incidents.models import Incident
+from pasopati.plan.runbook import RunbookPlan
+from pasopati.team.models import Team
+
 from tasks.gates import await_approval, await_revision, record_decision, revise_drafts
 
 MAX_ROUNDS = 100  # a gate answered wrongly 100 times is a misuse to look at, not to loop on

@@ -10,10 +10,11 @@ import yaml
 from prefect import flow, get_run_logger, task
 from pydantic import BaseModel, HttpUrl
 
-from pasopati.alerts import Alert
+from pasopati.alerts.models import Alert
 from pasopati.intake.auth import credentials
 from pasopati.settings import get_settings
-from pasopati.store import get_store
+from pasopati.alerts import service as alerts_service
+from pasopati.db import get_database
 
 FEED_SOURCE = "feeds"
 TAGS = re.compile(r"<[^>]+>")
@@ -63,8 +64,8 @@ def read_feed(feed: Feed) -> list[Alert]:
 @task(name="kirim-ke-intake")
 def post_new(alerts: list[Alert]) -> int:
     """Post the items the intake has not seen (by URL) in one batch."""
-    store = get_store()
-    new = [a for a in alerts if not (a.url and store.alerts(url=str(a.url)))]
+    db = get_database()
+    new = [a for a in alerts if not (a.url and alerts_service.find(db, url=str(a.url)))]
     if not new:
         return 0
     settings = get_settings()

@@ -10,12 +10,17 @@ from __future__ import annotations
 from prefect import flow, get_run_logger, task
 from prefect.context import get_run_context
 
+from pasopati.db import get_database
+from pasopati.decisions.gates import GATE_CORRECTION
+from pasopati.incidents import service as incidents
+from pasopati.incidents.models import Incident
+from pasopati.plan.catalog import catalog
+from pasopati.publications import service as publications
+from pasopati.team import service as team_service
+
 from flows.approval import approved_drafts
-from pasopati.catalog import catalog
-from pasopati.inputs import GATE_CORRECTION
-from pasopati.models import Incident
-from pasopati.store import get_store
 from tasks.correction import flag_outdated, record_corrections
+from tasks.evaluation import publish_timeline
 from tasks.publishing import publish_all
 
 
@@ -26,12 +31,10 @@ class CorrectionFailed(RuntimeError):
 @task(name="ikuti-insiden")
 def join_incident(incident_id: str, flow_run_id: str) -> Incident:
     """This run acts for the incident: `pasopati approve/status` find it through the store."""
-    store = get_store()
-    incident = store.incident(incident_id)
-    if incident is None:
-        raise CorrectionFailed(f"no incident {incident_id!r} in the store")
-    store.record_run(incident.model_copy(update={"flow_run_id": flow_run_id}))
-    return incident
+    try:
+        return incidents.join_run(get_database(), incident_id, flow_run_id, purpose="koreksi")
+    except incidents.IncidentNotFound as exc:
+        raise CorrectionFailed(str(exc)) from exc
 
 
 @flow(name="koreksi-fakta", persist_result=True, log_prints=True, validate_parameters=True)
@@ -45,13 +48,17 @@ def correct_facts(incident_id: str, facts: dict[str, str], source: str, verified
     change = f"koreksi:{run_id}"
     record_corrections(incident, plan, facts, source, verified_by, change)
     drafts = flag_outdated(incident, plan, change)
-    flagged = [p for p in get_store().publications(incident.id) if p.flag]
+    db = get_database()
+    flagged = [p for p in publications.publications(db, incident.id) if p.flag]
     if not drafts:
         get_run_logger().info("no published message stated the old values: nothing to correct publicly")
+        publish_timeline(incident)
         return len(flagged)
-    team = get_store().team(incident.id, incident.severity.value)
+    team = team_service.team(db, incident.id, incident.severity)
     assert team is not None, "a run past its first approval assembled its team"
     approved = approved_drafts(GATE_CORRECTION, incident, plan, team, drafts)
-    if approved is not None and (failures := publish_all(incident, approved)):
+    failures = publish_all(incident, approved) if approved is not None else 0
+    publish_timeline(incident)
+    if failures:
         raise CorrectionFailed(f"{failures} ralat publication(s) failed; retry the run to resend")
     return len(flagged)

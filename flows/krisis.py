@@ -9,12 +9,14 @@ from the top and every task before the gate returns its persisted result instead
 
 from prefect import flow
 from prefect.context import get_run_context
+from prefect.states import Completed, State
 
-from pasopati.catalog import catalog
-from pasopati.inputs import GATE_FULL, GATE_HOLDING
+from pasopati.decisions.gates import GATE_FULL, GATE_HOLDING
+from pasopati.incidents.models import Trigger
+from pasopati.plan.catalog import catalog
+from pasopati.plan.runbook import Severity
+
 from flows.approval import approved_drafts
-from pasopati.models import Evaluation, Trigger
-from pasopati.runbook import Severity
 from tasks.drafting import draft_holding_statement, draft_messages
 from tasks.evaluation import evaluate
 from tasks.gates import await_verification, record_verification
@@ -27,61 +29,71 @@ class PublicationFailed(RuntimeError):
     """Some channels did not take their message; a retry of the run resends only those."""
 
 
-def run_runbook(category: str, severity: Severity, trigger: Trigger) -> Evaluation:
+def run_runbook(category: str, severity: Severity, trigger: Trigger) -> State:
+    """Run the runbook; the final state says what happened: "Selesai", "Ditolak" (an approver
+    rejected a gate: nothing of it went out) or Failed (publications failed: retry resends them)."""
     plan = catalog().plan(category, severity)
     flow_run = get_run_context().flow_run  # type: ignore[union-attr]
-    incident = open_incident(plan, trigger, str(flow_run.id) if flow_run else None)
+    assert flow_run is not None, "a runbook runs as a Prefect flow run"
+    incident = open_incident(plan, trigger, str(flow_run.id))
     team = assemble_team(incident, plan)
     notify_team(incident, team)
 
     # Be first: the holding statement goes for approval before full verification.
     reported = record_reported_facts(incident, plan, trigger)
     holding = draft_holding_statement(incident, plan, team, reported)
-    failures = 0
-    if (approved := approved_drafts(GATE_HOLDING, incident, plan, team, holding)) is not None:
+    failures, rejected = 0, None
+    if (approved := approved_drafts(GATE_HOLDING, incident, plan, team, holding)) is None:
+        rejected = "pernyataan awal ditolak: tidak ada yang terbit"
+    else:
         failures += publish_all(incident, approved)
 
         answers = await_verification(incident, plan, reported)
         verified = record_verification(incident, plan, reported, answers)
         drafts = draft_messages(incident, plan, team, verified)
-        if (approved := approved_drafts(GATE_FULL, incident, plan, team, drafts)) is not None:
+        if (approved := approved_drafts(GATE_FULL, incident, plan, team, drafts)) is None:
+            rejected = "pernyataan lengkap ditolak: hanya pernyataan awal yang terbit"
+        else:
             failures += publish_all(incident, approved)
 
     evaluation = evaluate(incident, plan)
     if failures:
         raise PublicationFailed(f"{failures} publication(s) failed; see the publikasi task logs. Retry the run to resend.")
-    return evaluation
+    crisis = f"{(evaluation.timings[-1].seconds_since_detection if evaluation.timings else 0) / 60:.0f} menit sejak terdeteksi"
+    if rejected:
+        return Completed(name="Ditolak", message=f"Ditolak — {rejected} ({crisis})", data=evaluation)
+    return Completed(name="Selesai", message=f"Selesai — {evaluation.publications_sent} publikasi terkirim ({crisis})", data=evaluation)
 
 
 FLOW_OPTIONS = dict(persist_result=True, log_prints=True, validate_parameters=True)
 
 
 @flow(name="krisis-keamanan-ketertiban", **FLOW_OPTIONS)
-def krisis_keamanan_ketertiban(severity: Severity, trigger: Trigger) -> Evaluation:
+def krisis_keamanan_ketertiban(severity: Severity, trigger: Trigger) -> State:
     """Keamanan dan ketertiban: escape, riot, hostage, assault, drugs, illegal phones."""
     return run_runbook("keamanan-ketertiban", severity, trigger)
 
 
 @flow(name="krisis-kesehatan", **FLOW_OPTIONS)
-def krisis_kesehatan(severity: Severity, trigger: Trigger) -> Evaluation:
+def krisis_kesehatan(severity: Severity, trigger: Trigger) -> State:
     """Kesehatan: death in custody, outbreak, food poisoning, suicide."""
     return run_runbook("kesehatan", severity, trigger)
 
 
 @flow(name="krisis-opini-publik", **FLOW_OPTIONS)
-def krisis_opini_publik(severity: Severity, trigger: Trigger) -> Evaluation:
+def krisis_opini_publik(severity: Severity, trigger: Trigger) -> State:
     """Opini publik: viral video, 'sel mewah' claims, overcrowding virality, hoaxes."""
     return run_runbook("opini-publik", severity, trigger)
 
 
 @flow(name="krisis-tata-kelola-integritas", **FLOW_OPTIONS)
-def krisis_tata_kelola_integritas(severity: Severity, trigger: Trigger) -> Evaluation:
+def krisis_tata_kelola_integritas(severity: Severity, trigger: Trigger) -> State:
     """Tata kelola dan integritas: pungli, extortion, officers in drug trade, bribery."""
     return run_runbook("tata-kelola-integritas", severity, trigger)
 
 
 @flow(name="krisis-bencana-alam", **FLOW_OPTIONS)
-def krisis_bencana_alam(severity: Severity, trigger: Trigger) -> Evaluation:
+def krisis_bencana_alam(severity: Severity, trigger: Trigger) -> State:
     """Bencana alam: earthquake, flood, fire, landslide."""
     return run_runbook("bencana-alam", severity, trigger)
 

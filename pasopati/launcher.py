@@ -10,11 +10,12 @@ import time
 
 import requests
 
-from pasopati.catalog import load_catalog
-from pasopati.classify import load_rules
+from pasopati.alerts.classify import load_rules
+from pasopati.db import Database, StoreUnavailable
+from pasopati.db import schema
 from pasopati.intake.auth import LOCAL_SOURCE, credentials, local_token_file
+from pasopati.plan.catalog import load_catalog
 from pasopati.settings import Settings, get_settings
-from pasopati.store import get_store
 
 
 def server_healthy(api_url: str) -> bool:
@@ -51,11 +52,33 @@ def start_server(
     return process
 
 
+def prepare_store(settings: Settings) -> str:
+    """Migrate the store or refuse (pasopati.db.schema's policy), then check it is healthy.
+
+    Raises SchemaOutdated with the exact command to run, or StoreUnavailable naming the problem."""
+    db = Database(settings.database)
+    try:
+        sqlite = db.sqlite is not None
+        revision = None if sqlite and not db.sqlite.path.exists() else schema.current_revision(db)  # type: ignore[union-attr]
+        note = f"store {db.describe()} at {revision}"
+        if revision != schema.head_revision():
+            if not (sqlite or settings.auto_migrate):
+                schema.require_current(db)  # raises with the command (PASOPATI_AUTO_MIGRATE=true to let `up` do it)
+            before, after = schema.upgrade(db)
+            note = f"store {db.describe()} migrated {before or 'empty'} → {after}"
+        problems = schema.health(db, thorough=True)
+    finally:
+        db.dispose()
+    if problems:
+        raise StoreUnavailable("; ".join(problems))
+    return note
+
+
 def up() -> None:
     settings = get_settings()
     load_catalog(settings)  # refuse to start on an invalid runbook: raises CatalogError
     load_rules()  # … or on invalid classification rules: raises RulesError
-    get_store()
+    print(f"PASOPATI: {prepare_store(settings)}", flush=True)
     server = None
     if not server_healthy(settings.api_url):
         server = start_server(settings)
@@ -69,12 +92,15 @@ def up() -> None:
         f" local token for source '{LOCAL_SOURCE}' in {local_token_file(settings)}",
         flush=True,
     )
+    # The flows are served by their own module, in their own process (the core never imports them).
+    serving = subprocess.Popen([sys.executable, "-m", "flows.serve"])
     try:
-        from pasopati.deployments import serve_all
-
-        serve_all()
+        serving.wait()
+    except KeyboardInterrupt:
+        serving.wait(timeout=60)
     finally:
-        for process in (intake, server):
-            if process is not None:
-                process.terminate()
-                process.wait(timeout=30)
+        for process in (serving, intake, server):
+            if process is None or process.poll() is not None:
+                continue
+            process.terminate()
+            process.wait(timeout=30)

@@ -20,14 +20,28 @@ from pydantic import BaseModel
 from prefect.exceptions import ObjectNotFound
 from prefect.flow_runs import resume_flow_run
 
-from pasopati.approval import approved_by, escalated
-from pasopati.catalog import catalog
-from pasopati.inputs import GATE_CORRECTION, GATE_FULL, GATE_HOLDING, GATE_VERIFICATION, REVISION_PREFIX, gate_of
-from pasopati.models import Draft, Incident
-from pasopati.runbook import MessageType, RunbookPlan
-from pasopati.store import get_store
+from pasopati.db import Database, get_database
+from pasopati.decisions import service as decisions
+from pasopati.decisions.gates import GATE_CORRECTION, GATE_TYPES, GATE_VERIFICATION, REVISION_PREFIX, gate_of
+from pasopati.drafts import service as drafts
+from pasopati.drafts.models import Draft
+from pasopati.incidents import service as incidents
+from pasopati.incidents.models import Incident
+from pasopati.plan.catalog import catalog
+from pasopati.plan.runbook import RunbookPlan, Severity
+from pasopati.publications import service as publications
+from pasopati.texts import short_time
 
 FLOW_PREFIX = "krisis-"
+
+
+def deployment_name(category: str, severity: Severity | str) -> str:
+    return f"{FLOW_PREFIX}{category}/{Severity(severity).value}"
+
+
+def run_name(incident: Incident) -> str:
+    """What the Prefect UI lists: category · severity · unit · detection time in the unit's zone."""
+    return f"{incident.category} · {incident.severity.value} · {incident.unit_name} · {short_time(incident.detected_at, incident.timezone)}"
 
 
 class RunLookupError(Exception):
@@ -80,36 +94,28 @@ def plan_of(flow_run: FlowRun) -> RunbookPlan:
     flow_name_ = flow_name(flow_run.flow_id)
     if flow_name_.startswith(FLOW_PREFIX):
         return catalog().plan(flow_name_.removeprefix(FLOW_PREFIX), flow_run.parameters["severity"])
-    incident = get_store().incident_for_run(str(flow_run.id))  # a correction run: its incident's plan
+    incident = incidents.for_run(get_database(), str(flow_run.id))  # a correction run: its incident's plan
     if incident is None:
         raise RunLookupError(f"run {flow_run.name} is a {flow_name_!r} run, not a PASOPATI runbook")
     return catalog().plan(incident.category, incident.severity)
 
 
 def incident_of(flow_run: FlowRun) -> Incident:
-    incident = get_store().incident_for_run(str(flow_run.id))
+    incident = incidents.for_run(get_database(), str(flow_run.id))
     if incident is None:
         raise RunLookupError(f"run {flow_run.name} has no incident in the store (not started yet?)")
     return incident
 
 
-GATE_TYPES = {
-    GATE_HOLDING: {MessageType.HOLDING_STATEMENT},
-    GATE_FULL: {MessageType.PRESS_RELEASE, MessageType.SOCIAL_POST, MessageType.SITUATION_REPORT},
-    GATE_CORRECTION: {MessageType.CORRECTION},
-}
-
-
-def awaiting_drafts(incident: Incident, gate: str) -> list[Draft]:
+def awaiting_drafts(db: Database, incident: Incident, gate: str) -> list[Draft]:
     """The text now awaiting a decision at ``gate``: the latest revision of each of its messages
-    not yet approved by anyone (for corrections: those not yet fully approved)."""
+    (for corrections: those not yet fully approved)."""
     base = gate.removeprefix(REVISION_PREFIX)
-    store = get_store()
-    drafts = [d for d in store.drafts(incident.id, incident.severity.value, latest=True) if d.message_type in GATE_TYPES[base]]
+    latest = [d for d in drafts.list_drafts(db, incident.id, incident.severity.value, latest=True) if d.message_type in GATE_TYPES[base]]
     if base == GATE_CORRECTION:
         required = catalog().plan(incident.category, incident.severity).plan.approval.approvers_required
-        drafts = [d for d in drafts if len(store.approvers_of(d)) < required]
-    return drafts
+        latest = [d for d in latest if len(decisions.approvers(db, d)) < required]
+    return latest
 
 
 def resume(flow_run: FlowRun, run_input: dict[str, object], patience_seconds: float = 15) -> None:
@@ -127,33 +133,37 @@ def resume(flow_run: FlowRun, run_input: dict[str, object], patience_seconds: fl
 
 
 def describe(ref: str) -> str:
+    """`pasopati status`: where a run is and what its incident recorded (the full history: `pasopati audit show`)."""
     flow_run = find_run(ref)
     lines = [f"run       {flow_run.name} ({flow_run.id})", f"state     {flow_run.state.name if flow_run.state else '?'}"]
     if gate := waiting_gate(flow_run):
         lines.append(f"waiting   {gate}")
-    store = get_store()
-    incident = store.incident_for_run(str(flow_run.id))
+    db = get_database()
+    incident = incidents.for_run(db, str(flow_run.id))
     if incident:
         lines += [
             f"incident  {incident.id}: {incident.category} / {incident.severity.value} at {incident.unit_name}",
             f"summary   {incident.summary}",
         ]
-        for decision in store.decisions(incident.id):
+        for decision in decisions.decisions(db, incident.id):
             outcome = decision.verdict.value if decision.accepted else f"REFUSED {decision.verdict.value} ({decision.refusal})"
             lines.append(
                 f"decision  {decision.gate} ({decision.severity.value}): {outcome} by {decision.approver}"
                 f" at {decision.decided_at:%H:%M:%S} UTC ({decision.reason})"
             )
-        for fact in store.facts(incident.id):
+        from pasopati.facts import service as facts
+
+        for fact in facts.history(db, incident.id):
             lines.append(f"fact      {fact.item_id} v{fact.version}: {fact.value} (source {fact.source}, {fact.verified_by})")
-        for publication in store.publications(incident.id):
+        for publication in publications.publications(db, incident.id):
             flag = f" — FLAGGED: {publication.flag}" if publication.flag else ""
             lines.append(
                 f"published {publication.channel}: {publication.status.value}"
                 f" {publication.location or publication.error or ''}{flag}"
             )
-        for escalation in store.escalations(incident.id):
+        for escalation in incidents.escalations(db, incident.id):
             lines.append(f"escalated {escalation.kind} {escalation.subject} → {escalation.to_role}: {escalation.reason}")
+        lines.append(f"history   pasopati audit show {incident.id}")
     return "\n".join(lines)
 
 
@@ -173,18 +183,17 @@ class Pending(BaseModel):
     since: datetime
 
 
-def _waiting_for(gate: str, plan: RunbookPlan, incident: Incident | None) -> str:
+def _waiting_for(db: Database, gate: str, plan: RunbookPlan, incident: Incident | None) -> str:
     if gate == GATE_VERIFICATION:
         return "verifier (TKK)"
     if gate.startswith(REVISION_PREFIX):
         return "drafter (TKK humas)"
     roster, approval = catalog().roster, plan.plan.approval
     who = roster.roles[approval.authority.role].title
-    if incident and approval.escalate_to and escalated(incident, plan, gate, get_store()):
+    if incident and approval.escalate_to and decisions.is_escalated(db, incident, plan, gate):
         who += f" or {roster.roles[approval.escalate_to.role].title} (escalated)"
     if approval.approvers_required > 1 and incident:
-        drafts = awaiting_drafts(incident, gate)
-        done = len(approved_by(drafts, get_store()))
+        done = len(decisions.approvers_of_all(db, awaiting_drafts(db, incident, gate)))
         who += f" ({done}/{approval.approvers_required} approved)"
     return who
 
@@ -200,19 +209,19 @@ def pending() -> list[Pending]:
             if len(page) < PAGE:
                 break
         flows = {f.id: f.name for f in client.read_flows()}
-    store, cat = get_store(), catalog()
+    db, cat = get_database(), catalog()
     items = []
     for run in runs:
         name = flows.get(run.flow_id, "")
         gate = waiting_gate(run)
-        incident = store.incident_for_run(str(run.id))
+        incident = incidents.for_run(db, str(run.id))
         if gate is None or run.state is None or not (name.startswith(FLOW_PREFIX) or incident):
             continue
         if incident is not None:
             plan = cat.plan(incident.category, incident.severity)
         else:
             plan = cat.plan(name.removeprefix(FLOW_PREFIX), run.parameters["severity"])
-        waiting_for = _waiting_for(gate, plan, incident)
+        waiting_for = _waiting_for(db, gate, plan, incident)
         items.append(
             Pending(
                 run=run.name,

@@ -15,7 +15,12 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PASOPATI_", env_file=".env", extra="ignore")
 
     data_dir: Path = Field(PROJECT_ROOT / ".pasopati", description="Local state: SQLite store, outbox.")
-    database_url: str = Field("", description="SQLAlchemy URL; empty means SQLite under data_dir.")
+    database_url: str = Field(
+        "", description="SQLAlchemy URL (postgresql+psycopg://user@host/db); empty means SQLite under data_dir."
+    )
+    # `pasopati up` migrates the embedded SQLite store itself; a PostgreSQL store only when this is
+    # true (a shared database is usually migrated by its operator: `pasopati db upgrade`).
+    auto_migrate: bool = False
     runbooks_dir: Path = PROJECT_ROOT / "runbooks"
     templates_dir: Path = PROJECT_ROOT / "templates"
     channels_file: Path = Field(

@@ -14,9 +14,6 @@ from typing import Any
 
 import prefect.flow_engine as flow_engine
 
-PRELOAD = ["prefect.flow_engine", "flows.krisis"]
-
-
 class _ForkserverMultiprocessing:
     """Stands in for the ``multiprocessing`` module inside ``prefect.flow_engine``, whose
     ``run_flow_in_subprocess`` asks it for a "spawn" context; every other name passes through."""
@@ -31,7 +28,7 @@ class _ForkserverMultiprocessing:
         return getattr(multiprocessing, name)
 
 
-def enable_warm_starts(preload: list[str] = PRELOAD) -> None:
+def enable_warm_starts(preload: list[str]) -> None:
     """Make this process fork served runs from a forkserver that has ``preload`` imported."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(preload)

@@ -11,13 +11,20 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 
-from pasopati.catalog import catalog
-from pasopati.inputs import APPROVAL_GATES
-from pasopati.models import Escalation, Incident, PublicationStatus, utcnow
-from pasopati.runbook import RunbookPlan
+from pasopati.audit.service import system
+from pasopati.db import Database, get_database
+from pasopati.decisions.gates import APPROVAL_GATES
+from pasopati.incidents import service as incidents
+from pasopati.incidents.models import Escalation, Incident
+from pasopati.plan.catalog import Catalog, catalog
+from pasopati.plan.runbook import RunbookPlan
+from pasopati.publications import service as publications
 from pasopati.settings import get_settings
-from pasopati.store import get_store
-from pasopati.team import Recipient, notify, render
+from pasopati.team import service as team_service
+from pasopati.team.models import Recipient
+from pasopati.time import utcnow
+
+WATCHER = system("pantau-tenggat")
 
 
 class WatchReport(BaseModel):
@@ -31,30 +38,30 @@ def watch(now: datetime | None = None) -> WatchReport:
 
     now = now or utcnow()
     report = WatchReport()
-    store, cat = get_store(), catalog()
+    db, cat = get_database(), catalog()
     for item in pending():
-        if item.gate not in APPROVAL_GATES or (incident := store.incident_for_run(item.flow_run_id)) is None:
+        if item.gate not in APPROVAL_GATES or (incident := incidents.for_run(db, item.flow_run_id)) is None:
             continue
-        drafts = awaiting_drafts(incident, item.gate)
+        drafts = awaiting_drafts(db, incident, item.gate)
         if drafts and now > (deadline := min(d.due_at for d in drafts)):
-            if _escalate_approval(incident, cat.plan(incident.category, incident.severity), item.gate, deadline, now):
+            if _escalate_approval(db, cat, incident, cat.plan(incident.category, incident.severity), item.gate, deadline, now):
                 report.approvals_escalated.append(f"{incident.id} {item.gate}")
-    for incident in store.open_incidents():
+    for incident in incidents.open_incidents(db):
         plan = cat.plan(incident.category, incident.severity)
-        report.deputies_called += _call_deputies(incident, plan, now)
-        if _remind(incident, plan, now):
+        report.deputies_called += _call_deputies(db, cat, incident, plan, now)
+        if _remind(db, cat, incident, plan, now):
             report.reminders_sent.append(incident.id)
     return report
 
 
-def _team_recipients(incident: Incident) -> list[Recipient]:
-    team = get_store().team(incident.id, incident.severity.value)
+def _team_recipients(db: Database, incident: Incident) -> list[Recipient]:
+    team = team_service.team(db, incident.id, incident.severity)
     members = team.members if team else []
-    return [Recipient(m.name, m.role, m.contact) for m in members if m.name and not m.informed_only]
+    return [Recipient(person=m.name, role=m.role, contact=m.contact) for m in members if m.name and not m.informed_only]
 
 
-def _escalate_approval(incident: Incident, plan: RunbookPlan, gate: str, deadline: datetime, now: datetime) -> bool:
-    roster = catalog().roster
+def _escalate_approval(db: Database, cat: Catalog, incident: Incident, plan: RunbookPlan, gate: str, deadline: datetime, now: datetime) -> bool:
+    roster = cat.roster
     delegate = plan.plan.approval.escalate_to
     local = lambda t: t.astimezone().strftime("%H:%M")  # noqa: E731
     escalation = Escalation(
@@ -66,12 +73,13 @@ def _escalate_approval(incident: Incident, plan: RunbookPlan, gate: str, deadlin
         reason=f"tenggat {local(deadline)} terlewati tanpa keputusan",
         at=now,
     )
-    if not get_store().escalate(escalation):
+    if not incidents.escalate_deadline(db, escalation, incident.flow_run_id):
         return False  # escalated before: nobody is told twice
     unit = roster.find_unit(incident.unit_id)
     assert unit is not None
-    delegates = [Recipient(p.name, p.role, p.contact) for p in roster.holders(delegate, unit)] if delegate else []
-    title, body = render(
+    delegates = [Recipient(person=p.name, role=p.role, contact=p.contact) for p in roster.holders(delegate, unit)] if delegate else []
+    title, body = team_service.message(
+        cat.templates_dir,
         "approval_escalation.j2",
         incident=incident,
         gate=gate,
@@ -79,19 +87,18 @@ def _escalate_approval(incident: Incident, plan: RunbookPlan, gate: str, deadlin
         delegate=roster.roles[delegate.role].title if delegate else None,
         ui_url=get_settings().ui_url,
     )
-    notify(incident, f"eskalasi:{incident.severity.value}:{gate}", [*delegates, *_team_recipients(incident)], title, body)
+    team_service.notify(db, incident, f"eskalasi:{incident.severity.value}:{gate}", [*delegates, *_team_recipients(db, incident)],
+                        title, body, actor=WATCHER)
     return True
 
 
-def _call_deputies(incident: Incident, plan: RunbookPlan, now: datetime) -> list[str]:
-    store, roster = get_store(), catalog().roster
-    team = store.team(incident.id, incident.severity.value)
+def _call_deputies(db: Database, cat: Catalog, incident: Incident, plan: RunbookPlan, now: datetime) -> list[str]:
+    roster = cat.roster
+    team = team_service.team(db, incident.id, incident.severity)
     if team is None:
         return []
-    acknowledged = {a.person for a in store.acknowledgements(incident.id)}
-    called = {n.person: n for n in store.notifications(incident.id) if n.key == f"tim:{incident.severity.value}"}
-    unit = roster.find_unit(incident.unit_id)
-    assert unit is not None
+    acknowledged = {a.person for a in team_service.acknowledgements(db, incident.id)}
+    called = {n.person: n for n in team_service.notifications(db, incident.id) if n.key == f"tim:{incident.severity.value}"}
     limit = timedelta(minutes=plan.plan.acknowledge_within_minutes)
     replaced = []
     for member in team.members:
@@ -108,30 +115,29 @@ def _call_deputies(incident: Incident, plan: RunbookPlan, now: datetime) -> list
             reason=f"{member.name} belum mengonfirmasi dalam {plan.plan.acknowledge_within_minutes} menit",
             at=now,
         )
-        if not store.escalate(escalation):
+        if not incidents.escalate_deadline(db, escalation, incident.flow_run_id):
             continue
-        org = member.org
-        for person in roster.deputies(member.role, org):
-            title, body = render(
-                "deputy_call.j2", incident=incident, absent=member, person=person, run=incident.flow_run_id or incident.id,
-                ack_minutes=plan.plan.acknowledge_within_minutes,
+        for person in roster.deputies(member.role, member.org):
+            title, body = team_service.message(
+                cat.templates_dir, "deputy_call.j2", incident=incident, absent=member, person=person,
+                run=incident.flow_run_id or incident.id, ack_minutes=plan.plan.acknowledge_within_minutes,
             )
-            notify(incident, f"deputi:{member.name}", [Recipient(person.name, person.role, person.contact)], title, body)
+            team_service.notify(db, incident, f"deputi:{member.name}", [Recipient(person=person.name, role=person.role, contact=person.contact)],
+                                title, body, actor=WATCHER)
         replaced.append(f"{incident.id} {member.name} → {deputy}")
     return replaced
 
 
-def _remind(incident: Incident, plan: RunbookPlan, now: datetime) -> bool:
+def _remind(db: Database, cat: Catalog, incident: Incident, plan: RunbookPlan, now: datetime) -> bool:
     cadence = plan.plan.update_every_minutes
     if not cadence:
         return False
-    store = get_store()
-    published = [p.published_at for p in store.publications(incident.id) if p.status is PublicationStatus.SENT and p.published_at]
+    published = [p.published_at for p in publications.publications(db, incident.id) if p.status.value == "sent" and p.published_at]
     last = max(published, default=incident.detected_at)
     if now < last + timedelta(minutes=cadence):
         return False
-    title, body = render(
-        "update_reminder.j2", incident=incident, cadence=cadence, last=last.astimezone().strftime("%d-%m %H:%M")
+    title, body = team_service.message(
+        cat.templates_dir, "update_reminder.j2", incident=incident, cadence=cadence, last=last.astimezone().strftime("%d-%m %H:%M")
     )
     # One reminder per quiet period: the key is the last update it is about.
-    return bool(notify(incident, f"pengingat:{last.isoformat()}", _team_recipients(incident), title, body))
+    return bool(team_service.notify(db, incident, f"pengingat:{last.isoformat()}", _team_recipients(db, incident), title, body, actor=WATCHER))

@@ -1,58 +1,57 @@
-"""Stage 8: post-crisis evaluation — time to each stage, deadlines met, as artifacts and in the store."""
+"""Stage 8: post-crisis evaluation — time to each stage, deadlines met — and the incident's audit
+timeline as the run's final artifact, with the chain head anchored on the Prefect server."""
 
 from __future__ import annotations
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
+from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
 
-from pasopati.catalog import catalog
-from pasopati.drafting import environment
-from pasopati.models import DeadlineCheck, Evaluation, Incident, PublicationStatus, Stage, StageTiming
-from pasopati.runbook import RunbookPlan
-from pasopati.store import get_store
-from tasks.progress import reach
+from pasopati.audit import service as audit
+from pasopati.audit.anchors import write_anchor
+from pasopati.audit.timeline import build, render
+from pasopati.db import get_database
+from pasopati.evaluations import service as evaluations
+from pasopati.evaluations.models import Evaluation
+from pasopati.incidents import service as incidents
+from pasopati.incidents.models import Incident, Stage
+from pasopati.plan.catalog import catalog
+from pasopati.plan.runbook import RunbookPlan
+from pasopati.settings import get_settings
+from pasopati.texts import render as render_text
+from tasks.progress import show
 
 
 # Never cached: a retried run evaluates again once its failed publications went out.
 @task(name="evaluasi", cache_policy=NO_CACHE)
 def evaluate(incident: Incident, plan: RunbookPlan) -> Evaluation:
-    store = get_store()
-    reach(incident, Stage.EVALUATED)
-    stages = store.stages(incident.id)
-    timings = [
-        StageTiming(stage=stage, at=at, seconds_since_detection=(at - incident.detected_at).total_seconds())
-        for stage, at in sorted(stages.items(), key=lambda kv: kv[1])
-    ]
-    publications = store.publications(incident.id)
-    drafts = {d.id: d for d in store.drafts(incident.id)}  # every severity the incident passed
-    sent = [p for p in publications if p.status is PublicationStatus.SENT]
-    deadlines = []
-    for spec in plan.plan.messages:
-        times = [p.published_at for p in sent if p.published_at and drafts[p.draft_id].message_type is spec.type]
-        due = next((d.due_at for d in drafts.values() if d.message_type is spec.type and d.severity is plan.severity), None)
-        if due is not None:
-            deadlines.append(DeadlineCheck(message_type=spec.type, due_at=due, published_at=min(times, default=None)))
-    failed = [p for p in publications if p.status is not PublicationStatus.SENT]
-    approved = any(d.verdict.value == "approve" for d in store.decisions(incident.id))
-    team = store.team(incident.id, plan.severity.value)
-    evaluation = Evaluation(
-        incident_id=incident.id,
-        outcome="publication-failed" if failed else ("published" if approved and sent else "rejected"),
-        timings=timings,
-        deadlines=deadlines,
-        publications_sent=len(sent),
-        publications_failed=len(failed),
-        team_gaps=[f"{m.role}@{m.org}" for m in team.gaps] if team else [],
-    )
-    store.save_evaluation(evaluation)
+    evaluation = evaluations.evaluate(get_database(), incident, plan)
+    show(incident, Stage.EVALUATED)
     create_table_artifact(
         [
-            {"stage": t.stage.value, "at (UTC)": t.at.isoformat(timespec="seconds"), "minutes since detection": round(t.seconds_since_detection / 60, 2)}
-            for t in timings
+            {"tahap": t.stage.value, "waktu (UTC)": t.at.isoformat(timespec="seconds"), "menit sejak terdeteksi": round(t.seconds_since_detection / 60, 2)}
+            for t in evaluation.timings
         ],
-        description="Time to each stage",
+        description="Waktu ke tiap tahap",
     )
-    report = environment(catalog().templates_dir).get_template("ui/evaluation.md.j2")
-    create_markdown_artifact(report.render(incident=incident, evaluation=evaluation), description="Post-crisis evaluation")
+    report = render_text(catalog().templates_dir, "ui/evaluation.md.j2", incident=incident, evaluation=evaluation)
+    create_markdown_artifact(report, description="Evaluasi pascakrisis")
+    publish_timeline(incident)
     return evaluation
+
+
+def publish_timeline(incident: Incident) -> None:
+    """The incident's audit timeline so far, as the run's artifact (what `pasopati audit show
+    INCIDENT --format md --upto N` prints), and the chain head anchored on the server."""
+    db, settings = get_database(), get_settings()
+    events = audit.events(db, incident_id=incident.id)
+    timeline = build(events, incidents.subject(incident), settings.ui_url, settings.templates_dir)
+    create_markdown_artifact(
+        render(timeline, "md", settings.templates_dir).decode(),
+        key=f"audit-{incident.id.replace('-', '')[:16]}",
+        description=f"Lini masa audit insiden {incident.id} (hingga peristiwa ke-{timeline.header.upto_seq})",
+    )
+    try:
+        write_anchor(db)
+    except Exception as exc:  # noqa: BLE001  the watcher anchors again within a minute
+        get_run_logger().warning("audit anchor not written: %s", exc)

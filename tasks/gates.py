@@ -12,41 +12,27 @@ from typing import Any
 from prefect import get_run_logger, task
 from prefect.flow_runs import suspend_flow_run
 
-from pasopati.approval import apply_edits, approved_by, authorize, normalise_text, revised, revision_id
-from pasopati.catalog import catalog
-from pasopati.drafting import environment
-from pasopati.inputs import (
-    GATE_HOLDING,
-    GATE_VERIFICATION,
-    ApprovalInput,
-    RevisionInput,
-    text_field,
-    verification_form,
-    with_draft_texts,
-)
-from pasopati.models import (
-    ApprovalAnswer,
-    Decision,
-    Draft,
-    Fact,
-    FactSet,
-    GateStatus,
-    Incident,
-    Stage,
-    Team,
-    Verdict,
-    VerificationAnswers,
-    utcnow,
-)
-from pasopati.runbook import RunbookPlan
+from pasopati.db import get_database
+from pasopati.decisions import service as decisions
+from pasopati.decisions.gates import GATE_HOLDING, GATE_VERIFICATION
+from pasopati.decisions.models import ApprovalAnswer, Decision, GateStatus
+from pasopati.drafts import service as drafts_service
+from pasopati.drafts.models import Draft
+from pasopati.facts import service as facts
+from pasopati.facts.models import FactSet, VerificationAnswers
+from pasopati.forms import ApprovalInput, RevisionInput, text_field, verification_form, with_draft_texts
+from pasopati.incidents import service as incidents
+from pasopati.incidents.models import Incident, Stage
+from pasopati.plan.catalog import catalog
+from pasopati.plan.runbook import RunbookPlan
 from pasopati.settings import get_settings
-from pasopati.store import get_store
-from tasks.drafting import rerender
-from tasks.progress import reach
+from pasopati.team.models import Team
+from pasopati.texts import render
+from tasks.progress import show
 
 
 def _describe(template: str, **context: Any) -> str:
-    return environment(catalog().templates_dir).get_template(f"ui/{template}").render(**context)
+    return render(catalog().templates_dir, f"ui/{template}", **context)
 
 
 def await_verification(incident: Incident, plan: RunbookPlan, reported: FactSet) -> VerificationAnswers:
@@ -64,10 +50,10 @@ def await_verification(incident: Incident, plan: RunbookPlan, reported: FactSet)
 def await_approval(key: str, gate: str, incident: Incident, plan: RunbookPlan, drafts: list[Draft]) -> ApprovalAnswer:
     """Suspend until a decision on exactly these drafts is submitted; the form carries their text
     so an approver can edit in place."""
-    store = get_store()
+    db = get_database()
     roster = catalog().roster
     approval = plan.plan.approval
-    approvers = approved_by(drafts, store)
+    approvers = decisions.approvers_of_all(db, drafts)
     description = _describe(
         "approval_request.md.j2",
         gate=gate,
@@ -76,8 +62,8 @@ def await_approval(key: str, gate: str, incident: Incident, plan: RunbookPlan, d
         delegate=roster.roles[approval.escalate_to.role].title if approval.escalate_to else None,
         approvers_required=approval.approvers_required,
         approvers=approvers,
-        escalations=[e for e in store.escalations(incident.id) if e.subject == gate],
-        refusals=[d for d in store.decisions(incident.id) if d.gate == gate and not d.accepted][-3:],
+        escalations=[e for e in incidents.escalations(db, incident.id) if e.subject == gate],
+        refusals=[d for d in decisions.decisions(db, incident.id) if d.gate == gate and not d.accepted][-3:],
         drafts=drafts,
     )
     form = with_draft_texts(ApprovalInput, drafts, "Persetujuan").with_initial_data(
@@ -103,32 +89,17 @@ def await_revision(key: str, incident: Incident, drafts: list[Draft], decision: 
 
 
 @task(name="catat-verifikasi")
-def record_verification(
-    incident: Incident, plan: RunbookPlan, reported: FactSet, answers: VerificationAnswers
-) -> FactSet:
+def record_verification(incident: Incident, plan: RunbookPlan, reported: FactSet, answers: VerificationAnswers) -> FactSet:
     """Verified answers become new fact versions; unanswered items keep what was reported.
 
     The form comes prefilled with what is known: a value submitted unchanged keeps its version and
     source (the verifier's main source did not necessarily establish it)."""
-    now = utcnow()
-    store = get_store()
-    known = {f.item_id: f.value for f in store.current_facts(incident.id)}
-    facts = [
-        Fact(
-            item_id=item.id,
-            label=item.label,
-            value=answers.values[item.id],
-            source=answers.sources.get(item.id, answers.source),
-            public=item.public,
-            verified_by=answers.verified_by,
-            recorded_at=now,
-        )
-        for item in plan.checklist
-        if item.id in answers.values and answers.values[item.id] != known.get(item.id)
-    ]
-    store.save_facts(incident.id, facts, change=f"verifikasi:{incident.severity.value}")
-    reach(incident, Stage.VERIFIED)
-    return FactSet(incident_id=incident.id, stage="current", facts=store.current_facts(incident.id))
+    current = facts.submit(
+        get_database(), incident, plan, answers.values, source=answers.source, sources=answers.sources,
+        by=answers.verified_by, change=f"verifikasi:{incident.severity.value}", via="prefect-run-input", stage=Stage.VERIFIED,
+    )
+    show(incident, Stage.VERIFIED)
+    return FactSet(incident_id=incident.id, stage="current", facts=current)
 
 
 @task(name="catat-keputusan")
@@ -136,38 +107,12 @@ def record_decision(
     incident: Incident, plan: RunbookPlan, gate: str, key: str, answer: ApprovalAnswer, drafts: list[Draft]
 ) -> GateStatus:
     """Check the approver's authority, record the decision (refused ones too) and say where the gate stands."""
-    store = get_store()
-    approver, refused = authorize(incident, plan, gate, answer, drafts, store)
-    decided, diffs = drafts, {}
-    if refused is None and answer.verdict is Verdict.EDIT:
-        decided, diffs = apply_edits(drafts, answer)
-        store.save_drafts(decided)
-    decision = store.record_decision(
-        Decision(
-            incident_id=incident.id,
-            severity=incident.severity,
-            gate=gate,
-            pause_key=key,
-            verdict=answer.verdict,
-            approver=approver,
-            reason=answer.reason,
-            accepted=refused is None,
-            refusal=refused,
-            draft_ids=[d.id for d in decided],
-            diffs=diffs,
-            decided_at=utcnow(),
-        ),
-        decided,
-    )
-    if not decision.accepted:
-        get_run_logger().warning("decision at %s refused: %s", key, decision.refusal)
-        return GateStatus(decision=decision, drafts=drafts, approvers=[], complete=False)
-    current = [d for i in decision.draft_ids if (d := store.draft(i)) is not None]
-    approvers = approved_by(current, store)
-    complete = decision.verdict.approves and len(approvers) >= plan.plan.approval.approvers_required
-    if complete:
-        reach(incident, Stage.HOLDING_APPROVED if gate == GATE_HOLDING else Stage.APPROVED)
-    return GateStatus(decision=decision, drafts=current, approvers=approvers, complete=complete)
+    status = decisions.decide(get_database(), incident, plan, gate, key, answer, drafts, catalog().roster)
+    if not status.decision.accepted:
+        get_run_logger().warning("decision at %s refused: %s", key, status.decision.refusal)
+    elif status.complete:
+        show(incident, Stage.HOLDING_APPROVED if gate == GATE_HOLDING else Stage.APPROVED)
+    return status
 
 
 @task(name="susun-ulang")
@@ -176,20 +121,7 @@ def revise_drafts(
 ) -> list[Draft]:
     """New revisions after request-changes: the drafter's text where given, otherwise the
     templates again on the current facts (which picks up any correction made meanwhile)."""
-    store = get_store()
-    texts = revision.texts()
-    facts = store.current_facts(incident.id)
+    by_field = {text_field(d): d.id for d in drafts}
+    texts = {by_field[k]: v for k, v in revision.texts().items() if k in by_field}
     note = "; ".join(n for n in (comment, revision.note) if n)
-    result = []
-    for draft in drafts:
-        if (existing := store.draft(revision_id(draft, draft.revision + 1))) is not None:
-            result.append(existing)  # revised before a suspend
-            continue
-        text = texts.get(text_field(draft))
-        if text is not None and normalise_text(text) != normalise_text(draft.body):
-            result.append(revised(draft, text, author=revision.drafter, note=note))
-        else:
-            fresh = rerender(incident, plan, team, facts, draft)
-            result.append(revised(draft, fresh.body, author="template", note=note, fact_versions=fresh.fact_versions))
-    store.save_drafts(result)
-    return result
+    return drafts_service.revise(get_database(), incident, plan, team, drafts, texts, drafter=revision.drafter, note=note, cat=catalog())

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from prefect import task
 from prefect.futures import wait
 
-from pasopati.catalog import catalog
-from pasopati.channels import ChannelError, OutgoingMessage, adapter_for
-from pasopati.models import Draft, Incident, Publication, PublicationStatus, Stage
+from pasopati.db import get_database
+from pasopati.drafts.models import Draft
+from pasopati.incidents.models import Incident, Stage
+from pasopati.plan.catalog import catalog
+from pasopati.publications import service as publications
+from pasopati.publications.models import Publication
 from pasopati.settings import get_settings
-from pasopati.store import get_store
-from tasks.progress import reach
+from tasks.progress import show
 
-
-class NotApproved(RuntimeError):
-    """Publishing was asked for a draft no recorded approval covers (or whose text changed since)."""
-
-
-def publication_id(draft_id: str, channel: str) -> str:
-    """Stable per draft and channel: the idempotency key every adapter receives."""
-    return hashlib.sha256(f"{draft_id}|{channel}".encode()).hexdigest()[:32]
+NotApproved = publications.NotApproved  # what the publish task raises for a draft no approval covers
 
 
 def publish_all(incident: Incident, drafts: list[Draft]) -> int:
@@ -29,7 +22,7 @@ def publish_all(incident: Incident, drafts: list[Draft]) -> int:
 
     What the store says went out is not submitted again: after each resume the flow replays from
     the top, and a luar-biasa holding statement alone is 16 publications."""
-    sent = {(p.draft_id, p.channel) for p in get_store().publications(incident.id) if p.status is PublicationStatus.SENT}
+    sent = publications.sent_keys(get_database(), incident.id)
     futures = [
         publish.submit(incident, draft.id, channel)
         for draft in drafts
@@ -42,34 +35,6 @@ def publish_all(incident: Incident, drafts: list[Draft]) -> int:
 
 @task(name="publikasi", retries=2, retry_delay_seconds=get_settings().publish_retry_seconds)
 def publish(incident: Incident, draft_id: str, channel: str) -> Publication:
-    store = get_store()
-    draft = store.draft(draft_id)
-    if draft is None:
-        raise NotApproved(f"no draft {draft_id}: not published")
-    required = catalog().plan(incident.category, draft.severity).plan.approval.approvers_required
-    approvers = store.approvers_of(draft)
-    if len(approvers) < required:
-        raise NotApproved(
-            f"draft {draft_id}: {len(approvers)} of {required} distinct approvals cover its current text"
-            f" ({', '.join(sorted(approvers)) or 'none'}): not published"
-        )
-    publication = store.claim_publication(publication_id(draft_id, channel), draft, channel)
-    if publication.status is PublicationStatus.SENT:
-        return publication  # published before this attempt: never twice
-    adapter = adapter_for(catalog().channels.channels[channel], get_settings())
-    message = OutgoingMessage(
-        idempotency_key=publication.id,
-        channel=channel,
-        incident_id=incident.id,
-        message_type=draft.message_type.value,
-        language=draft.language,
-        body=draft.body,
-    )
-    try:
-        receipt = adapter.publish(message)
-    except ChannelError as exc:
-        store.finish_publication(publication.id, error=str(exc))
-        raise
-    publication = store.finish_publication(publication.id, location=receipt.location)
-    reach(incident, Stage.FIRST_PUBLICATION)
+    publication = publications.publish(get_database(), incident, draft_id, channel, catalog(), get_settings())
+    show(incident, Stage.FIRST_PUBLICATION)
     return publication

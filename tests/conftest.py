@@ -25,6 +25,8 @@ from pasopati.settings import PROJECT_ROOT
 if TYPE_CHECKING:
     from pytest_httpserver import HTTPServer
 
+    from pasopati.db import Database
+
     from tests.channel_api import ChannelAPI
     from tests.notify_receivers import SMTPInbox
 
@@ -32,7 +34,9 @@ WEBHOOK_CHANNEL = "medsos-ditjenpas"
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    # Before anything reads settings: the whole session (and the serve process) uses a temp store.
+    # Before anything reads settings: the whole session (and the serve process) uses a temp store,
+    # SQLite by default or, with PASOPATI_TEST_STORE=postgresql, a fresh PostgreSQL database.
+    config.addinivalue_line("markers", "e2e: needs the session's Prefect server and `pasopati serve`")
     parent = Path(config.rootpath) / ".pasopati"
     parent.mkdir(exist_ok=True)
     root = Path(tempfile.mkdtemp(prefix="test-session-", dir=parent))  # sessions may run side by side
@@ -41,11 +45,103 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["PREFECT_LOCAL_STORAGE_PATH"] = str(root / "prefect-results")
     # The channel-down test waits out every retry; the retry logic is the same at any spacing.
     os.environ.setdefault("PASOPATI_PUBLISH_RETRY_SECONDS", "0.3")
+    if os.environ.get("PASOPATI_TEST_STORE") == "postgresql":
+        url = postgres_url()
+        if url is None:
+            pytest.exit("PostgreSQL unreachable at 127.0.0.1:5432: the PostgreSQL-store tier is skipped", returncode=0)
+        os.environ["PASOPATI_DATABASE_URL"] = create_postgres_database(url, "pasopati_store")
+    from pasopati.db import Database
+    from pasopati.db.schema import upgrade
+    from pasopati.settings import get_settings
+
+    get_settings.cache_clear()
+    store = Database(get_settings().database)
+    upgrade(store)
+    store.dispose()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests that need a Prefect server form the end-to-end tier (`-m e2e`; `-m "not e2e"`: the fast tier)."""
+    for item in items:
+        if {"prefect_api", "served", "intake_url"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.e2e)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     if os.environ.get("PASOPATI_KEEP_TEST_DATA") != "1":
         shutil.rmtree(os.environ["PASOPATI_DATA_DIR"], ignore_errors=True)
+        if os.environ.get("PASOPATI_TEST_STORE") == "postgresql":
+            drop_postgres_database(os.environ["PASOPATI_DATABASE_URL"])
+
+
+def create_postgres_database(url: str, prefix: str) -> str:
+    """A new, empty database beside ``url``'s; returns its URL."""
+    import sqlalchemy
+
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = sqlalchemy.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sqlalchemy.text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    return sqlalchemy.engine.make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_postgres_database(url: str) -> None:
+    import sqlalchemy
+
+    target = sqlalchemy.engine.make_url(url)
+    admin = sqlalchemy.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sqlalchemy.text(f"DROP DATABASE IF EXISTS {target.database} WITH (FORCE)"))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator["Database"]:
+    """A fresh store made by the migrations, on SQLite and on the machine's PostgreSQL."""
+    with fresh_store(request.param, tmp_path) as database:
+        yield database
+
+
+@contextmanager
+def fresh_store(kind: str, tmp_path: Path) -> Iterator["Database"]:
+    """A store made by the migrations: a SQLite file under ``tmp_path``, or a PostgreSQL schema."""
+    from pasopati.db import Database
+    from pasopati.db.schema import upgrade
+
+    if kind == "sqlite":
+        database = Database(f"sqlite:///{tmp_path / 'store.db'}")
+        upgrade(database)
+        yield database
+        database.dispose()
+        return
+    with postgres_schema() as database:
+        upgrade(database)
+        yield database
+
+
+@contextmanager
+def postgres_schema(prefix: str = "t") -> Iterator["Database"]:
+    """An empty schema of its own on the machine's PostgreSQL (skips where unreachable), dropped after."""
+    import sqlalchemy
+
+    from pasopati.db import Database
+
+    url = postgres_url()
+    if url is None:
+        pytest.skip("PostgreSQL not reachable at 127.0.0.1:5432")
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = sqlalchemy.create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(sqlalchemy.text(f"CREATE SCHEMA {schema}"))
+    database = Database(f"{url}?options=-csearch_path%3D{schema}")
+    try:
+        yield database
+    finally:
+        database.dispose()
+        with admin.begin() as conn:
+            conn.execute(sqlalchemy.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -119,7 +215,7 @@ def runbooks_dir(data_dir: Path, team_inbox: "SMTPInbox") -> Path:
         person["contact"] = team_inbox.contact(person["contact"].removeprefix("mailto://"))
     (target / "roster.yaml").write_text(yaml.safe_dump(roster, allow_unicode=True, sort_keys=False))
     os.environ["PASOPATI_RUNBOOKS_DIR"] = str(target)
-    from pasopati.catalog import catalog
+    from pasopati.plan.catalog import catalog
     from pasopati.settings import get_settings
 
     get_settings.cache_clear()
@@ -145,7 +241,7 @@ def channels_file(data_dir: Path, channel_api: "ChannelAPI", runbooks_dir: Path)
     path = data_dir / "channels.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True))
     os.environ["PASOPATI_CHANNELS_FILE"] = str(path)
-    from pasopati.catalog import catalog
+    from pasopati.plan.catalog import catalog
     from pasopati.settings import get_settings
 
     get_settings.cache_clear()
@@ -237,7 +333,7 @@ class Served:
         from prefect import get_client
 
         with get_client(sync_client=True) as client:
-            ready = lambda: len(client.read_deployments()) >= 24  # noqa: E731  20 runbooks + 4 (pasopati.deployments.support_specs)
+            ready = lambda: len(client.read_deployments()) >= 24  # noqa: E731  20 runbooks + 4 (flows.deployments.support_specs)
             self._running = pasopati_process("serve", self.prefect_api, self.data_dir, ready)
             self.process = self._running.__enter__()
 
@@ -260,11 +356,14 @@ def postgres_url() -> str | None:
     """The machine's PostgreSQL, or None where unreachable (never tolerated under CI=true)."""
     import sqlalchemy
 
-    url = os.environ.get("PASOPATI_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+    url = os.environ.get("PASOPATI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
     try:
-        with sqlalchemy.create_engine(url).connect():
+        engine = sqlalchemy.create_engine(url)
+        with engine.connect():
             return url
     except sqlalchemy.exc.OperationalError as exc:
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI=true but PostgreSQL is unreachable at {url}: {exc}")
         return None
+    finally:
+        engine.dispose()

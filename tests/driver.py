@@ -15,8 +15,8 @@ from prefect.client.schemas.objects import FlowRun
 from typer.testing import CliRunner
 
 from pasopati.cli import app
-from pasopati.inputs import GATE_FULL, GATE_HOLDING, GATE_VERIFICATION, round_of
-from pasopati.inputs import gate_of as base_gate
+from pasopati.decisions.gates import GATE_FULL, GATE_HOLDING, GATE_VERIFICATION, round_of
+from pasopati.decisions.gates import gate_of as base_gate
 
 runner = CliRunner()
 
@@ -64,7 +64,7 @@ Action = Callable[[UUID], None]
 @lru_cache(maxsize=None)
 def approvers(run_id: UUID) -> list[str]:
     """The roster's holders of the approval authority for this run's incident and severity."""
-    from pasopati.catalog import catalog
+    from pasopati.plan.catalog import catalog
     from pasopati.runs import incident_of, plan_of
 
     run = read_run(run_id)

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pasopati.catalog import CatalogError, load_catalog
-from pasopati.runbook import MessageType, Severity
+from pasopati.plan.catalog import CatalogError, load_catalog
+from pasopati.plan.runbook import MessageType, Severity
 from pasopati.settings import PROJECT_ROOT, Settings
 from tests.driver import pasopati, pasopati_fails
 

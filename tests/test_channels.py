@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from pasopati.channels import ChannelError, OutgoingMessage
-from pasopati.channels.outbox import OutboxChannel
-from pasopati.channels.webhook import WebhookChannel
+from pasopati.publications.channels import ChannelError, OutgoingMessage
+from pasopati.publications.channels.outbox import OutboxChannel
+from pasopati.publications.channels.webhook import WebhookChannel
 from tests.channel_api import ChannelAPI
 
 

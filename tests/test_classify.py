@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
-from pasopati.alerts import Alert
-from pasopati.classify import (
+from pasopati.alerts.models import Alert
+from pasopati.alerts.classify import (
     Classification,
     Rules,
     RulesError,
@@ -23,8 +23,8 @@ from pasopati.classify import (
     load_rules,
     similarity,
 )
-from pasopati.roster import Roster
-from pasopati.runbook import Severity
+from pasopati.plan.roster import Roster
+from pasopati.plan.runbook import Severity
 from pasopati.settings import PROJECT_ROOT, get_settings
 
 HEADLINES = PROJECT_ROOT / "bench" / "data" / "headlines.jsonl"

@@ -9,10 +9,13 @@ from pathlib import Path
 import pytest
 from jinja2 import UndefinedError
 
-from pasopati.catalog import load_catalog
-from pasopati.drafting import environment, render_draft
-from pasopati.models import Fact, Incident, Team
-from pasopati.runbook import MessageType, Severity
+from pasopati.plan.catalog import load_catalog
+from pasopati.drafts.rendering import render_message
+from pasopati.texts import environment
+from pasopati.facts.models import Fact
+from pasopati.incidents.models import Incident
+from pasopati.team.models import Team
+from pasopati.plan.runbook import MessageType, Severity
 
 DETECTED = datetime(2026, 11, 24, 3, 0, tzinfo=timezone.utc)
 NOW = datetime(2026, 11, 24, 3, 20, tzinfo=timezone.utc)
@@ -48,7 +51,7 @@ def render(category: str, severity: Severity, facts: list[Fact], message_type: M
     plan = cat.plan(category, severity)
     spec = plan.plan.message(message_type)
     assert spec is not None
-    return render_draft(
+    return render_message(
         incident=incident(category, severity, tz),
         plan=plan,
         spokesperson="Kepala Bagian Humas dan Protokol",

@@ -14,11 +14,14 @@ import pytest
 from prefect.deployments import run_deployment
 from prefect.flow_runs import resume_flow_run
 
-from pasopati.catalog import catalog
-from pasopati.inputs import GATE_CORRECTION, GATE_FULL, GATE_HOLDING, GATE_VERIFICATION, pause_key, revision_gate
-from pasopati.models import PublicationStatus, Trigger, Verdict, utcnow
-from pasopati.runbook import MessageType
-from pasopati.store import get_store
+from pasopati.plan.catalog import catalog
+from pasopati.decisions.gates import GATE_CORRECTION, GATE_FULL, GATE_HOLDING, GATE_VERIFICATION, pause_key, revision_gate
+from pasopati.decisions.models import Verdict
+from pasopati.incidents.models import Trigger
+from pasopati.publications.models import PublicationStatus
+from pasopati.time import utcnow
+from pasopati.plan.runbook import MessageType
+from tests.records import records
 from pasopati.watch import watch
 from tests.channel_api import ChannelAPI
 from tests.driver import (
@@ -37,7 +40,7 @@ pytestmark = pytest.mark.usefixtures("served")
 
 
 def incident_of(run_id: UUID):  # type: ignore[no-untyped-def]
-    incident = get_store().incident_for_run(str(run_id))
+    incident = records().incident_for_run(str(run_id))
     assert incident is not None
     return incident
 
@@ -70,13 +73,13 @@ def test_two_distinct_approvers_and_edits_published_exactly_as_approved(tmp_path
     # Through the UI's resume form (no CLI to check first): the run itself refuses and asks again.
     resume_flow_run(run_id, run_input={"verdict": "approve", "approver": "Galih Prakoso Aji", "reason": ""})
     wait_for_gate(run_id, pause_key(GATE_HOLDING, 2))
-    refused = [d for d in get_store().decisions(incident.id) if not d.accepted]
+    refused = [d for d in records().decisions(incident.id) if not d.accepted]
     assert [(d.approver, d.pause_key) for d in refused] == [("Galih Prakoso Aji", GATE_HOLDING)]
     assert "tidak berwenang" in (refused[0].refusal or "")
     assert "REFUSED approve" in pasopati("status", str(run_id))
 
     # The first minister edits the Indonesian holding statement while approving it.
-    original = next(d for d in get_store().drafts(incident.id) if d.message_type is MessageType.HOLDING_STATEMENT and d.language == "id")
+    original = next(d for d in records().drafts(incident.id) if d.message_type is MessageType.HOLDING_STATEMENT and d.language == "id")
     edited_text = original.body.replace("PERNYATAAN AWAL", "PERNYATAAN AWAL (disunting Menteri)")
     edited_file = tmp_path / "holding.txt"
     edited_file.write_text(edited_text, encoding="utf-8")
@@ -90,7 +93,7 @@ def test_two_distinct_approvers_and_edits_published_exactly_as_approved(tmp_path
     pasopati("approve", str(run_id), "--by", second, "--reason", "setuju")
     wait_for_gate(run_id, GATE_VERIFICATION)
 
-    store = get_store()
+    store = records()
     edit = next(d for d in store.decisions(incident.id) if d.verdict is Verdict.EDIT)
     (edited_id, diff), = edit.diffs.items()
     assert "+PERNYATAAN AWAL (disunting Menteri)" in diff and "-PERNYATAAN AWAL" in diff
@@ -121,7 +124,7 @@ def test_request_changes_goes_back_to_drafting_and_returns_for_approval(tmp_path
     assert "drafter" in next(line for line in pasopati("pending").splitlines() if read_run(run_id).name in line)
 
     incident = incident_of(run_id)
-    original = next(d for d in get_store().drafts(incident.id) if d.message_type is MessageType.HOLDING_STATEMENT)
+    original = next(d for d in records().drafts(incident.id) if d.message_type is MessageType.HOLDING_STATEMENT)
     revised_text = original.body.rstrip() + "\n\nPengaduan: layanan pengaduan Ditjenpas.\n"
     revision_file = tmp_path / "revisi.txt"
     revision_file.write_text(revised_text, encoding="utf-8")
@@ -131,7 +134,7 @@ def test_request_changes_goes_back_to_drafting_and_returns_for_approval(tmp_path
     pasopati("approve", str(run_id), "--by", kakanwil)
     wait_for_gate(run_id, GATE_VERIFICATION)
 
-    store = get_store()
+    store = records()
     revised = next(d for d in store.drafts(incident.id) if d.parent_id == original.id)
     assert revised.body == revised_text and revised.author == humas and revised.revision == 2
     assert "Sebutkan layanan pengaduan" in revised.note and "ditambah kanal pengaduan" in revised.note
@@ -157,7 +160,7 @@ def test_a_corrected_fact_flags_published_messages_and_a_ralat_is_approved_and_p
     pasopati("approve", str(run_id), "--by", kakanwil)
     assert wait_final(run_id).state.is_completed()
     incident = incident_of(run_id)
-    store = get_store()
+    store = records()
     before = [p for p in store.publications(incident.id) if p.status is PublicationStatus.SENT]
     stating = {p.id for p in before if "3 orang" in (store.draft(p.draft_id).body)}  # type: ignore[union-attr]
     assert stating, "the published messages state the first count"
@@ -200,7 +203,7 @@ def test_deadlines_escalate_never_approve_and_the_team_is_called_acknowledges_an
     run_id = run.id
     wait_for_gate(run_id, GATE_HOLDING)
     incident = incident_of(run_id)
-    store = get_store()
+    store = records()
     team = store.team(incident.id, "sedang")
     assert team is not None
     members = [m for m in team.members if m.name]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from pathlib import Path
 import time
 from collections.abc import Iterator
 from uuid import UUID
@@ -16,15 +17,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from prefect import get_client
 
-from pasopati.catalog import catalog
-from pasopati.classify import load_rules
+from pasopati.plan.catalog import catalog
+from pasopati.alerts.classify import load_rules
 from pasopati.intake.app import create_app
 from pasopati.intake.auth import Credentials
 from pasopati.intake.pipeline import Intake
 from pasopati.intake.prefect_runs import PrefectRuns
-from pasopati.runbook import Severity
+from pasopati.plan.runbook import Severity
 from pasopati.settings import get_settings
-from pasopati.store import get_store
+from pasopati.db import get_database
+from tests.records import audit_events, records
 from tests.driver import read_run
 
 TOKEN = {"Authorization": "Bearer rahasia-uji", "X-Pasopati-Source": "meltwater"}
@@ -33,14 +35,14 @@ pytestmark = pytest.mark.usefixtures("served")
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[TestClient]:
-    intake = Intake(get_store(), catalog(), load_rules(), PrefectRuns(), get_settings())
+    intake = Intake(get_database(), catalog(), load_rules(), PrefectRuns(), get_settings())
     creds = Credentials(tokens={"meltwater": "rahasia-uji"}, hmac_keys={"pemantau": "kunci-hmac"})
     with TestClient(create_app(intake, creds)) as test_client:
         yield test_client
 
 
 def stored_count() -> int:
-    return len(get_store().alerts())
+    return len(records().alerts())
 
 
 def post(client: TestClient, body: object, headers: dict[str, str] = TOKEN) -> dict:  # type: ignore[type-arg]
@@ -67,7 +69,7 @@ def test_unauthenticated_is_refused_and_nothing_stored(client: TestClient) -> No
 def test_malformed_input_is_stored_answered_4xx_and_replayable(client: TestClient) -> None:
     not_json = client.post("/alerts", content=b"{kabur", headers=TOKEN)
     assert not_json.status_code == 422 and "body is not JSON" in not_json.json()["detail"]
-    record = get_store().alert(not_json.json()["alert_id"])
+    record = records().alert(not_json.json()["alert_id"])
     assert record and record.status == "rejected" and record.raw == "{kabur"
 
     result = post(client, [{"title": "tanpa teks"}, {"text": "Rapat koordinasi humas pemasyarakatan", "reach": -5}])
@@ -75,14 +77,27 @@ def test_malformed_input_is_stored_answered_4xx_and_replayable(client: TestClien
     details = [e["detail"] for e in result["errors"]]
     assert details[0] == "[0].text: Field required"
     assert details[1].startswith("[1].reach: Input should be greater than or equal to 0")
-    rejected = get_store().alert(result["errors"][0]["alert_id"])
+    rejected = records().alert(result["errors"][0]["alert_id"])
     assert rejected and rejected.status == "rejected" and json.loads(rejected.raw) == {"title": "tanpa teks"}
 
     fixed = client.post(
         f"/alerts/{rejected.id}/replay", content=json.dumps({"title": "tanpa teks", "text": "Pameran karya warga binaan"}), headers=TOKEN
     )
     assert fixed.status_code == 200, fixed.text
-    assert get_store().alert(rejected.id).status in {"ignored", "watch"}  # type: ignore[union-attr]
+    assert records().alert(rejected.id).status in {"ignored", "watch"}  # type: ignore[union-attr]
+
+
+def test_characters_postgresql_refuses_are_kept_not_a_500(client: TestClient) -> None:
+    """NUL (JSON "\\u0000"), a lone surrogate ("\\ud800") and a raw NUL byte: stored, answered, never a 500
+    (on the SQLite store and, in the PostgreSQL-store tier, on PostgreSQL)."""
+    escaped = client.post("/alerts", content=b'{"text": "Rapat koordinasi\\u0000 humas \\ud800 pemasyarakatan"}', headers=TOKEN)
+    assert escaped.status_code in (200, 202), escaped.text
+    record = records().alert(escaped.json()["outcomes"][0]["alert_id"])
+    assert record is not None and record.text == "Rapat koordinasi\ufffd humas \ufffd pemasyarakatan"
+    raw = client.post("/alerts", content=b'{"text": "kabur\x00"}', headers=TOKEN)
+    assert raw.status_code == 422, raw.text
+    kept = records().alert(raw.json()["alert_id"])
+    assert kept is not None and kept.status == "rejected" and "\x00" not in kept.raw and "kabur" in kept.raw
 
 
 def test_same_crisis_from_many_outlets_starts_one_run(client: TestClient) -> None:
@@ -106,7 +121,7 @@ def test_same_crisis_from_many_outlets_starts_one_run(client: TestClient) -> Non
     assert statuses[0] == "duplicate" and statuses[1] == "duplicate" and statuses[2] in {"attached", "duplicate"}, more
     assert {o["incident_id"] for o in more["outcomes"]} == {started["incident_id"]}
     assert {o["flow_run_id"] for o in more["outcomes"]} == {started["flow_run_id"]}
-    assert len(get_store().alerts(incident_id=started["incident_id"])) == 4
+    assert len(records().alerts(incident_id=started["incident_id"])) == 4
 
 
 def test_more_severe_alert_escalates_the_open_incident(client: TestClient) -> None:
@@ -124,13 +139,29 @@ def test_more_severe_alert_escalates_the_open_incident(client: TestClient) -> No
     assert Severity(worse["severity"]).rank > Severity(first["severity"]).rank
     old = wait_for(lambda: read_run(UUID(first["flow_run_id"])), lambda r: r.state.is_final())
     assert old.state.is_cancelled() and "escalated" in (old.state.message or "")
-    incident = get_store().incident(first["incident_id"])
+    incident = records().incident(first["incident_id"])
     assert incident and incident.severity.value == worse["severity"] and incident.flow_run_id == worse["flow_run_id"]
     new = read_run(UUID(worse["flow_run_id"]))
     with get_client(sync_client=True) as prefect:
         assert prefect.read_deployment(new.deployment_id).name == worse["severity"]
     # The new run takes over the same incident (no second incident for the same crisis).
-    wait_for(lambda: get_store().incident_for_run(worse["flow_run_id"]), lambda i: i is not None and i.id == first["incident_id"])
+    wait_for(lambda: records().incident_for_run(worse["flow_run_id"]), lambda i: i is not None and i.id == first["incident_id"])
+
+
+def test_an_alert_about_a_closed_incident_opens_a_new_linked_one(client: TestClient) -> None:
+    """A closed incident never takes new alerts silently: the next alert opens a new incident that follows it."""
+    from pasopati.incidents import service as incidents
+
+    first = post(client, {"text": "Kebakaran melanda gudang LPKA Bandung, api cepat membesar"})["outcomes"][0]
+    assert first["status"] == "started", first
+    assert incidents.close(get_database(), first["incident_id"], by="Kepala Humas Jabar", reason="api padam", flow_run_id=first["flow_run_id"])
+    again = post(client, {"text": "Kebakaran kembali terjadi di dapur LPKA Bandung malam ini"})["outcomes"][0]
+    assert again["status"] == "started" and again["incident_id"] != first["incident_id"], again
+    assert any("sudah ditutup" in reason for reason in again["reasons"]), again["reasons"]
+    follower = records().incident(again["incident_id"])
+    assert follower is not None and follower.follows_id == first["incident_id"]
+    opened = next(e for e in audit_events(follower.id) if e.kind == "incident.opened")
+    assert opened.details["follows_id"] == first["incident_id"] and opened.details["alert_ids"]
 
 
 def test_below_threshold_is_watched_and_irrelevant_ignored(client: TestClient) -> None:
@@ -151,7 +182,7 @@ def test_a_feed_item_starts_a_run(feed_server, served) -> None:  # type: ignore[
 
     run = run_deployment("pantau-umpan/terjadwal", timeout=120)
     assert run.state.is_completed(), run.state.message
-    alerts = get_store().alerts(url="https://berita.example/nabire-ricuh")
+    alerts = records().alerts(url="https://berita.example/nabire-ricuh")
     assert len(alerts) == 1 and alerts[0].source == "feeds", alerts
     assert alerts[0].status == "started" and alerts[0].unit_id == "lapas-nabire"
     assert read_run(UUID(alerts[0].flow_run_id)).state is not None  # type: ignore[arg-type]
@@ -223,3 +254,23 @@ def test_openapi_documents_the_accepted_bodies(client: TestClient) -> None:
     body = spec["paths"]["/alerts"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert len(body["oneOf"]) == 3
     assert client.get("/docs").status_code == 200
+
+
+def test_health_fails_when_the_store_is_deleted_under_the_intake(tmp_path: Path) -> None:
+    """/health writes a probe each call: a store deleted (or unwritable) under a running intake is a
+    503 naming the store, and alerts are refused with 503 instead of vanishing into an unlinked file."""
+    from pasopati.db import Database
+    from pasopati.db.schema import upgrade
+
+    path = tmp_path / "store.db"
+    db = Database(f"sqlite:///{path}")
+    upgrade(db)
+    intake = Intake(db, catalog(), load_rules(), PrefectRuns(), get_settings())
+    with TestClient(create_app(intake, Credentials(tokens={"meltwater": "rahasia-uji"}, hmac_keys={}))) as test_client:
+        assert test_client.get("/health").json()["ok"] is True
+        path.unlink()
+        response = test_client.get("/health")
+        assert response.status_code == 503 and str(path) in response.json()["problems"][0]
+        refused = test_client.post("/alerts", json={"text": "Rapat koordinasi humas"}, headers=TOKEN)
+        assert refused.status_code == 503 and "store unavailable" in refused.json()["detail"]
+        assert not path.exists(), "no new empty store was created behind the operator's back"

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import apprise
 import pytest
 
-from pasopati import notify
+from pasopati.team import delivery as notify
 from tests.notify_receivers import HTTPInbox, SMTPInbox, http_inbox, smtp_inbox  # noqa: F401
 
 TITLE = "Siaga I — Lapas Kelas I Cipinang"

@@ -12,7 +12,7 @@ import yaml
 from prefect import get_client
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
-from pasopati.deployments import deployment_specs, support_specs
+from flows.deployments import deployment_specs, support_specs
 from pasopati.settings import PROJECT_ROOT
 from tests.conftest import prefect_server
 

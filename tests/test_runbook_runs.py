@@ -9,11 +9,12 @@ from uuid import UUID
 import pytest
 from prefect import get_client
 
-from pasopati.catalog import catalog
-from pasopati.inputs import GATE_HOLDING
-from pasopati.models import PublicationStatus, Stage
-from pasopati.runbook import MessageType, Severity
-from pasopati.store import get_store
+from pasopati.plan.catalog import catalog
+from pasopati.decisions.gates import GATE_HOLDING
+from pasopati.incidents.models import Stage
+from pasopati.publications.models import PublicationStatus
+from pasopati.plan.runbook import MessageType, Severity
+from tests.records import audit_events, records
 from tests.channel_api import ChannelAPI
 from tests.conftest import WEBHOOK_CHANNEL
 from tests.driver import Script, drive, gate_of, wait_for_gate as drive_until_gate, pasopati, pasopati_fails, read_run, reject, trigger, verify_with
@@ -31,7 +32,7 @@ SUMMARIES = {
 
 
 def incident_for(run_id: UUID):  # type: ignore[no-untyped-def]
-    incident = get_store().incident_for_run(str(run_id))
+    incident = records().incident_for_run(str(run_id))
     assert incident is not None, f"no incident recorded for run {run_id}"
     return incident
 
@@ -59,7 +60,7 @@ def test_every_category_and_severity_runs_end_to_end(data_dir: Path, channel_api
     }
     final = drive(runs, timeout=360)
 
-    store = get_store()
+    store = records()
     for (category, severity), run_id in zip(cells, runs):
         run = final[run_id]
         assert run.state.is_completed(), f"{category}/{severity.value}: {run.state.name} {run.state.message}"
@@ -90,10 +91,15 @@ def test_every_category_and_severity_runs_end_to_end(data_dir: Path, channel_api
         release = next(d for d in drafts.values() if d.message_type is MessageType.PRESS_RELEASE and d.language == "id")
         assert "Koordinasi dengan aparat setempat sedang berlangsung" in release.body
 
-        # The UI shows the stage in a progress artifact, and the evaluation as table + markdown.
-        artifacts = {a.type: a for a in run_artifacts(run_id)}
-        assert artifacts["progress"].data == 100 and {"progress", "table", "markdown"} <= set(artifacts)
-        assert "Evaluasi pascakrisis" in artifacts["markdown"].data
+        # The UI shows the stage in a progress artifact, the evaluation as table + markdown, and the
+        # audit timeline; the run is named readably and its final state says what happened.
+        artifacts = run_artifacts(run_id)
+        progress = next(a for a in artifacts if a.type == "progress")
+        markdown = [a.data for a in artifacts if a.type == "markdown"]
+        assert progress.data == 100 and {"progress", "table", "markdown"} <= {a.type for a in artifacts}
+        assert any("Evaluasi pascakrisis" in m for m in markdown) and any(f"Lini masa audit: {SUMMARIES[category]}" in m for m in markdown)
+        assert run.name.startswith(f"{category} · {severity.value} · {incident.unit_name} · ")
+        assert run.state.name == "Selesai" and "menit sejak terdeteksi" in (run.state.message or "")
 
         evaluation = store.evaluation(incident.id)
         assert evaluation is not None and evaluation.outcome == "published"
@@ -105,9 +111,10 @@ def test_every_category_and_severity_runs_end_to_end(data_dir: Path, channel_api
 def test_rejected_holding_statement_publishes_nothing(data_dir: Path, channel_api: ChannelAPI) -> None:
     run_id = trigger("keamanan-ketertiban", "berat", "Lapas Cipinang", "Kerusuhan di blok hunian")
     final = drive({run_id: Script(holding=reject, verification=None, full=None)})
-    assert final[run_id].state.is_completed()
+    state = final[run_id].state
+    assert state.is_completed() and state.name == "Ditolak" and "pernyataan awal ditolak" in (state.message or ""), "never a plain green Completed"
     incident = incident_for(run_id)
-    store = get_store()
+    store = records()
     assert store.publications(incident.id) == []
     assert outbox_files(data_dir, incident.id) == [] and channel_api.for_incident(incident.id) == []
     decisions = store.decisions(incident.id)
@@ -118,10 +125,11 @@ def test_rejected_holding_statement_publishes_nothing(data_dir: Path, channel_ap
 @pytest.mark.usefixtures("served")
 def test_rejected_full_statement_publishes_only_the_approved_holding(data_dir: Path, channel_api: ChannelAPI) -> None:
     run_id = trigger("kesehatan", "sedang", "Rutan Salemba", "Keracunan makanan massal")
-    drive({run_id: Script(full=reject)})
+    final = drive({run_id: Script(full=reject)})
+    assert final[run_id].state.name == "Ditolak" and "hanya pernyataan awal yang terbit" in (final[run_id].state.message or "")
     incident = incident_for(run_id)
-    drafts = {d.id: d for d in get_store().drafts(incident.id)}
-    published_types = {drafts[p.draft_id].message_type for p in get_store().publications(incident.id)}
+    drafts = {d.id: d for d in records().drafts(incident.id)}
+    published_types = {drafts[p.draft_id].message_type for p in records().publications(incident.id)}
     assert published_types == {MessageType.HOLDING_STATEMENT}
 
 
@@ -132,7 +140,7 @@ def test_unverified_items_never_invented(data_dir: Path) -> None:
     drive({run_id: Script(verification=verify_with())})
     incident = incident_for(run_id)
     plan = catalog().plan("bencana-alam", "sedang")
-    release = next(d for d in get_store().drafts(incident.id) if d.message_type is MessageType.PRESS_RELEASE)
+    release = next(d for d in records().drafts(incident.id) if d.message_type is MessageType.PRESS_RELEASE)
     unconfirmed = [i for i in plan.checklist if i.public and i.id not in {"apa", "di_mana"}]
     assert release.body.count("belum dapat dikonfirmasi") >= len(unconfirmed)
 
@@ -151,7 +159,7 @@ def test_channel_down_fails_the_run_and_a_retry_sends_only_what_is_missing(chann
     run = final[run_id]
     assert run.state.is_failed() and "publication(s) failed" in (run.state.message or "")
     incident = incident_for(run_id)
-    store = get_store()
+    store = records()
     failed = [p for p in store.publications(incident.id) if p.status is PublicationStatus.FAILED]
     assert failed and {p.channel for p in failed} == {WEBHOOK_CHANNEL}
     assert "503" in (failed[0].error or "")
@@ -186,11 +194,11 @@ def test_cli_says_where_a_run_waits_and_refuses_the_wrong_gate() -> None:
     from prefect.input.run_input import keyset_from_base_key
 
     description = read_flow_run_input(keyset_from_base_key(f"suspended-{GATE_HOLDING}")["description"], run_id)
-    holding = next(d for d in get_store().drafts(incident_for(run_id).id) if d.message_type is MessageType.HOLDING_STATEMENT)
+    holding = next(d for d in records().drafts(incident_for(run_id).id) if d.message_type is MessageType.HOLDING_STATEMENT)
     assert holding.body.strip() in description and "— ringan" in description and "Severity." not in description
     output = pasopati_fails("approve", str(run_id), "--by", "Humas Cipinang")  # not in the roster for this unit
     assert "tidak berwenang" in output and "Kepala UPT" in output
-    refused = [d for d in get_store().decisions(incident_for(run_id).id) if not d.accepted]
+    refused = [d for d in records().decisions(incident_for(run_id).id) if not d.accepted]
     assert [(d.approver, d.gate) for d in refused] == [("Humas Cipinang", GATE_HOLDING)], "a refusal is recorded"
     assert gate_of(read_run(run_id)) == GATE_HOLDING, "a refused input must leave the run waiting"
     drive({run_id: Script(full=reject)})
@@ -220,34 +228,31 @@ def test_a_suspended_run_survives_a_restart_of_the_serving_process(served) -> No
     final = drive({run_id: Script()})
     assert final[run_id].state.is_completed(), final[run_id].state.message
     incident = incident_for(run_id)
-    assert get_store().evaluation(incident.id).outcome == "published"  # type: ignore[union-attr]
-    assert len(get_store().decisions(incident.id)) == 2
+    assert records().evaluation(incident.id).outcome == "published"  # type: ignore[union-attr]
+    assert len(records().decisions(incident.id)) == 2
 
 
 def test_publish_refuses_a_draft_without_approval(channels_file: Path, channel_api: ChannelAPI) -> None:
     """The gate holds at the publish task itself, not only in the flow's control flow."""
-    from datetime import timedelta
-
-    from pasopati.models import Decision, Draft, Verdict, utcnow
+    from pasopati.db import get_database
+    from pasopati.decisions import service as decisions
+    from pasopati.decisions.gates import GATE_HOLDING
+    from pasopati.decisions.models import ApprovalAnswer, Verdict
     from tasks.publishing import NotApproved, publish
-    from tests.test_drafting import incident
+    from tests.test_store import authority, opened, stored_draft
 
-    store = get_store()
-    inc = incident("opini-publik", Severity.SEDANG).model_copy(update={"id": "11111111-2222-3333-4444-555555555555"})
-    store.save_incident(inc)
-    draft = Draft(
-        id=f"{inc.id}-social_post-id", incident_id=inc.id, severity=inc.severity, message_type=MessageType.SOCIAL_POST, language="id",
-        body="Belum disetujui", channels=[WEBHOOK_CHANNEL], due_at=utcnow() + timedelta(hours=1), created_at=utcnow(),
-    )
-    store.save_drafts([draft])
+    db, cat = get_database(), catalog()
+    inc = opened(db, cat, "opini-publik", Severity.SEDANG)
+    draft = stored_draft(db, inc, body="Belum disetujui", channels=[WEBHOOK_CHANNEL], message_type=MessageType.SOCIAL_POST)
     with pytest.raises(NotApproved):
         publish.fn(inc, draft.id, WEBHOOK_CHANNEL)
     # An approval of a different text does not cover this one either.
     other = draft.model_copy(update={"body": "Teks lain yang disetujui"})
-    store.record_decision(
-        Decision(incident_id=inc.id, severity=inc.severity, gate="g", verdict=Verdict.APPROVE, approver="A", reason="", draft_ids=[draft.id], decided_at=utcnow()),
-        [other],
-    )
+    plan = cat.plan(inc.category, inc.severity)
+    answer = ApprovalAnswer(verdict=Verdict.APPROVE, approver=authority(cat, inc)[0])
+    assert decisions.decide(db, inc, plan, GATE_HOLDING, GATE_HOLDING, answer, [other], cat.roster).decision.accepted
     with pytest.raises(NotApproved):
         publish.fn(inc, draft.id, WEBHOOK_CHANNEL)
-    assert store.publications(inc.id) == [] and channel_api.for_incident(inc.id) == []
+    assert records().publications(inc.id) == [] and channel_api.for_incident(inc.id) == []
+    refused = [e for e in audit_events(inc.id) if e.kind == "publication.refused"]
+    assert len(refused) == 2, "each refused attempt is in the audit log"

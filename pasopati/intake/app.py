@@ -7,7 +7,10 @@ from fastapi import Depends, FastAPI, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from pasopati.alerts import Alert, AlertRecord
+from pasopati.alerts import service as alerts
+from pasopati.alerts.models import Alert, AlertRecord
+from pasopati.db import SchemaOutdated, StoreUnavailable
+from pasopati.db.schema import health as store_health
 from pasopati.intake.auth import Credentials
 from pasopati.intake.formats import MeltwaterBatch, Unreadable, read_body
 from pasopati.intake.pipeline import Intake, Outcome
@@ -58,9 +61,18 @@ def create_app(intake: Intake, creds: Credentials) -> FastAPI:
 
     Source = Annotated[str, Depends(source_of)]
 
-    @app.get("/health")
-    def health() -> dict[str, bool]:
-        return {"ok": True}
+    @app.exception_handler(StoreUnavailable)
+    @app.exception_handler(SchemaOutdated)
+    async def store_unusable(request: Request, exc: Exception) -> JSONResponse:
+        # The sender should retry later; nothing it sent was recorded as handled.
+        return JSONResponse({"detail": f"store unavailable: {exc}"}, status_code=503, headers={"Retry-After": "30"})
+
+    @app.get("/health", responses={503: {"description": "The store is missing, corrupt, unwritable or outdated."}})
+    def health() -> JSONResponse:
+        """200 only when the store is there, current and takes a write (a write probe each call)."""
+        problems = store_health(intake.db)
+        body = {"ok": not problems, "store": intake.db.describe(), "problems": problems}
+        return JSONResponse(body, status_code=200 if not problems else 503)
 
     @app.post("/alerts", response_model=Received, openapi_extra={"requestBody": BODY_SCHEMA}, status_code=202)
     async def post_alerts(request: Request, source: Source) -> Any:
@@ -84,7 +96,7 @@ def create_app(intake: Intake, creds: Credentials) -> FastAPI:
 
     @app.get("/alerts/{alert_id}", response_model=AlertRecord)
     def get_alert(alert_id: str, source: Source) -> AlertRecord:
-        record = intake.store.alert(alert_id)
+        record = alerts.get(intake.db, alert_id)
         if record is None:
             raise HTTPException(404, f"no alert {alert_id}")
         return record
@@ -93,7 +105,7 @@ def create_app(intake: Intake, creds: Credentials) -> FastAPI:
     async def replay(alert_id: str, request: Request, source: Source) -> Any:
         """Process a stored alert again (after a fix to the rules, the roster or the sender's format).
         An optional body replaces the stored one, e.g. a corrected version of a rejected alert."""
-        record = intake.store.alert(alert_id)
+        record = alerts.get(intake.db, alert_id)
         if record is None:
             raise HTTPException(404, f"no alert {alert_id}")
         body = await request.body() or record.raw.encode()

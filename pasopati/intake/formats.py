@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
-from pasopati.alerts import Alert
+from pasopati.alerts.models import Alert
 
 
 class MeltwaterDocument(BaseModel):

@@ -16,13 +16,16 @@ from typing import Protocol
 
 from pydantic import BaseModel
 
-from pasopati.alerts import Alert, AlertRecord, AlertStatus
-from pasopati.catalog import Catalog
-from pasopati.classify import Classification, Rules, classify, fingerprint, similarity
-from pasopati.models import Incident, Trigger, utcnow
-from pasopati.runbook import Severity
+from pasopati.alerts import service as alerts
+from pasopati.alerts.classify import Classification, Rules, classify, fingerprint, similarity
+from pasopati.alerts.models import Alert, AlertRecord, AlertStatus
+from pasopati.db import Database
+from pasopati.incidents import service as incidents
+from pasopati.incidents.models import Incident, Trigger
+from pasopati.plan.catalog import Catalog
+from pasopati.plan.runbook import Severity
 from pasopati.settings import Settings
-from pasopati.store import Store
+from pasopati.time import utcnow
 
 
 class RunStarter(Protocol):
@@ -45,22 +48,18 @@ class Outcome(BaseModel):
 
 
 class Intake:
-    def __init__(self, store: Store, catalog: Catalog, rules: Rules, runs: RunStarter, settings: Settings):
-        self.store, self.catalog, self.rules, self.runs, self.settings = store, catalog, rules, runs, settings
+    def __init__(self, db: Database, catalog: Catalog, rules: Rules, runs: RunStarter, settings: Settings):
+        self.db, self.catalog, self.rules, self.runs, self.settings = db, catalog, rules, runs, settings
         # One decision at a time: two alerts about the same escape must not both find "no incident".
         self._lock = threading.Lock()
 
     def reject(self, raw: str, source: str, reason: str) -> str:
         """Keep a body that could not be read as alerts, with the reason, for a replay after a fix."""
-        record = AlertRecord(
-            id=str(uuid.uuid4()), received_at=utcnow(), source=source, raw=raw, status="rejected", reason=reason
-        )
-        self.store.save_alert(record)
-        return record.id
+        return alerts.reject(self.db, raw, source, reason)
 
-    def receive(self, alerts: list[Alert], source: str, raws: list[str]) -> list[Outcome]:
+    def receive(self, items: list[Alert], source: str, raws: list[str]) -> list[Outcome]:
         outcomes = []
-        for alert, raw in zip(alerts, raws, strict=True):
+        for alert, raw in zip(items, raws, strict=True):
             record = AlertRecord(
                 id=str(uuid.uuid4()),
                 received_at=utcnow(),
@@ -77,15 +76,12 @@ class Intake:
         return self.process(record.model_copy(update={"status": "received", "reason": None}), alert)
 
     def process(self, record: AlertRecord, alert: Alert) -> Outcome:
-        # Intake is the store's only alert writer and decides one alert at a time: no two alerts
-        # about one escape both find "no incident", and SQLite never makes writers wait on each other.
+        # Intake decides one alert at a time: no two alerts about one escape both find "no incident".
         with self._lock:
-            try:
-                outcome = self._decide(record, alert)
-            except Exception:
-                self.store.save_alert(record)  # whatever failed, what was received is kept
-                raise
-            self.store.save_alert(
+            alerts.receive(self.db, record)  # stored before anything else happens: nothing received is lost
+            outcome, run_started = self._decide(record, alert)
+            alerts.decide(
+                self.db,
                 record.model_copy(
                     update={
                         "status": outcome.status,
@@ -96,21 +92,23 @@ class Intake:
                         "severity": outcome.severity,
                         "reasons": outcome.reasons,
                     }
-                )
+                ),
+                run_started=run_started,
             )
         return outcome
 
-    def _decide(self, record: AlertRecord, alert: Alert) -> Outcome:
+    def _decide(self, record: AlertRecord, alert: Alert) -> tuple[Outcome, bool]:
         roster = self.catalog.roster
         now = utcnow()
         result = classify(alert, self.rules, roster)
+        active = closed = None
         if result.unit and result.category:
-            repeats = self.store.count_incidents(result.unit, now - timedelta(days=90))
-            active = self.store.active_incident(result.unit, result.category, now - self.window)
+            repeats = incidents.count_since(self.db, result.unit, now - timedelta(days=90))
+            latest = incidents.latest_for(self.db, result.unit, result.category, now - self.window)
+            if latest is not None:
+                active, closed = (None, latest[0]) if latest[1] else (latest[0], None)
             if repeats - (1 if active else 0) > 0:
                 result = classify(alert, self.rules, roster, repeats_in_90_days=repeats)
-        else:
-            active = None
         base = dict(
             alert_id=record.id,
             category=result.category,
@@ -119,40 +117,35 @@ class Intake:
             reasons=list(result.reasons),
         )
         if active is not None:
-            return self._correlate(record, alert, result, active, base)
+            return self._correlate(record, alert, result, active, base), False
+        if closed is not None:
+            base["reasons"].append(f"insiden {closed.id} untuk unit dan kategori ini sudah ditutup: tidak dilampirkan padanya")
         if result.action == "ignore":
-            return Outcome(status="ignored", **base)
+            return Outcome(status="ignored", **base), False
         if result.action == "watch" or not (result.unit and result.category and result.severity):
             if result.action == "start":
                 base["reasons"].append("no unit recognised: kept for an analyst to triage")
-            return Outcome(status="watch", **base)
-        return self._start(record, alert, result, base)
+            return Outcome(status="watch", **base), False
+        return self._start(record, alert, result, base, follows=closed), True
 
     @property
     def window(self) -> timedelta:
         return timedelta(hours=self.settings.correlation_window_hours)
 
-    def _start(self, record: AlertRecord, alert: Alert, result: Classification, base: dict) -> Outcome:  # type: ignore[type-arg]
-        from tasks.incident import build_incident  # the same construction the runbook's first task uses
-
+    def _start(self, record: AlertRecord, alert: Alert, result: Classification, base: dict, follows: Incident | None) -> Outcome:  # type: ignore[type-arg]
         assert result.category and result.severity and result.unit
-        self.store.save_alert(record)  # stored before the call to Prefect, which may fail
-        trigger = self._trigger(alert, result.unit)
+        trigger = self._trigger(alert, result.unit, record.id)
         plan = self.catalog.plan(result.category, result.severity)
-        incident = build_incident(plan, trigger)
-        self.store.save_incident(incident)
+        incident = incidents.build(plan, trigger, self.catalog.roster).model_copy(update={"follows_id": follows.id if follows else None})
+        incidents.open_incident(self.db, incident, trigger, reasons=base["reasons"])
         flow_run_id = self.runs.start(result.category, Severity(result.severity), trigger.model_copy(update={"incident_id": incident.id}))
-        # Known before the run's first task records it: the next alert must find the live run.
-        self.store.update_incident(incident.model_copy(update={"flow_run_id": flow_run_id}))
         return Outcome(status="started", incident_id=incident.id, flow_run_id=flow_run_id, **base)
 
     def _correlate(self, record: AlertRecord, alert: Alert, result: Classification, active: Incident, base: dict) -> Outcome:  # type: ignore[type-arg]
-        self.store.touch_incident(active.id)
         base = {**base, "incident_id": active.id, "flow_run_id": active.flow_run_id}
         if result.severity and Severity(result.severity).rank > active.severity.rank:
-            self.store.save_alert(record)  # stored before the calls to Prefect, which may fail
-            return self._escalate(alert, result, active, base)
-        earlier = self.store.alerts(incident_id=active.id)
+            return self._escalate(record, alert, result, active, base)
+        earlier = alerts.find(self.db, incident_id=active.id)
         if record.url and any(a.url == record.url for a in earlier):
             return Outcome(status="duplicate", **{**base, "reasons": [*base["reasons"], "same URL as an earlier alert"]})
         mine = fingerprint(alert.full_text)
@@ -162,26 +155,27 @@ class Intake:
             return Outcome(status="duplicate", **{**base, "reasons": [*base["reasons"], note]})
         return Outcome(status="attached", **base)
 
-    def _escalate(self, alert: Alert, result: Classification, active: Incident, base: dict) -> Outcome:  # type: ignore[type-arg]
+    def _escalate(self, record: AlertRecord, alert: Alert, result: Classification, active: Incident, base: dict) -> Outcome:  # type: ignore[type-arg]
         assert result.severity
         severity = Severity(result.severity)
         message = f"escalated from {active.severity.value} to {severity.value} by alert {base['alert_id']}"
         if active.flow_run_id:
             self.runs.cancel(active.flow_run_id, message)
-        trigger = self._trigger(alert, active.unit_id).model_copy(update={"incident_id": active.id, "summary": active.summary})
+        trigger = self._trigger(alert, active.unit_id, record.id).model_copy(update={"incident_id": active.id, "summary": active.summary})
         flow_run_id = self.runs.start(active.category, severity, trigger)
-        self.store.update_incident(active.model_copy(update={"severity": severity, "flow_run_id": flow_run_id}))
+        incidents.escalate(self.db, active.id, severity, new_run_id=flow_run_id, alert_id=record.id, reason=message)
         reasons = [*base["reasons"], message]
         return Outcome(status="escalated", **{**base, "flow_run_id": flow_run_id, "severity": severity.value, "reasons": reasons})
 
     @staticmethod
-    def _trigger(alert: Alert, unit_id: str) -> Trigger:
+    def _trigger(alert: Alert, unit_id: str, alert_id: str) -> Trigger:
         summary = (alert.title or alert.text).strip()[:300]
         return Trigger(
             unit=unit_id,
-            summary=summary,
+            summary=summary if len(summary) >= 3 else f"{summary} (alert)",
             reported_by=alert.source,
             source="alert",
             confirmed=False,  # a media report is a claim to verify, not a confirmed fact
             detected_at=utcnow(),
+            alert_ids=[alert_id],
         )

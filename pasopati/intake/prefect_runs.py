@@ -8,9 +8,9 @@ from prefect import get_client
 from prefect.deployments import run_deployment
 from prefect.states import Cancelled, Cancelling
 
-from pasopati.deployments import deployment_name
-from pasopati.models import Trigger
-from pasopati.runbook import Severity
+from pasopati.incidents.models import Trigger
+from pasopati.runs import deployment_name
+from pasopati.plan.runbook import Severity
 
 
 class PrefectRuns:

@@ -5,19 +5,19 @@ from __future__ import annotations
 import uvicorn
 from fastapi import FastAPI
 
-from pasopati.catalog import catalog
-from pasopati.classify import load_rules
+from pasopati.plan.catalog import catalog
+from pasopati.alerts.classify import load_rules
 from pasopati.intake.app import create_app
 from pasopati.intake.auth import credentials
 from pasopati.intake.pipeline import Intake
 from pasopati.intake.prefect_runs import PrefectRuns
 from pasopati.settings import get_settings
-from pasopati.store import get_store
+from pasopati.db import get_database
 
 
 def build_app() -> FastAPI:
     settings = get_settings()
-    intake = Intake(get_store(), catalog(), load_rules(), PrefectRuns(), settings)
+    intake = Intake(get_database(), catalog(), load_rules(), PrefectRuns(), settings)
     return create_app(intake, credentials(settings))
 
 

@@ -1,0 +1,80 @@
+"""The 20 runbook deployments (5 categories × 4 severities), the support deployments, and serving
+them all from one process (``python -m flows.serve``, started by ``pasopati up`` / ``pasopati serve``)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from prefect import Flow
+from prefect.deployments.runner import EntrypointType
+from prefect.runner import Runner
+
+from pasopati.plan.catalog import Catalog, catalog
+from pasopati.plan.runbook import Severity
+from pasopati.settings import get_settings
+
+from flows.ack import acknowledge_call
+from flows.feeds import poll_feeds
+from flows.koreksi import correct_facts
+from flows.krisis import CATEGORY_FLOWS
+from flows.watch import watch_deadlines
+
+
+def deployment_specs(cat: Catalog | None = None) -> list[tuple[Flow[Any, Any], dict[str, Any]]]:
+    """(flow, deployment options) for every category × severity."""
+    cat = cat or catalog()
+    if set(CATEGORY_FLOWS) != set(cat.categories):
+        raise RuntimeError(f"runbooks {cat.categories} and flows {sorted(CATEGORY_FLOWS)} disagree")
+    specs = []
+    for category, flow in CATEGORY_FLOWS.items():
+        runbook = cat.runbooks[category]
+        for severity in Severity:
+            options = dict(
+                name=severity.value,
+                parameters={"severity": severity.value},
+                tags=[f"kategori:{category}", f"tingkat:{severity.value}"],
+                description=f"{runbook.title} — {severity.value}: {runbook.severities[severity].summary}",
+                # Module path, not file path: runs find the flow whatever their working directory.
+                entrypoint_type=EntrypointType.MODULE_PATH,
+            )
+            specs.append((flow, options))
+    return specs
+
+
+def support_specs() -> list[tuple[Flow[Any, Any], dict[str, Any]]]:
+    """Deployments beside the runbooks: fact corrections, team acknowledgement from the UI, the
+    deadline watcher, the feed poller."""
+    settings = get_settings()
+    return [
+        (correct_facts, dict(name="koreksi", tags=["koreksi"], entrypoint_type=EntrypointType.MODULE_PATH)),
+        (acknowledge_call, dict(name="ui", tags=["tim"], entrypoint_type=EntrypointType.MODULE_PATH)),
+        (watch_deadlines, dict(name="terjadwal", interval=settings.watch_seconds, tags=["tenggat"], entrypoint_type=EntrypointType.MODULE_PATH)),
+        (poll_feeds, dict(name="terjadwal", interval=settings.feed_poll_minutes * 60, tags=["pemantauan"], entrypoint_type=EntrypointType.MODULE_PATH)),
+    ]
+
+
+# What each served run's process has imported before it forks (pasopati.warm).
+WARM_PRELOAD = ["prefect.flow_engine", "flows.krisis"]
+
+
+def serve_all() -> None:
+    """Serve every deployment from this process until interrupted."""
+    settings = get_settings()
+    if settings.warm_starts:
+        from pasopati.warm import enable_warm_starts
+
+        enable_warm_starts(WARM_PRELOAD)
+    runner = Runner(name="pasopati", limit=settings.serve_limit, query_seconds=settings.serve_query_seconds)
+    # add_flow (unlike prefect.serve's add_deployment) keeps the flow object in the runner, so each
+    # run starts from it in a child process instead of `python -m prefect.engine` reloading it.
+    specs = deployment_specs()
+    for flow, options in specs:
+        runner.add_flow(flow, **options)
+    for flow, options in support_specs():
+        runner.add_flow(flow, **options)
+    print(f"Serving {len(specs)} runbook deployments, corrections, the deadline watcher and the feed poller", flush=True)
+    try:
+        asyncio.run(runner.start())
+    except KeyboardInterrupt:
+        pass

@@ -1,0 +1,1 @@
+"""Monitoring alerts: every alert received, how it was classified, what became of it."""

@@ -1,0 +1,144 @@
+"""Export bundles an auditor can take away and check on their own.
+
+A bundle is a zip: ``events.jsonl`` (the events exactly as chained), one readable timeline per
+incident (``timelines/<incident>.<format>``) and ``manifest.json`` holding the chain hashes, the
+store's head and anchors at export time, and the SHA-256 of every file. ``verify_bundle`` recomputes
+every event hash and link and every file hash, offline: a bundle edited anywhere fails. (Someone
+who rewrites the *whole* bundle consistently is caught by comparing its hashes with the store's
+anchors on the Prefect server — the manifest lists those it knew.)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from pasopati.audit.chain import FORMAT, GENESIS
+from pasopati.audit.models import Anchor, AuditEvent, ChainProblem, Subject
+from pasopati.audit.service import verify_incident, verify_rows
+from pasopati.audit.timeline import Format, build, render
+
+BUNDLE_FORMAT = "pasopati-audit-bundle-1"
+EXTENSIONS = {"text": "txt", "md": "md", "csv": "csv", "json": "json", "pdf": "pdf"}
+
+
+class BundleCheck(BaseModel):
+    ok: bool
+    events: int
+    incidents: int
+    problem: str | None = None
+
+
+def write_bundle(
+    path: Path,
+    events: list[AuditEvent],
+    subjects: list[Subject],
+    *,
+    fmt: Format,
+    full_chain: bool,
+    store_id: str,
+    store_head: tuple[int, str],
+    anchors: list[Anchor],
+    ui_url: str,
+    templates_dir: Path,
+) -> dict[str, Any]:
+    """Write the zip at ``path``; returns the manifest. ``full_chain``: ``events`` is the whole
+    chain from seq 1 (``--all``), so the bundle re-verifies the store-wide links too."""
+    files: dict[str, bytes] = {"events.jsonl": "".join(e.model_dump_json() + "\n" for e in events).encode()}
+    by_incident: dict[str, list[AuditEvent]] = {}
+    for event in events:
+        if event.incident_id:
+            by_incident.setdefault(event.incident_id, []).append(event)
+    for subject in subjects:
+        timeline = build(by_incident.get(subject.id, []), subject, ui_url, templates_dir)
+        files[f"timelines/{subject.id}.{EXTENSIONS[fmt]}"] = render(timeline, fmt, templates_dir)
+    manifest = {
+        "format": BUNDLE_FORMAT,
+        "chain_format": FORMAT,
+        "exported_at": datetime.now(timezone.utc).isoformat(),
+        "store_id": store_id,
+        "scope": "all" if full_chain else "incidents",
+        "store_head": {"seq": store_head[0], "hash": store_head[1]},
+        "events": {
+            "count": len(events),
+            "first_seq": events[0].seq if events else None,
+            "last_seq": events[-1].seq if events else None,
+            "last_hash": events[-1].hash if events else None,
+        },
+        "incidents": {
+            s.id: {"events": len(by_incident.get(s.id, [])), "last_hash": by_incident[s.id][-1].hash if by_incident.get(s.id) else None}
+            for s in subjects
+        },
+        "anchors": [a.model_dump(mode="json") for a in anchors],
+        "files": {name: hashlib.sha256(data).hexdigest() for name, data in files.items()},
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+        for name, data in files.items():
+            bundle.writestr(name, data)
+        bundle.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True))
+    partial.replace(path)  # a bundle is there whole or not at all (full disk, kill)
+    return manifest
+
+
+def verify_bundle(path: Path, *, max_bytes: int = 2_000_000_000) -> BundleCheck:
+    """Check a bundle on its own: file hashes, every event hash, every link, the manifest's counts."""
+    try:
+        with zipfile.ZipFile(path) as bundle:
+            if sum(i.file_size for i in bundle.infolist()) > max_bytes:
+                return BundleCheck(ok=False, events=0, incidents=0, problem=f"bundle expands to more than {max_bytes} bytes")
+            manifest = json.loads(bundle.read("manifest.json"))
+            contents = {name: bundle.read(name) for name in manifest.get("files", {})}
+    except (OSError, KeyError, zipfile.BadZipFile, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return BundleCheck(ok=False, events=0, incidents=0, problem=f"not a readable bundle: {type(exc).__name__}: {exc}")
+    if manifest.get("format") != BUNDLE_FORMAT or manifest.get("chain_format") != FORMAT:
+        return BundleCheck(ok=False, events=0, incidents=0, problem=f"unknown bundle format {manifest.get('format')!r}")
+    for name, digest in manifest["files"].items():
+        if hashlib.sha256(contents[name]).hexdigest() != digest:
+            return BundleCheck(ok=False, events=0, incidents=0, problem=f"{name} altered: its SHA-256 differs from the manifest's")
+    try:
+        events = [AuditEvent.model_validate_json(line) for line in contents["events.jsonl"].decode().splitlines() if line]
+    except ValueError as exc:
+        return BundleCheck(ok=False, events=0, incidents=0, problem=f"events.jsonl unreadable: {exc}")
+    problem = _check_events(manifest, events)
+    incidents = len(manifest.get("incidents", {}))
+    return BundleCheck(ok=problem is None, events=len(events), incidents=incidents, problem=problem.message if problem else None)
+
+
+def _check_events(manifest: dict[str, Any], events: list[AuditEvent]) -> ChainProblem | None:
+    summary = manifest["events"]
+    if len(events) != summary["count"] or (events and (events[-1].hash != summary["last_hash"] or events[-1].seq != summary["last_seq"])):
+        return ChainProblem(seq=None, kind="missing", message="events.jsonl does not hold the events the manifest counts")
+    if manifest["scope"] == "all":
+        seq_of = {e.hash: e.seq for e in events}
+        rows = ((e.seq, e.at, e.kind, e.incident_id, e.flow_run_id, e.actor, _details(e), e.prev_hash, e.incident_prev_hash, e.hash) for e in events)
+        report = verify_rows(rows, seq_of.get, first_seq=1, start_hash=GENESIS)
+        if report.problem:
+            return report.problem
+        for anchor in manifest.get("anchors", []):
+            if anchor["seq"] <= len(events) and events[anchor["seq"] - 1].hash != anchor["hash"]:
+                return ChainProblem(seq=anchor["seq"], kind="anchor", message=f"event {anchor['seq']} differs from the anchor of {anchor['at']}")
+    by_incident: dict[str, list[AuditEvent]] = {}
+    for event in events:
+        if event.incident_id:
+            by_incident.setdefault(event.incident_id, []).append(event)
+    for incident_id, expected in manifest.get("incidents", {}).items():
+        own = by_incident.get(incident_id, [])
+        if len(own) != expected["events"] or (own and own[-1].hash != expected["last_hash"]):
+            return ChainProblem(seq=None, kind="missing", message=f"incident {incident_id}: the bundle lacks events the manifest counts")
+        if problem := verify_incident(own):
+            return problem
+    return None
+
+
+def _details(event: AuditEvent) -> str:
+    from pasopati.audit.chain import canonical
+
+    return canonical(event.details)

@@ -1,0 +1,7 @@
+"""``python -m pasopati.cli``: the same as the ``pasopati`` command."""
+
+import sys
+
+from pasopati.cli import main
+
+sys.exit(main())

@@ -1,0 +1,48 @@
+"""What every command shares: the Typer app, one-line errors, ITEM=VALUE options."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import NoReturn
+
+import typer
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="PASOPATI: crisis-communication runbooks for Ditjenpas — operators, approvers and auditors.",
+)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def clear_errors() -> Iterator[None]:
+    """Expected failures become one ``error:`` line and exit code 2, not a traceback."""
+    from pasopati.alerts.classify import RulesError
+    from pasopati.db import SchemaOutdated, StoreUnavailable
+    from pasopati.facts.service import UnknownChecklistItem
+    from pasopati.incidents.service import IncidentConflict, UnknownUnit
+    from pasopati.plan.catalog import CatalogError
+    from pasopati.runs import RunLookupError
+    from pasopati.team.service import NotOnTeam
+
+    try:
+        yield
+    except (CatalogError, RulesError, RunLookupError, SchemaOutdated, StoreUnavailable, UnknownChecklistItem,
+            UnknownUnit, IncidentConflict, NotOnTeam, KeyError) as exc:
+        fail(str(exc).strip('"'))
+
+
+def parse_pairs(pairs: list[str], option: str) -> dict[str, str]:
+    result = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            fail(f"{option} {pair!r}: expected ITEM=VALUE")
+        result[key.strip()] = value.strip()
+    return result

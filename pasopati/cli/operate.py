@@ -1,0 +1,161 @@
+"""The media-center operator's commands: start everything, trigger a runbook, see where runs are."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from pasopati.cli.common import app, clear_errors, fail, parse_pairs
+from pasopati.plan.catalog import CatalogError, catalog, load_catalog
+from pasopati.plan.runbook import Severity
+from pasopati.settings import get_settings
+
+runbooks_app = typer.Typer(no_args_is_help=True, help="Inspect and validate runbooks.")
+app.add_typer(runbooks_app, name="runbooks")
+
+
+@app.command()
+def up() -> None:
+    """Start everything: Prefect server + UI (SQLite), the store, all 20 runbook deployments."""
+    from pasopati.launcher import up as launch
+
+    with clear_errors():
+        launch()
+
+
+@app.command()
+def serve() -> None:
+    """Serve the 20 runbook deployments against PREFECT_API_URL (server started elsewhere)."""
+    try:
+        load_catalog()
+    except CatalogError as exc:
+        fail(str(exc))
+    # The flows are served by their own module (the core never imports them): this process becomes it.
+    os.execv(sys.executable, [sys.executable, "-m", "flows.serve"])
+
+
+@app.command()
+def intake() -> None:
+    """Serve the alert intake (POST /alerts) on PASOPATI_INTAKE_PORT."""
+    from pasopati.intake.server import serve_intake
+
+    with clear_errors():
+        load_catalog()
+        serve_intake()
+
+
+@app.command()
+def classify() -> None:
+    """Classify alerts: JSON lines (with `text`, optional other alert fields) on stdin, one JSON
+    line per alert on stdout with category, severity, unit, action and the reasons."""
+    from pasopati.alerts.classify import classify_stream, load_rules
+
+    with clear_errors():
+        roster = load_catalog().roster
+        classify_stream(sys.stdin, sys.stdout, load_rules(), roster)
+
+
+@runbooks_app.command("check")
+def runbooks_check() -> None:
+    """Validate every runbook, the roster, channel config and templates; list each problem."""
+    from pasopati.alerts.classify import load_rules
+
+    with clear_errors():
+        cat = load_catalog()
+        load_rules()
+    cells = len(cat.categories) * len(Severity)
+    typer.echo(f"ok: {len(cat.categories)} categories × {len(Severity)} severities = {cells} runbooks, "
+               f"{len(cat.roster.units)} units, {len(cat.roster.people)} people, {len(cat.channels.channels)} channels")
+
+
+@app.command()
+def trigger(
+    category: Annotated[str, typer.Option(help="Crisis category id, e.g. keamanan-ketertiban.")],
+    severity: Annotated[Severity, typer.Option(help="Severity.")],
+    unit: Annotated[str, typer.Option(help="Unit (UPT) name, id or short form.")],
+    summary: Annotated[str, typer.Option(help="What happened, as confirmed by the reporter.")],
+    fact: Annotated[list[str], typer.Option(help="A confirmed checklist item: ITEM=VALUE (repeatable).")] = [],
+    by: Annotated[str, typer.Option(help="Who reports (shown as the source of the facts it confirms).")] = "Media Center PASOPATI",
+) -> None:
+    """Start the runbook for CATEGORY × SEVERITY and print the run's UI URL."""
+    from pydantic import ValidationError
+
+    from pasopati.facts.service import reported_values
+    from pasopati.incidents.models import Trigger
+    from pasopati.incidents.service import build
+    from pasopati.runs import deployment_name, run_name
+    from pasopati.time import utcnow
+
+    with clear_errors():
+        cat = catalog()  # validated once per process (a CLI call is one process)
+        plan = cat.plan(category, severity)
+        try:
+            request = Trigger(unit=unit, summary=summary, reported_facts=parse_pairs(fact, "--fact"), reported_by=by,
+                              source="cli", detected_at=utcnow())
+        except ValidationError as exc:
+            fail("; ".join(f"--{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()))
+        incident = build(plan, request, cat.roster)  # UnknownUnit names the units the roster knows
+        reported_values(plan, request, incident.unit_name)  # UnknownChecklistItem names the known items
+
+    from prefect.deployments import run_deployment
+
+    run = run_deployment(
+        deployment_name(category, severity), parameters={"trigger": request.model_dump(mode="json")}, timeout=0,
+        flow_run_name=run_name(incident),
+    )
+    typer.echo(f"started {run.name} ({run.id})")
+    typer.echo(f"{get_settings().ui_url}/runs/flow-run/{run.id}")
+
+
+@app.command()
+def verify(
+    run: Annotated[str, typer.Argument(help="Flow run id or name.")],
+    set_: Annotated[list[str], typer.Option("--set", help="Verified checklist item: ITEM=VALUE (repeatable).")] = [],
+    by: Annotated[str, typer.Option(help="Who verified.")] = ...,  # type: ignore[assignment]
+    source: Annotated[str, typer.Option(help="Main source: SDP, Polres, RSUD, BMKG…")] = ...,  # type: ignore[assignment]
+    source_for: Annotated[list[str], typer.Option(help="A different source for one item: ITEM=SOURCE.")] = [],
+) -> None:
+    """Submit verified facts to a run waiting at verification."""
+    from pasopati.decisions.gates import GATE_VERIFICATION
+    from pasopati.runs import plan_of, resume, waiting_run
+
+    values = parse_pairs(set_, "--set")
+    sources = parse_pairs(source_for, "--source-for")
+    with clear_errors():
+        flow_run = waiting_run(run, {GATE_VERIFICATION})
+        plan = plan_of(flow_run)
+        known = {i.id for i in plan.checklist}
+        unknown = sorted((set(values) | set(sources)) - known)
+        if unknown:
+            fail(f"unknown checklist item(s) {unknown} for {plan.category}; known: {', '.join(sorted(known))}")
+        resume(flow_run, {**values, "verified_by": by, "source": source, "sources": sources})
+    typer.echo(f"verification submitted to {flow_run.name}: {len(values)} item(s) confirmed")
+
+
+@app.command("pending")
+def pending_runs() -> None:
+    """List the runs waiting for a person: gate, who must act, since when (oldest first)."""
+    from pasopati.runs import pending
+
+    with clear_errors():
+        items = pending()
+    if not items:
+        typer.echo("nothing is waiting")
+    for item in items:
+        since = item.since.astimezone().strftime("%Y-%m-%d %H:%M")
+        typer.echo(
+            f"{since}  {item.run:<24} {item.gate:<20} {item.category}/{item.severity:<10} "
+            f"{item.unit}  → {item.waiting_for}"
+        )
+
+
+@app.command()
+def status(run: Annotated[str, typer.Argument(help="Flow run id or name.")]) -> None:
+    """Show where a run is: state, the gate it waits at, its incident and publications."""
+    from pasopati.runs import describe
+
+    with clear_errors():
+        typer.echo(describe(run))

@@ -1,0 +1,1 @@
+"""Decisions at the approval gates: who may decide, what each verdict does, every decision kept."""

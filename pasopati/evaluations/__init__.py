@@ -1,0 +1,1 @@
+"""Evaluation: how a crisis response went, measured from the record (evaluasi pascakrisis)."""

@@ -1,0 +1,121 @@
+"""Fact acts: one submission (what a trigger confirms, a verification, a correction) records new
+versions of the figures it changes, in one transaction with one audit event per version."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pasopati.audit.service import record
+from pasopati.db import Database
+from pasopati.facts.models import Fact
+from pasopati.facts.tables import FactRow
+from pasopati.incidents.models import Incident, Stage, Trigger
+from pasopati.incidents.service import mark_stage
+from pasopati.plan.runbook import RunbookPlan
+from pasopati.time import utcnow
+
+
+class UnknownChecklistItem(ValueError):
+    """A value for an item the runbook's checklist does not have."""
+
+
+def check_items(plan: RunbookPlan, items: set[str]) -> None:
+    """Raise UnknownChecklistItem naming the unknown ids and the known ones."""
+    unknown = sorted(items - {i.id for i in plan.checklist})
+    if unknown:
+        known = ", ".join(i.id for i in plan.checklist)
+        raise UnknownChecklistItem(f"unknown checklist item(s) {unknown} for {plan.category}; known: {known}")
+
+
+def reported_values(plan: RunbookPlan, trigger: Trigger, unit_name: str) -> dict[str, str]:
+    """What a trigger confirms: its reported facts, plus where and what when the reporter confirms
+    the summary (an operator). A monitoring alert is a claim and confirms nothing by itself."""
+    check_items(plan, set(trigger.reported_facts))
+    values = dict(trigger.reported_facts)
+    if trigger.confirmed:
+        values = {"di_mana": unit_name, "apa": trigger.summary, **values}
+    return values
+
+
+def submit(
+    db: Database,
+    incident: Incident,
+    plan: RunbookPlan,
+    values: dict[str, str],
+    *,
+    source: str,
+    by: str,
+    change: str,
+    sources: dict[str, str] | None = None,
+    via: str,
+    stage: Stage | None = None,
+) -> list[Fact]:
+    """Record ``values`` (item id → value; blank: "no longer confirmed") as new versions where they
+    differ from the current ones. Idempotent per ``change``: re-running a submission records
+    nothing new. Returns the current version of every item of the incident.
+
+    Raises UnknownChecklistItem for an id not in the runbook's checklist."""
+    check_items(plan, set(values) | set(sources or {}))
+    now = utcnow()
+    with db.write() as session:
+        rows = list(session.scalars(select(FactRow).where(FactRow.incident_id == incident.id).order_by(FactRow.version)))
+        current = {r.item_id: r for r in rows}
+        done = {r.item_id for r in rows if r.change == change}
+        for item in plan.checklist:
+            if item.id not in values or item.id in done:
+                continue
+            value = values[item.id].strip() or None
+            item_source = (sources or {}).get(item.id, source)
+            previous = current.get(item.id)
+            if previous is not None and previous.value == value:
+                continue  # submitted unchanged (forms come prefilled): the version and its source stand
+            if previous is None and value is None:
+                continue
+            row = FactRow(
+                incident_id=incident.id, item_id=item.id, version=(previous.version + 1) if previous else 1, change=change,
+                label=item.label, value=value, source=item_source, public=item.public, verified_by=by, recorded_at=now,
+            )
+            session.add(row)
+            current[item.id] = row
+            record(
+                session, "fact.recorded", actor=by, incident_id=incident.id, flow_run_id=incident.flow_run_id,
+                details={"item": item.id, "label": item.label, "version": row.version, "value": value,
+                         "previous": previous.value if previous else None, "source": item_source, "public": item.public,
+                         "change": change, "via": via},
+            )
+        if stage is not None:
+            mark_stage(session, incident.id, stage)
+        return [Fact.model_validate(r, from_attributes=True) for r in current.values()]
+
+
+def current_in(session: Session, incident_id: str) -> list[Fact]:
+    """The latest version of every item, inside another act's transaction."""
+    latest: dict[str, Fact] = {}
+    for row in session.scalars(select(FactRow).where(FactRow.incident_id == incident_id).order_by(FactRow.version)):
+        latest[row.item_id] = Fact.model_validate(row, from_attributes=True)
+    return list(latest.values())
+
+
+# Reads ---------------------------------------------------------------------------------------------
+def history(db: Database, incident_id: str) -> list[Fact]:
+    """Every version, by item then version (an auditor's history)."""
+    with db.read() as session:
+        return history_in(session, incident_id)
+
+
+def history_in(session: Session, incident_id: str) -> list[Fact]:
+    rows = session.scalars(select(FactRow).where(FactRow.incident_id == incident_id).order_by(FactRow.item_id, FactRow.version))
+    return [Fact.model_validate(row, from_attributes=True) for row in rows]
+
+
+def current(db: Database, incident_id: str) -> list[Fact]:
+    """The latest version of every item: the one source of truth for each figure."""
+    latest: dict[str, Fact] = {}
+    for fact in history(db, incident_id):
+        latest[fact.item_id] = fact
+    return list(latest.values())
+
+
+def versions(db: Database, incident_id: str) -> dict[tuple[str, int], Fact]:
+    return {(f.item_id, f.version): f for f in history(db, incident_id)}

@@ -1,0 +1,1 @@
+"""Incidents: one crisis at one unit, the runbook runs that carried it, its stages and deadlines."""

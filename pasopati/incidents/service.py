@@ -1,0 +1,360 @@
+"""Incident acts: open (from an operator, an alert or a run), escalate, close; and the reads.
+
+Each act is one write transaction with its audit event. Functions taking a ``Session`` are the
+parts other services use inside *their* act's transaction (mark a stage, touch, escalate a deadline).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from pasopati.audit.models import Subject
+from pasopati.audit.service import record, system
+from pasopati.db import Database
+from pasopati.incidents.models import Escalation, Incident, IncidentState, IncidentSummary, Stage, Trigger
+from pasopati.incidents.tables import EscalationRow, IncidentRow, RunRow, StageRow
+from pasopati.plan.roster import Roster
+from pasopati.plan.runbook import RunbookPlan, Severity
+from pasopati.time import utcnow
+
+RUNBOOK = system("runbook")
+
+
+class UnknownUnit(ValueError):
+    """The trigger names a unit the roster does not know."""
+
+
+class IncidentConflict(ValueError):
+    """A trigger names an incident this run cannot carry (unknown, another category, closed)."""
+
+
+class IncidentNotFound(KeyError):
+    """No incident with this id."""
+
+
+def build(plan: RunbookPlan, trigger: Trigger, roster: Roster, incident_id: str | None = None) -> Incident:
+    """A new incident for ``trigger``'s unit (not stored); raises UnknownUnit naming the known units."""
+    unit = roster.find_unit(trigger.unit)
+    if unit is None:
+        known = ", ".join(u.name for u in roster.units)
+        raise UnknownUnit(f"unknown unit {trigger.unit!r}; the roster knows: {known}")
+    kanwil = roster.kanwil_of(unit)
+    now = utcnow()
+    return Incident(
+        id=incident_id or str(uuid.uuid4()),
+        flow_run_id=None,
+        category=plan.category,
+        category_title=plan.category_title,
+        severity=plan.severity,
+        unit_id=unit.id,
+        unit_name=unit.name,
+        unit_type=unit.type,
+        kanwil_id=kanwil.id,
+        kanwil_name=kanwil.name,
+        province=kanwil.province,
+        timezone=unit.timezone,
+        summary=trigger.summary,
+        detected_at=trigger.detected_at or now,
+        opened_at=now,
+    )
+
+
+# Acts ---------------------------------------------------------------------------------------------
+def open_incident(db: Database, incident: Incident, trigger: Trigger, *, reasons: list[str] | None = None) -> Incident:
+    """Store a new incident (alert intake opens one before its run starts)."""
+    with db.write() as session:
+        _insert(session, incident, trigger, reasons or [])
+    return incident
+
+
+def open_for_run(
+    db: Database, plan: RunbookPlan, trigger: Trigger, roster: Roster, flow_run_id: str, progress_artifact_id: str | None
+) -> Incident:
+    """A runbook run's first act: open its incident, or take over the one the trigger names (alert
+    intake opened or escalated it); record the run. A re-run of the same run returns the same incident."""
+    with db.write() as session:
+        if (run := session.get(RunRow, flow_run_id)) is not None:
+            return _incident(_row(session, run.incident_id))
+        if trigger.incident_id:
+            row = session.get(IncidentRow, trigger.incident_id)
+            if row is None or row.category != plan.category:
+                raise IncidentConflict(f"trigger names incident {trigger.incident_id}, which is not a {plan.category} incident")
+            if row.closed_at is not None:
+                raise IncidentConflict(f"incident {trigger.incident_id} was closed {row.closed_at:%Y-%m-%d %H:%M} UTC; open a new one")
+            incident = _incident(row).model_copy(
+                update={"severity": plan.severity, "flow_run_id": flow_run_id, "progress_artifact_id": progress_artifact_id}
+            )
+            _update(row, incident)
+        else:
+            incident = build(plan, trigger, roster).model_copy(
+                update={"flow_run_id": flow_run_id, "progress_artifact_id": progress_artifact_id}
+            )
+            _insert(session, incident, trigger, [])
+        session.add(RunRow(flow_run_id=flow_run_id, incident_id=incident.id, severity=plan.severity.value, started_at=utcnow()))
+        record(
+            session, "run.started", actor=RUNBOOK, incident_id=incident.id, flow_run_id=flow_run_id,
+            details={"severity": plan.severity.value, "source": trigger.source, "alert_ids": trigger.alert_ids},
+        )
+        mark_stage(session, incident.id, Stage.OPENED)
+    return incident
+
+
+def join_run(db: Database, incident_id: str, flow_run_id: str, purpose: str) -> Incident:
+    """A support run (a correction) acts for an incident: `pasopati approve/status` find it by its run."""
+    with db.write() as session:
+        incident = _incident(_row(session, incident_id))
+        if session.get(RunRow, flow_run_id) is None:
+            session.add(RunRow(flow_run_id=flow_run_id, incident_id=incident_id, severity=incident.severity.value, started_at=utcnow()))
+            record(session, "run.started", actor=RUNBOOK, incident_id=incident_id, flow_run_id=flow_run_id,
+                   details={"severity": incident.severity.value, "source": purpose, "alert_ids": []})
+    return incident
+
+
+def escalate(db: Database, incident_id: str, severity: Severity, *, new_run_id: str, alert_id: str, reason: str) -> Incident:
+    """Alert intake raised the severity: the same incident, carried on by ``new_run_id``."""
+    with db.write() as session:
+        row = _row(session, incident_id)
+        before = _incident(row)
+        incident = before.model_copy(update={"severity": severity, "flow_run_id": new_run_id})
+        _update(row, incident)
+        record(
+            session, "incident.escalated", actor=system("intake"), incident_id=incident_id, flow_run_id=new_run_id,
+            details={"from": before.severity.value, "to": severity.value, "cancelled_run": before.flow_run_id,
+                     "alert_id": alert_id, "reason": reason},
+        )
+    return incident
+
+
+def close(db: Database, incident_id: str, *, by: str, reason: str, flow_run_id: str | None) -> bool:
+    """True if this call closed it (False: already closed)."""
+    with db.write() as session:
+        row = _row(session, incident_id)
+        if row.closed_at is not None:
+            return False
+        row.closed_at, row.closed_by, row.close_reason = utcnow(), by, reason
+        record(session, "incident.closed", actor=by, incident_id=incident_id, flow_run_id=flow_run_id,
+               details={"reason": reason, "via": "cli"})
+        return True
+
+
+def escalate_deadline(db: Database, escalation: Escalation, flow_run_id: str | None) -> bool:
+    """Record a passed deadline once; True if this call recorded it (so only that caller notifies)."""
+    with db.write() as session:
+        exists = session.scalar(
+            select(EscalationRow.id).where(
+                EscalationRow.incident_id == escalation.incident_id,
+                EscalationRow.severity == escalation.severity.value,
+                EscalationRow.kind == escalation.kind,
+                EscalationRow.subject == escalation.subject,
+            )
+        )
+        if exists is not None:
+            return False
+        session.add(EscalationRow(**escalation.model_dump(mode="python") | {"severity": escalation.severity.value}))
+        record(
+            session, "escalation.recorded", actor=system("pantau-tenggat"), incident_id=escalation.incident_id,
+            flow_run_id=flow_run_id, details=escalation.model_dump(mode="json", exclude={"incident_id"}),
+        )
+        return True
+
+
+# Parts of other acts ------------------------------------------------------------------------------
+def mark_stage(session: Session, incident_id: str, stage: Stage) -> bool:
+    """Record the first time the incident reaches ``stage``; True if this call did."""
+    if session.get(StageRow, (incident_id, stage.value)) is not None:
+        return False
+    session.add(StageRow(incident_id=incident_id, stage=stage.value, at=utcnow()))
+    return True
+
+
+def escalations_in(session: Session, incident_id: str) -> list[Escalation]:
+    rows = session.scalars(select(EscalationRow).where(EscalationRow.incident_id == incident_id).order_by(EscalationRow.id))
+    return [Escalation.model_validate(r, from_attributes=True) for r in rows]
+
+
+def stages_in(session: Session, incident_id: str) -> dict[Stage, datetime]:
+    return {Stage(r.stage): r.at for r in session.scalars(select(StageRow).where(StageRow.incident_id == incident_id))}
+
+
+def touch(session: Session, incident_id: str) -> None:
+    """An alert about it arrived: the correlation window counts from now."""
+    _row(session, incident_id).updated_at = utcnow()
+
+
+def set_run(session: Session, incident_id: str, flow_run_id: str) -> None:
+    """Known before the run's first task records it: the next alert must find the live run."""
+    row = _row(session, incident_id)
+    _update(row, _incident(row).model_copy(update={"flow_run_id": flow_run_id}))
+
+
+def _insert(session: Session, incident: Incident, trigger: Trigger, reasons: list[str]) -> None:
+    session.add(
+        IncidentRow(
+            id=incident.id, flow_run_id=incident.flow_run_id, category=incident.category, severity=incident.severity.value,
+            unit_id=incident.unit_id, kanwil_id=incident.kanwil_id, summary=incident.summary,
+            detected_at=incident.detected_at, opened_at=incident.opened_at, updated_at=incident.opened_at,
+            follows_id=incident.follows_id, data=incident.model_dump(mode="json"),
+        )
+    )
+    record(
+        session, "incident.opened", actor=trigger.reported_by if trigger.source != "alert" else system("intake"),
+        incident_id=incident.id, flow_run_id=incident.flow_run_id,
+        details={
+            "category": incident.category, "severity": incident.severity.value, "unit_id": incident.unit_id,
+            "unit_name": incident.unit_name, "kanwil_name": incident.kanwil_name, "timezone": incident.timezone,
+            "summary": incident.summary, "detected_at": incident.detected_at.isoformat(), "source": trigger.source,
+            "reported_by": trigger.reported_by, "confirmed": trigger.confirmed, "reported_facts": trigger.reported_facts,
+            "alert_ids": trigger.alert_ids, "classification": reasons, "follows_id": incident.follows_id,
+        },
+    )
+
+
+def _update(row: IncidentRow, incident: Incident) -> None:
+    row.severity, row.flow_run_id, row.updated_at = incident.severity.value, incident.flow_run_id, utcnow()
+    row.data = incident.model_dump(mode="json")
+
+
+def _row(session: Session, incident_id: str) -> IncidentRow:
+    row = session.get(IncidentRow, incident_id)
+    if row is None:
+        raise IncidentNotFound(f"no incident {incident_id!r}")
+    return row
+
+
+def _incident(row: IncidentRow) -> Incident:
+    return Incident.model_validate(row.data)
+
+
+# Reads ---------------------------------------------------------------------------------------------
+def get(db: Database, incident_id: str) -> Incident | None:
+    with db.read() as session:
+        row = session.get(IncidentRow, incident_id)
+        return _incident(row) if row else None
+
+
+def for_run(db: Database, flow_run_id: str) -> Incident | None:
+    """The incident a run carries (or carried, before an escalation handed it on)."""
+    with db.read() as session:
+        run = session.get(RunRow, flow_run_id)
+        row = session.get(IncidentRow, run.incident_id) if run else None
+        return _incident(row) if row else None
+
+
+def runs_of(db: Database, incident_id: str) -> list[str]:
+    with db.read() as session:
+        return list(session.scalars(select(RunRow.flow_run_id).where(RunRow.incident_id == incident_id).order_by(RunRow.started_at)))
+
+
+def latest_for(db: Database, unit_id: str, category: str, since: datetime) -> tuple[Incident, bool] | None:
+    """The incident for this unit and category with activity since ``since``, and whether it is
+    closed (correlation: a closed one is never attached to; a new one follows it)."""
+    with db.read() as session:
+        row = session.scalars(
+            select(IncidentRow)
+            .where(IncidentRow.unit_id == unit_id, IncidentRow.category == category, IncidentRow.updated_at >= since)
+            .order_by(IncidentRow.updated_at.desc())
+        ).first()
+        return (_incident(row), row.closed_at is not None) if row else None
+
+
+def count_since(db: Database, unit_id: str, since: datetime) -> int:
+    with db.read() as session:
+        query = select(func.count()).select_from(IncidentRow)
+        return session.scalar(query.where(IncidentRow.unit_id == unit_id, IncidentRow.opened_at >= since)) or 0
+
+
+def open_incidents(db: Database) -> list[Incident]:
+    with db.read() as session:
+        rows = session.scalars(select(IncidentRow).where(IncidentRow.closed_at.is_(None)).order_by(IncidentRow.opened_at))
+        return [_incident(r) for r in rows]
+
+
+def is_closed(db: Database, incident_id: str) -> bool:
+    with db.read() as session:
+        row = session.get(IncidentRow, incident_id)
+        return row is not None and row.closed_at is not None
+
+
+def stages(db: Database, incident_id: str) -> dict[Stage, datetime]:
+    with db.read() as session:
+        return stages_in(session, incident_id)
+
+
+def escalations(db: Database, incident_id: str) -> list[Escalation]:
+    with db.read() as session:
+        return escalations_in(session, incident_id)
+
+
+def search(
+    db: Database,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    category: str | None = None,
+    severity: str | None = None,
+    unit: str | None = None,
+    kanwil: str | None = None,
+    state: IncidentState | None = None,
+) -> list[IncidentSummary]:
+    """Incidents opened in [since, until), newest first, filtered (``pasopati audit list``).
+
+    ``unit`` and ``kanwil`` are roster ids (the CLI resolves names first)."""
+    query = select(IncidentRow, func.count(RunRow.flow_run_id)).outerjoin(RunRow, RunRow.incident_id == IncidentRow.id)
+    if since is not None:
+        query = query.where(IncidentRow.opened_at >= since)
+    if until is not None:
+        query = query.where(IncidentRow.opened_at < until)
+    if category:
+        query = query.where(IncidentRow.category == category)
+    if severity:
+        query = query.where(IncidentRow.severity == severity)
+    if unit:
+        query = query.where(IncidentRow.unit_id == unit)
+    if kanwil:
+        query = query.where(IncidentRow.kanwil_id == kanwil)
+    if state is IncidentState.OPEN:
+        query = query.where(IncidentRow.closed_at.is_(None))
+    elif state is IncidentState.CLOSED:
+        query = query.where(IncidentRow.closed_at.is_not(None))
+    query = query.group_by(IncidentRow.id).order_by(IncidentRow.opened_at.desc())
+    with db.read() as session:
+        return [
+            IncidentSummary(
+                incident=_incident(row), state=IncidentState.CLOSED if row.closed_at else IncidentState.OPEN,
+                closed_at=row.closed_at, runs=runs,
+            )
+            for row, runs in session.execute(query)
+        ]
+
+
+def window(hours: float) -> timedelta:
+    return timedelta(hours=hours)
+
+
+def subject(incident: Incident) -> Subject:
+    """The incident as the audit timeline heads it."""
+    return Subject(
+        id=incident.id, summary=incident.summary, category_title=incident.category_title, severity=incident.severity.value,
+        unit_name=incident.unit_name, kanwil_name=incident.kanwil_name, timezone=incident.timezone, detected_at=incident.detected_at,
+    )
+
+
+def resolve(db: Database, ref: str) -> Incident:
+    """An incident by id, unique id prefix (8+ characters) or the id of a run that carried it."""
+    ref = ref.strip()
+    with db.read() as session:
+        if (row := session.get(IncidentRow, ref)) is not None:
+            return _incident(row)
+        if (run := session.get(RunRow, ref)) is not None:
+            return _incident(_row(session, run.incident_id))
+        if len(ref) >= 8:
+            matches = list(session.scalars(select(IncidentRow).where(IncidentRow.id.startswith(ref, autoescape=True)).limit(2)))
+            if len(matches) == 1:
+                return _incident(matches[0])
+            if matches:
+                raise IncidentNotFound(f"{ref!r} matches more than one incident: give more of the id")
+    raise IncidentNotFound(f"no incident {ref!r} (give its id, 8+ leading characters of it, or a run id)")

@@ -1,0 +1,1 @@
+"""Publications: approved texts sent to channels, once per draft and channel, with receipts."""
