@@ -44,3 +44,11 @@ REVOKE INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SC
 -- public through PUBLIC: there, also run REVOKE CREATE ON SCHEMA public FROM PUBLIC if the owner
 -- does not rely on it.)
 REVOKE CREATE ON SCHEMA :"schema" FROM :"auditor";
+
+-- What this file cannot take away, because PostgreSQL grants it to PUBLIC (every role) and
+-- revoking it there affects every application of the database: creating large objects
+-- (lo_create, lo_from_bytea) and TEMPORARY tables. Neither touches PASOPATI's tables, but both
+-- use disk. On a database that serves only PASOPATI, the DBA may also run:
+--   REVOKE TEMPORARY ON DATABASE :"db" FROM PUBLIC;
+--   REVOKE EXECUTE ON FUNCTION lo_create(oid), lo_from_bytea(oid, bytea), lo_import(text), lo_import(text, oid) FROM PUBLIC;
+-- and limit the role's sessions: ALTER ROLE :"auditor" SET statement_timeout = '5min';

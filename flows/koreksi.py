@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from prefect import flow, get_run_logger, task
 from prefect.context import get_run_context
+from prefect.states import Completed, State
 
 from pasopati.db import get_database
 from pasopati.decisions.gates import GATE_CORRECTION
@@ -38,7 +39,7 @@ def join_incident(incident_id: str, flow_run_id: str) -> Incident:
 
 
 @flow(name="koreksi-fakta", persist_result=True, log_prints=True, validate_parameters=True)
-def correct_facts(incident_id: str, facts: dict[str, str], source: str, verified_by: str) -> int:
+def correct_facts(incident_id: str, facts: dict[str, str], source: str, verified_by: str) -> int | State:
     """Record corrected facts (item id → value); returns how many of the incident's publications
     are flagged as outdated so far (this correction and earlier ones)."""
     flow_run = get_run_context().flow_run  # type: ignore[union-attr]
@@ -61,4 +62,6 @@ def correct_facts(incident_id: str, facts: dict[str, str], source: str, verified
     publish_timeline(incident)
     if failures:
         raise CorrectionFailed(f"{failures} ralat publication(s) failed; retry the run to resend")
-    return len(flagged)
+    if approved is None:
+        return Completed(name="Ditolak", message=f"Ditolak — ralat tidak terbit; {len(flagged)} pesan tetap ditandai usang", data=len(flagged))
+    return Completed(name="Selesai", message=f"Selesai — ralat terbit; {len(flagged)} pesan ditandai usang", data=len(flagged))

@@ -5,6 +5,7 @@ never imports the flows (imports go flows → tasks → pasopati, never back).""
 
 from __future__ import annotations
 
+import signal
 import sys
 
 from pasopati.plan.catalog import CatalogError, load_catalog
@@ -12,7 +13,15 @@ from pasopati.plan.catalog import CatalogError, load_catalog
 from flows.deployments import serve_all
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    # SIGINT and SIGTERM both stop the runner cleanly (it pauses its deployments), also when this
+    # process inherited an ignored SIGINT (started in the background).
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _interrupt)
     try:
         load_catalog()
     except CatalogError as exc:

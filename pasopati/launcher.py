@@ -4,6 +4,8 @@ all runbook deployments served — in one command."""
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import subprocess
 import sys
 import time
@@ -40,6 +42,9 @@ def start_server(
     process = subprocess.Popen(
         [sys.executable, "-m", "prefect", "server", "start", "--host", settings.host, "--port", str(settings.port)],
         env=env,
+        # Its own session: a Ctrl-C in the terminal reaches `up`, which stops the server last,
+        # after the runner has paused its deployments on it.
+        start_new_session=True,
     )
     deadline = time.monotonic() + timeout_seconds
     while not server_healthy(settings.api_url):
@@ -74,17 +79,36 @@ def prepare_store(settings: Settings) -> str:
     return note
 
 
+class AlreadyRunning(RuntimeError):
+    """Another PASOPATI already serves on these ports: a second one would pause its deployments on exit."""
+
+
+def port_in_use(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
 def up() -> None:
     settings = get_settings()
     load_catalog(settings)  # refuse to start on an invalid runbook: raises CatalogError
     load_rules()  # … or on invalid classification rules: raises RulesError
+    if port_in_use(settings.host, settings.intake_port):
+        raise AlreadyRunning(
+            f"port {settings.intake_port} is taken: PASOPATI (or something else) is already running here."
+            " Stop it first, or give this one other ports (PASOPATI_PORT, PASOPATI_INTAKE_PORT) and its own PASOPATI_DATA_DIR"
+        )
     print(f"PASOPATI: {prepare_store(settings)}", flush=True)
     server = None
     if not server_healthy(settings.api_url):
         server = start_server(settings)
     os.environ["PREFECT_API_URL"] = settings.api_url
     # The intake runs in its own process: a burst of alerts never slows the runner, and back.
-    intake = subprocess.Popen([sys.executable, "-m", "pasopati.cli", "intake"])
+    intake = subprocess.Popen([sys.executable, "-m", "pasopati.cli", "intake"], start_new_session=True)
     credentials(settings)  # creates the local token on first start
     print(f"PASOPATI: Prefect UI at {settings.ui_url}  (store: {settings.database})", flush=True)
     print(
@@ -93,14 +117,36 @@ def up() -> None:
         flush=True,
     )
     # The flows are served by their own module, in their own process (the core never imports them).
-    serving = subprocess.Popen([sys.executable, "-m", "flows.serve"])
+    serving = subprocess.Popen([sys.executable, "-m", "flows.serve"], start_new_session=True)
+    for signum in (signal.SIGINT, signal.SIGTERM):  # `kill` stops the stack as cleanly as Ctrl-C (also when
+        signal.signal(signum, _interrupt)           # started in the background, where SIGINT comes ignored)
     try:
-        serving.wait()
+        while serving.poll() is None:
+            for name, process in (("Prefect server", server), ("alert intake", intake)):
+                if process is not None and process.poll() is not None:
+                    print(f"PASOPATI: the {name} stopped (exit {process.returncode}); stopping everything", flush=True)
+                    return
+            time.sleep(1)
+        print(f"PASOPATI: the runner stopped (exit {serving.returncode}); stopping everything", flush=True)
     except KeyboardInterrupt:
-        serving.wait(timeout=60)
+        print("PASOPATI: stopping (the runner pauses its deployments first)…", flush=True)
     finally:
+        # The runner first (it pauses its deployments on the server), then the intake, the server last.
         for process in (serving, intake, server):
-            if process is None or process.poll() is not None:
-                continue
-            process.terminate()
-            process.wait(timeout=30)
+            stop(process)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def stop(process: subprocess.Popen[bytes] | None, patience: float = 30) -> None:
+    """SIGINT (a clean shutdown), then SIGKILL if it does not end within ``patience`` seconds."""
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=patience)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     intake_hmac_keys: dict[str, str] = Field(
         default_factory=dict, description="Source → key for an X-Pasopati-Signature: sha256=<hmac of body>."
     )
+    # Larger posts get a 413 before they are read whole; a Meltwater batch of 100 documents is ~200 KB.
+    intake_max_body_bytes: int = Field(2_000_000, gt=0)
     feeds_file: Path = PROJECT_ROOT / "runbooks" / "feeds.yaml"
     feed_poll_minutes: float = Field(5, gt=0)
     correlation_window_hours: float = Field(72, description="Alerts attach to an incident active this recently.")

@@ -6,6 +6,7 @@ with the Indonesian abbreviation (WIB, WITA, WIT), dates per language (CLDR via 
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -15,6 +16,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+MARKDOWN_SPECIAL = re.compile(r"[\\|<>\[\]`*_#!]")
 TIME_PATTERNS = {"id": "d MMMM y 'pukul' HH.mm", "en": "d MMMM y, HH:mm"}
 SHORT_TIME_PATTERNS = {"id": "d MMM y HH.mm.ss", "en": "d MMM y HH:mm:ss"}
 
@@ -32,6 +34,7 @@ def environment(templates_dir: Path) -> Environment:
     env.filters["local_time"] = local_time
     env.filters["short_time"] = short_time
     env.filters["md_cell"] = md_cell
+    env.filters["fenced"] = fenced
     return env
 
 
@@ -57,5 +60,14 @@ def zone_abbreviation(moment: datetime, tz_name: str) -> str:
 
 
 def md_cell(value: Any) -> str:
-    """A value fit for one Markdown table cell: one line, pipes escaped."""
-    return " ".join(str(value).split()).replace("|", "\\|")
+    """A value fit for one Markdown table cell: one line, and no character that Markdown or HTML
+    would act on (texts come from alerts and forms anyone can fill; the Prefect UI renders them)."""
+    return MARKDOWN_SPECIAL.sub(r"\\\g<0>", " ".join(str(value).split()))
+
+
+def fenced(text: str) -> str:
+    """``text`` in a Markdown code fence longer than any run of backticks inside it (so the text,
+    whatever it holds, cannot close the fence and turn into Markdown)."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}\n{text}\n{fence}"

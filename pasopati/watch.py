@@ -33,7 +33,9 @@ class WatchReport(BaseModel):
     reminders_sent: list[str] = []
 
 
-def watch(now: datetime | None = None) -> WatchReport:
+def watch(now: datetime | None = None, run_id: str | None = None) -> WatchReport:
+    """One pass over every open crisis; ``run_id``: the watcher's own flow run, which the audit
+    events of what it does carry (their actor is ``sistem:pantau-tenggat``)."""
     from pasopati.runs import awaiting_drafts, pending
 
     now = now or utcnow()
@@ -44,12 +46,12 @@ def watch(now: datetime | None = None) -> WatchReport:
             continue
         drafts = awaiting_drafts(db, incident, item.gate)
         if drafts and now > (deadline := min(d.due_at for d in drafts)):
-            if _escalate_approval(db, cat, incident, cat.plan(incident.category, incident.severity), item.gate, deadline, now):
+            if _escalate_approval(db, cat, incident, cat.plan(incident.category, incident.severity), item.gate, deadline, now, run_id):
                 report.approvals_escalated.append(f"{incident.id} {item.gate}")
     for incident in incidents.open_incidents(db):
         plan = cat.plan(incident.category, incident.severity)
-        report.deputies_called += _call_deputies(db, cat, incident, plan, now)
-        if _remind(db, cat, incident, plan, now):
+        report.deputies_called += _call_deputies(db, cat, incident, plan, now, run_id)
+        if _remind(db, cat, incident, plan, now, run_id):
             report.reminders_sent.append(incident.id)
     return report
 
@@ -60,7 +62,9 @@ def _team_recipients(db: Database, incident: Incident) -> list[Recipient]:
     return [Recipient(person=m.name, role=m.role, contact=m.contact) for m in members if m.name and not m.informed_only]
 
 
-def _escalate_approval(db: Database, cat: Catalog, incident: Incident, plan: RunbookPlan, gate: str, deadline: datetime, now: datetime) -> bool:
+def _escalate_approval(
+    db: Database, cat: Catalog, incident: Incident, plan: RunbookPlan, gate: str, deadline: datetime, now: datetime, run_id: str | None
+) -> bool:
     roster = cat.roster
     delegate = plan.plan.approval.escalate_to
     local = lambda t: t.astimezone().strftime("%H:%M")  # noqa: E731
@@ -73,7 +77,7 @@ def _escalate_approval(db: Database, cat: Catalog, incident: Incident, plan: Run
         reason=f"tenggat {local(deadline)} terlewati tanpa keputusan",
         at=now,
     )
-    if not incidents.escalate_deadline(db, escalation, incident.flow_run_id):
+    if not incidents.escalate_deadline(db, escalation, run_id or incident.flow_run_id):
         return False  # escalated before: nobody is told twice
     unit = roster.find_unit(incident.unit_id)
     assert unit is not None
@@ -88,11 +92,11 @@ def _escalate_approval(db: Database, cat: Catalog, incident: Incident, plan: Run
         ui_url=get_settings().ui_url,
     )
     team_service.notify(db, incident, f"eskalasi:{incident.severity.value}:{gate}", [*delegates, *_team_recipients(db, incident)],
-                        title, body, actor=WATCHER)
+                        title, body, actor=WATCHER, flow_run_id=run_id)
     return True
 
 
-def _call_deputies(db: Database, cat: Catalog, incident: Incident, plan: RunbookPlan, now: datetime) -> list[str]:
+def _call_deputies(db: Database, cat: Catalog, incident: Incident, plan: RunbookPlan, now: datetime, run_id: str | None) -> list[str]:
     roster = cat.roster
     team = team_service.team(db, incident.id, incident.severity)
     if team is None:
@@ -115,7 +119,7 @@ def _call_deputies(db: Database, cat: Catalog, incident: Incident, plan: Runbook
             reason=f"{member.name} belum mengonfirmasi dalam {plan.plan.acknowledge_within_minutes} menit",
             at=now,
         )
-        if not incidents.escalate_deadline(db, escalation, incident.flow_run_id):
+        if not incidents.escalate_deadline(db, escalation, run_id or incident.flow_run_id):
             continue
         for person in roster.deputies(member.role, member.org):
             title, body = team_service.message(
@@ -123,12 +127,12 @@ def _call_deputies(db: Database, cat: Catalog, incident: Incident, plan: Runbook
                 run=incident.flow_run_id or incident.id, ack_minutes=plan.plan.acknowledge_within_minutes,
             )
             team_service.notify(db, incident, f"deputi:{member.name}", [Recipient(person=person.name, role=person.role, contact=person.contact)],
-                                title, body, actor=WATCHER)
+                                title, body, actor=WATCHER, flow_run_id=run_id)
         replaced.append(f"{incident.id} {member.name} → {deputy}")
     return replaced
 
 
-def _remind(db: Database, cat: Catalog, incident: Incident, plan: RunbookPlan, now: datetime) -> bool:
+def _remind(db: Database, cat: Catalog, incident: Incident, plan: RunbookPlan, now: datetime, run_id: str | None) -> bool:
     cadence = plan.plan.update_every_minutes
     if not cadence:
         return False
@@ -140,4 +144,7 @@ def _remind(db: Database, cat: Catalog, incident: Incident, plan: RunbookPlan, n
         cat.templates_dir, "update_reminder.j2", incident=incident, cadence=cadence, last=last.astimezone().strftime("%d-%m %H:%M")
     )
     # One reminder per quiet period: the key is the last update it is about.
-    return bool(team_service.notify(db, incident, f"pengingat:{last.isoformat()}", _team_recipients(db, incident), title, body, actor=WATCHER))
+    return bool(
+        team_service.notify(db, incident, f"pengingat:{last.isoformat()}", _team_recipients(db, incident), title, body,
+                            actor=WATCHER, flow_run_id=run_id)
+    )

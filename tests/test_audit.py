@@ -11,6 +11,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy
@@ -18,6 +19,7 @@ from sqlalchemy import text
 
 from pasopati.audit import service as audit
 from pasopati.audit.chain import GENESIS
+from pasopati.audit.anchors import store_id
 from pasopati.audit.export import verify_bundle, write_bundle
 from pasopati.audit.models import Anchor
 from pasopati.audit.timeline import build, render
@@ -169,9 +171,21 @@ def test_export_round_trips_and_verifies_on_its_own(db: Database, cat: Catalog, 
         check = verify_bundle(path)
         assert check.ok and check.events == len(events) == manifest["events"]["count"], check
     everything = tmp_path / "all.zip"
-    write_bundle(everything, audit.events(db), [subject], fmt="csv", full_chain=True, store_id="s", store_head=audit.head(db),
-                 anchors=[Anchor(seq=3, hash=audit.events(db)[2].hash, at=utcnow(), store_id="s")], ui_url=UI, templates_dir=TEMPLATES)
+    store = store_id(db)  # the chain starts from the store's identity: an --all bundle must name the right one
+    write_bundle(everything, audit.events(db), [subject], fmt="csv", full_chain=True, store_id=store, store_head=audit.head(db),
+                 anchors=[Anchor(seq=3, hash=audit.events(db)[2].hash, at=utcnow(), store_id=store)], ui_url=UI, templates_dir=TEMPLATES)
     assert verify_bundle(everything).ok
+    moved = tmp_path / "moved-head.zip"
+
+    def move_head(name: str, data: bytes) -> bytes:
+        if name != "manifest.json":
+            return data
+        manifest = json.loads(data)
+        manifest["store_head"]["seq"] += 5
+        return json.dumps(manifest).encode()
+
+    rewrite_zip(everything, moved, move_head)
+    assert "store head" in (verify_bundle(moved).problem or "")
 
     # The PDF is a real PDF holding the timeline and the exact published text.
     from pypdf import PdfReader
@@ -227,6 +241,11 @@ def test_an_edited_bundle_fails_verification(db: Database, cat: Catalog, tmp_pat
     target = tmp_path / "dropped.zip"
     rewrite_zip(path, target, drop_event)
     assert not verify_bundle(target).ok
+    smuggled = tmp_path / "smuggled.zip"
+    rewrite_zip(path, smuggled, lambda n, d: d)
+    with zipfile.ZipFile(smuggled, "a") as bundle:
+        bundle.writestr("timelines/palsu.pdf", b"%PDF-1.4 not ours")
+    assert "does not list" in (verify_bundle(smuggled).problem or "")
     (tmp_path / "junk.zip").write_bytes(b"not a zip")
     assert "not a readable bundle" in (verify_bundle(tmp_path / "junk.zip").problem or "")
 
@@ -348,3 +367,44 @@ def test_up_refuses_a_corrupt_or_unwritable_store(tmp_path: Path) -> None:
     path.write_bytes(b"not a database at all " * 200)
     with pytest.raises(StoreUnavailable, match="not a database"):
         prepare_store(settings)
+
+
+def test_the_audit_cli_says_what_it_cannot_check(db: Database, cat: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No silent "ok": verify without reachable anchors fails unless told --no-anchors; an unknown
+    figure, unit or Kanwil is an error naming what exists."""
+    from typer.testing import CliRunner
+
+    from pasopati.db import reset_cache
+    from pasopati.settings import get_settings
+    from tests.conftest import free_port
+
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    incident_id = crisis(db, cat)
+    monkeypatch.setenv("PASOPATI_DATABASE_URL", db.url)
+    get_settings.cache_clear()
+    reset_cache()
+    runner = CliRunner()
+    try:
+        with temporary_settings({PREFECT_API_URL: f"http://127.0.0.1:{free_port()}/api"}):  # nothing listens there
+            check_the_cli(runner, incident_id)
+    finally:
+        get_settings.cache_clear()
+        reset_cache()
+
+
+def check_the_cli(runner: Any, incident_id: str) -> None:
+    from pasopati.cli import app
+
+    result = runner.invoke(app, ["audit", "verify"])
+    assert result.exit_code == 1 and "NOT VERIFIED" in result.output and "--no-anchors" in result.output
+    result = runner.invoke(app, ["audit", "verify", "--no-anchors"])
+    assert result.exit_code == 0 and result.output.startswith("ok:") and "anchors not checked" in result.output
+    result = runner.invoke(app, ["audit", "show", incident_id, "--fact", "jumlah_naga"])
+    assert result.exit_code == 2 and "jumlah_wbp_terlibat" in result.output
+    result = runner.invoke(app, ["audit", "list", "--unit", "Lapas Atlantis"])
+    assert result.exit_code == 2 and "Lapas Kelas I Cipinang" in result.output
+    result = runner.invoke(app, ["audit", "list", "--kanwil", "DKI Jakarta"])
+    assert result.exit_code == 0 and incident_id in result.output
+    result = runner.invoke(app, ["audit", "show", "tidak-ada-insiden"])
+    assert result.exit_code == 2 and "no incident" in result.output

@@ -162,6 +162,12 @@ def test_an_alert_about_a_closed_incident_opens_a_new_linked_one(client: TestCli
     assert follower is not None and follower.follows_id == first["incident_id"]
     opened = next(e for e in audit_events(follower.id) if e.kind == "incident.opened")
     assert opened.details["follows_id"] == first["incident_id"] and opened.details["alert_ids"]
+    # Both closed; the first report sent again (a sender retrying after a timeout): kept with the closed
+    # incident it repeats — nothing reopened, no run started, no severity raised by "a repeat".
+    assert incidents.close(get_database(), again["incident_id"], by="Kepala Humas Jabar", reason="padam", flow_run_id=again["flow_run_id"])
+    resent = post(client, {"text": "Kebakaran melanda gudang LPKA Bandung, api cepat membesar"})["outcomes"][0]
+    assert resent["status"] == "duplicate" and resent["incident_id"] == first["incident_id"], resent
+    assert any("not reopened" in reason for reason in resent["reasons"])
 
 
 def test_below_threshold_is_watched_and_irrelevant_ignored(client: TestClient) -> None:

@@ -23,7 +23,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from pasopati.audit import service as audit
-from pasopati.audit.chain import GENESIS
+from pasopati.audit.anchors import store_id
+from pasopati.audit.chain import genesis
 from pasopati.audit.models import AuditEvent
 from pasopati.db import Database, SchemaOutdated, StoreUnavailable, get_database, reset_cache
 from pasopati.db.schema import (
@@ -299,7 +300,7 @@ def check_backfill(db: Database, rows: Rows, schema: dict[str, Any]) -> None:
     assert audit.head(db) == (events[-1].seq, events[-1].hash)
 
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
-    assert events[0].prev_hash == GENESIS
+    assert events[0].prev_hash == genesis(store_id(db)), "the chain starts from the store's identity"
     assert all(b.prev_hash == a.hash for a, b in zip(events, events[1:]))
     assert all(a.at <= b.at for a, b in zip(events, events[1:])), "backfilled events are not in time order"
 

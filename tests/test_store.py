@@ -154,3 +154,9 @@ def test_closing_is_recorded_once_and_correlation_skips_a_closed_incident(db: Da
     assert incidents.latest_for(db, UNIT, incident.category, utcnow() - timedelta(hours=1)) == (incident, True)
     closed = [e for e in audit.events(db, incident_id=incident.id) if e.kind == "incident.closed"]
     assert [(e.actor, e.details["reason"]) for e in closed] == [("Kepala Humas", "selesai")]
+    # A later incident of the same unit and category that is still open is the one correlation finds,
+    # even when the closed one had activity more recently.
+    newer = opened(db, cat, "keamanan-ketertiban", Severity.SEDANG, summary="Dua warga binaan kabur")
+    with db.write() as session:
+        incidents.touch(session, incident.id)
+    assert incidents.latest_for(db, UNIT, incident.category, utcnow() - timedelta(hours=1)) == (newer, False)

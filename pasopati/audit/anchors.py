@@ -33,8 +33,15 @@ def anchor_key(store: str) -> str:
     return f"audit-anchor-{store.replace('-', '')[:16]}"
 
 
+class MalformedAnchor(ValueError):
+    """An artifact under this store's anchor key that is not an anchor: someone wrote it by hand."""
+
+
 def read_anchors(db: Database) -> list[Anchor]:
-    """Every anchor the Prefect server holds for this store, oldest first (API errors propagate)."""
+    """Every anchor the Prefect server holds for this store, oldest first.
+
+    Raises MalformedAnchor naming any artifact under the key that is not a valid anchor of this
+    store (API errors propagate): a planted artifact must not quietly switch the check off."""
     from prefect import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
@@ -46,8 +53,13 @@ def read_anchors(db: Database) -> list[Anchor]:
         ):
             offset += len(page)
             for artifact in page:
-                rows = json.loads(artifact.data) if isinstance(artifact.data, str) else artifact.data
-                anchors += [Anchor.model_validate(row) for row in rows or [] if row.get("store_id") == store]
+                try:
+                    found = _anchors_in(artifact.data)
+                except (ValueError, TypeError, AttributeError) as exc:
+                    raise MalformedAnchor(f"artifact {artifact.id} under {anchor_key(store)} is not an anchor ({str(exc)[:120]})") from exc
+                if any(a.store_id != store for a in found):
+                    raise MalformedAnchor(f"artifact {artifact.id} under {anchor_key(store)} names another store")
+                anchors += found
             if len(page) < 200:
                 break
     return sorted(anchors, key=lambda a: (a.seq, a.at))
@@ -56,7 +68,9 @@ def read_anchors(db: Database) -> list[Anchor]:
 def write_anchor(db: Database, *, only_if_moved: bool = True) -> Anchor | None:
     """Copy the current head to Prefect; None when the chain is empty or (``only_if_moved``) the
     latest anchor already holds this head."""
-    from prefect.artifacts import create_table_artifact
+    from prefect import get_client
+    from prefect.client.schemas.actions import ArtifactCreate
+    from prefect.context import FlowRunContext, TaskRunContext
 
     seq, digest = head(db)
     if seq == 0:
@@ -67,11 +81,19 @@ def write_anchor(db: Database, *, only_if_moved: bool = True) -> Anchor | None:
         if latest is not None and latest.seq == seq and latest.hash == digest:
             return None
     anchor = Anchor(seq=seq, hash=digest, at=datetime.now(timezone.utc), store_id=store)
-    create_table_artifact(
-        [anchor.model_dump(mode="json")],
-        key=anchor_key(store),
-        description=f"Jangkar rantai audit PASOPATI: peristiwa ke-{seq}, hash {digest[:16]}…",
-    )
+    # Through the client, so `pasopati audit anchor` (outside any run) writes the same artifact a run does.
+    flow_context, task_context = FlowRunContext.get(), TaskRunContext.get()
+    with get_client(sync_client=True) as client:
+        client.create_artifact(
+            ArtifactCreate(
+                key=anchor_key(store),
+                type="table",
+                data=json.dumps([anchor.model_dump(mode="json")]),
+                description=f"Jangkar rantai audit PASOPATI: peristiwa ke-{seq}, hash {digest[:16]}…",
+                flow_run_id=flow_context.flow_run.id if flow_context and flow_context.flow_run else None,
+                task_run_id=task_context.task_run.id if task_context else None,
+            )
+        )
     return anchor
 
 
@@ -83,7 +105,15 @@ def _latest(store: str) -> Anchor | None:
         latest = client.read_latest_artifacts(
             artifact_filter=ArtifactCollectionFilter(key=ArtifactCollectionFilterKey(any_=[anchor_key(store)]))
         )
-    if not latest:
-        return None
-    rows = json.loads(latest[0].data) if isinstance(latest[0].data, str) else latest[0].data
-    return Anchor.model_validate(rows[0]) if rows else None
+    try:
+        found = _anchors_in(latest[0].data) if latest else []
+    except (ValueError, TypeError, AttributeError):
+        return None  # not ours: write a good anchor after it (verify reports the bad one)
+    return found[-1] if found else None
+
+
+def _anchors_in(data: object) -> list[Anchor]:
+    rows = json.loads(data) if isinstance(data, str) else data
+    if not isinstance(rows, list) or not rows:
+        raise ValueError("expected a non-empty list of anchors")
+    return [Anchor.model_validate(row) for row in rows]

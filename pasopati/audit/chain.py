@@ -7,6 +7,10 @@ canonical JSON of its details:
     ["pasopati-audit-1", prev_hash, incident_prev_hash, at, kind, incident_id, flow_run_id, actor]
     {"details": …}
 
+The first event's "previous hash" is ``genesis(store_id)``: the store's random id is bound into the
+chain, so changing ``store_meta.store_id`` (which names the store's anchors on the Prefect server)
+breaks verification at row 1 instead of quietly hiding the anchors.
+
 Canonical JSON: keys sorted, no whitespace, UTF-8 (not ASCII-escaped), no NaN/Infinity
 (RFC 8785-style for the value types events use: strings, integers, booleans, null, lists, objects).
 ``at`` is the UTC time as ISO 8601 with microseconds. The sequence number is *not* hashed: order is
@@ -21,7 +25,12 @@ from datetime import datetime, timezone
 from typing import Any
 
 FORMAT = "pasopati-audit-1"
-GENESIS = "0" * 64  # the "previous hash" of the first event of the store
+GENESIS = "0" * 64  # the head of a store with no events and no identity yet (never hashed over)
+
+
+def genesis(store_id: str) -> str:
+    """The "previous hash" of a store's first event."""
+    return hashlib.sha256(f"{FORMAT}:store:{store_id}".encode()).hexdigest()
 
 
 # One encoder for every call: json.dumps with options builds a new JSONEncoder each time, which

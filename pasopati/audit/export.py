@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from pasopati.audit.chain import FORMAT, GENESIS
+from pasopati.audit.chain import FORMAT, genesis
 from pasopati.audit.models import Anchor, AuditEvent, ChainProblem, Subject
 from pasopati.audit.service import verify_incident, verify_rows
 from pasopati.audit.timeline import Format, build, render
@@ -88,54 +88,113 @@ def write_bundle(
     return manifest
 
 
-def verify_bundle(path: Path, *, max_bytes: int = 2_000_000_000) -> BundleCheck:
-    """Check a bundle on its own: file hashes, every event hash, every link, the manifest's counts."""
+MAX_BUNDLE_BYTES = 512 * 1024 * 1024  # expanded; an --all export of 100 000 events is ~22 MB (bench/audit.py)
+
+
+def verify_bundle(path: Path, *, max_bytes: int = MAX_BUNDLE_BYTES) -> BundleCheck:
+    """Check a bundle on its own: file hashes, every event hash, every link, the manifest's counts,
+    head and anchors. Never raises for a bad bundle: the problem is in the result."""
+    try:
+        contents, manifest = _read(path, max_bytes)
+        events = [AuditEvent.model_validate_json(line) for line in contents["events.jsonl"].decode().splitlines() if line]
+        problem = _check_events(manifest, events)
+    except _Unreadable as exc:
+        return BundleCheck(ok=False, events=0, incidents=0, problem=str(exc))
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+        return BundleCheck(ok=False, events=0, incidents=0, problem=f"not a readable bundle: {type(exc).__name__}: {str(exc)[:300]}")
+    return BundleCheck(ok=problem is None, events=len(events), incidents=len(manifest["incidents"]), problem=problem.message if problem else None)
+
+
+class _Unreadable(Exception):
+    pass
+
+
+def _read(path: Path, max_bytes: int) -> tuple[dict[str, bytes], dict[str, Any]]:
+    """The listed files and the manifest, reading at most ``max_bytes`` whatever the zip declares."""
+    budget = max_bytes
     try:
         with zipfile.ZipFile(path) as bundle:
-            if sum(i.file_size for i in bundle.infolist()) > max_bytes:
-                return BundleCheck(ok=False, events=0, incidents=0, problem=f"bundle expands to more than {max_bytes} bytes")
-            manifest = json.loads(bundle.read("manifest.json"))
-            contents = {name: bundle.read(name) for name in manifest.get("files", {})}
-    except (OSError, KeyError, zipfile.BadZipFile, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        return BundleCheck(ok=False, events=0, incidents=0, problem=f"not a readable bundle: {type(exc).__name__}: {exc}")
-    if manifest.get("format") != BUNDLE_FORMAT or manifest.get("chain_format") != FORMAT:
-        return BundleCheck(ok=False, events=0, incidents=0, problem=f"unknown bundle format {manifest.get('format')!r}")
+
+            def read(name: str) -> bytes:
+                nonlocal budget
+                with bundle.open(name) as member:
+                    data = member.read(budget + 1)
+                if len(data) > budget:
+                    raise _Unreadable(f"bundle expands to more than {max_bytes} bytes: not a PASOPATI export")
+                budget -= len(data)
+                return data
+
+            manifest = json.loads(read("manifest.json"))
+            if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
+                raise _Unreadable("not a readable bundle: manifest.json is not a PASOPATI manifest")
+            if manifest.get("format") != BUNDLE_FORMAT or manifest.get("chain_format") != FORMAT:
+                raise _Unreadable(f"unknown bundle format {manifest.get('format')!r}")
+            listed = set(manifest["files"])
+            extra = sorted(set(bundle.namelist()) - listed - {"manifest.json"})
+            if extra:
+                raise _Unreadable(f"files the manifest does not list: {extra[:5]}")
+            if "events.jsonl" not in listed:
+                raise _Unreadable("the manifest lists no events.jsonl")
+            contents = {name: read(name) for name in sorted(listed)}
+    except (OSError, KeyError, zipfile.BadZipFile, json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise _Unreadable(f"not a readable bundle: {type(exc).__name__}: {str(exc)[:300]}") from exc
     for name, digest in manifest["files"].items():
         if hashlib.sha256(contents[name]).hexdigest() != digest:
-            return BundleCheck(ok=False, events=0, incidents=0, problem=f"{name} altered: its SHA-256 differs from the manifest's")
-    try:
-        events = [AuditEvent.model_validate_json(line) for line in contents["events.jsonl"].decode().splitlines() if line]
-    except ValueError as exc:
-        return BundleCheck(ok=False, events=0, incidents=0, problem=f"events.jsonl unreadable: {exc}")
-    problem = _check_events(manifest, events)
-    incidents = len(manifest.get("incidents", {}))
-    return BundleCheck(ok=problem is None, events=len(events), incidents=incidents, problem=problem.message if problem else None)
+            raise _Unreadable(f"{name} altered: its SHA-256 differs from the manifest's")
+    return contents, manifest
 
 
 def _check_events(manifest: dict[str, Any], events: list[AuditEvent]) -> ChainProblem | None:
-    summary = manifest["events"]
+    summary, head, listed = manifest["events"], manifest["store_head"], manifest["incidents"]
     if len(events) != summary["count"] or (events and (events[-1].hash != summary["last_hash"] or events[-1].seq != summary["last_seq"])):
         return ChainProblem(seq=None, kind="missing", message="events.jsonl does not hold the events the manifest counts")
+    seqs = [e.seq for e in events]
+    if seqs != sorted(set(seqs)):
+        return ChainProblem(seq=None, kind="reordered", message="events.jsonl is not in chain order (or repeats an event)")
+    last = (events[-1].seq, events[-1].hash) if events else (0, genesis(manifest["store_id"]))
+    if manifest["scope"] == "all" and (head["seq"], head["hash"]) != last:
+        return ChainProblem(seq=None, kind="head", message=f"the manifest's store head {head['seq']} is not the last event of the bundle ({last[0]})")
+    if head["seq"] < last[0]:
+        return ChainProblem(seq=None, kind="head", message=f"the manifest's store head {head['seq']} is before the bundle's last event {last[0]}")
     if manifest["scope"] == "all":
         seq_of = {e.hash: e.seq for e in events}
         rows = ((e.seq, e.at, e.kind, e.incident_id, e.flow_run_id, e.actor, _details(e), e.prev_hash, e.incident_prev_hash, e.hash) for e in events)
-        report = verify_rows(rows, seq_of.get, first_seq=1, start_hash=GENESIS)
+        report = verify_rows(rows, seq_of.get, first_seq=1, start_hash=genesis(manifest["store_id"]))
         if report.problem:
             return report.problem
-        for anchor in manifest.get("anchors", []):
-            if anchor["seq"] <= len(events) and events[anchor["seq"] - 1].hash != anchor["hash"]:
-                return ChainProblem(seq=anchor["seq"], kind="anchor", message=f"event {anchor['seq']} differs from the anchor of {anchor['at']}")
+    by_seq = {e.seq: e for e in events}
+    for anchor in manifest.get("anchors", []):
+        if anchor["seq"] in by_seq and by_seq[anchor["seq"]].hash != anchor["hash"]:
+            return ChainProblem(seq=anchor["seq"], kind="anchor", message=f"event {anchor['seq']} differs from the anchor of {anchor['at']}")
     by_incident: dict[str, list[AuditEvent]] = {}
     for event in events:
         if event.incident_id:
             by_incident.setdefault(event.incident_id, []).append(event)
-    for incident_id, expected in manifest.get("incidents", {}).items():
-        own = by_incident.get(incident_id, [])
-        if len(own) != expected["events"] or (own and own[-1].hash != expected["last_hash"]):
+    unlisted = sorted(set(by_incident) - set(listed))
+    if manifest["scope"] != "all" and (unlisted or any(e.incident_id is None for e in events)):
+        return ChainProblem(seq=None, kind="inserted", message=f"events of incidents the manifest does not list: {unlisted[:3] or ['(none)']}")
+    for incident_id in sorted(set(by_incident) | set(listed)):
+        own, expected = by_incident.get(incident_id, []), listed.get(incident_id)
+        if expected is not None and (len(own) != expected["events"] or (own and own[-1].hash != expected["last_hash"])):
             return ChainProblem(seq=None, kind="missing", message=f"incident {incident_id}: the bundle lacks events the manifest counts")
         if problem := verify_incident(own):
             return problem
     return None
+
+
+def compare_with_store(events: list[AuditEvent], stored: dict[int, str]) -> ChainProblem | None:
+    """The bundle's events against the store's rows at the same positions (seq → hash)."""
+    for event in events:
+        if stored.get(event.seq) != event.hash:
+            what = "is not in the store" if event.seq not in stored else "differs from the store's row"
+            return ChainProblem(seq=event.seq, kind="altered", message=f"event {event.seq} ({event.kind}) of the bundle {what}")
+    return None
+
+
+def bundle_events(path: Path) -> tuple[str, list[AuditEvent]]:
+    """(store id, events) of a bundle that verified."""
+    contents, manifest = _read(path, MAX_BUNDLE_BYTES)
+    return manifest["store_id"], [AuditEvent.model_validate_json(line) for line in contents["events.jsonl"].decode().splitlines() if line]
 
 
 def _details(event: AuditEvent) -> str:

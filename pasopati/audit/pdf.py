@@ -6,8 +6,23 @@ from __future__ import annotations
 from pathlib import Path
 
 from fpdf import FPDF
+from fontTools.ttLib import TTFont
 
 from pasopati.audit.timeline import Timeline
+
+CELL_LIMIT = 1500  # characters of one table cell; a row must fit a page (the full text: CSV/JSON)
+MISSING_GLYPH = "\u25a1"  # □: a character the font cannot print (the exact text is in events.jsonl)
+
+
+class _Report(FPDF):
+    """A4 landscape with the incident and the page number at the foot of every page."""
+
+    incident_id = ""
+
+    def footer(self) -> None:
+        self.set_y(-10)
+        self.set_font("DejaVu", "", 7)
+        self.cell(0, 5, f"Lini masa audit insiden {self.incident_id} · halaman {self.page_no()}/{{nb}}", align="R")
 
 
 def _fonts() -> Path:
@@ -16,9 +31,26 @@ def _fonts() -> Path:
     return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 
 
+def _printable(fonts: Path) -> set[int]:
+    """Code points the bundled DejaVu fonts can print."""
+    covered: set[int] = set()
+    for name in ("DejaVuSans.ttf", "DejaVuSansMono.ttf"):
+        covered |= set(TTFont(str(fonts / name), lazy=True).getBestCmap())
+    return covered
+
+
+def _fit(text: str, covered: set[int], limit: int | None = None) -> str:
+    """``text`` with characters the font lacks shown as □ (never dropped silently), cut at ``limit``."""
+    if limit is not None and len(text) > limit:
+        text = text[:limit] + f" … (+{len(text) - limit} karakter; lengkap di CSV/JSON)"
+    return "".join(c if ord(c) in covered or c in "\n\t" else MISSING_GLYPH for c in text)
+
+
 def to_pdf(timeline: Timeline) -> bytes:
     fonts = _fonts()
-    pdf = FPDF(orientation="landscape", format="A4")
+    covered = _printable(fonts)
+    pdf = _Report(orientation="landscape", format="A4")
+    pdf.incident_id = timeline.header.incident_id
     pdf.set_auto_page_break(auto=True, margin=12)
     pdf.add_font("DejaVu", "", str(fonts / "DejaVuSans.ttf"))
     pdf.add_font("DejaVu", "B", str(fonts / "DejaVuSans-Bold.ttf"))
@@ -27,7 +59,7 @@ def to_pdf(timeline: Timeline) -> bytes:
     pdf.add_page()
     h = timeline.header
     pdf.set_font("DejaVu", "B", 13)
-    pdf.multi_cell(0, 7, f"Lini masa audit: {h.title}", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 7, _fit(f"Lini masa audit: {h.title}", covered, CELL_LIMIT), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 9)
     pdf.multi_cell(
         0, 5,
@@ -43,7 +75,7 @@ def to_pdf(timeline: Timeline) -> bytes:
         for r in timeline.rows:
             row = table.row()
             for value in (r.at_local, r.actor, r.title, r.summary, (r.flow_run_id or "")[:8]):
-                row.cell(value)
+                row.cell(_fit(value, covered, CELL_LIMIT))
     if timeline.texts:
         pdf.add_page()
         pdf.set_font("DejaVu", "B", 11)
@@ -52,6 +84,7 @@ def to_pdf(timeline: Timeline) -> bytes:
             pdf.set_font("DejaVu", "B", 9)
             pdf.multi_cell(0, 5, f"{text.label} · {', '.join(text.channels)}\nsha256 {text.sha256}", new_x="LMARGIN", new_y="NEXT")
             pdf.set_font("DejaVuMono", "", 8)
-            pdf.multi_cell(0, 4, text.body.strip(), new_x="LMARGIN", new_y="NEXT")
+            # Left-aligned, never justified: the exact text, spaces as they were.
+            pdf.multi_cell(0, 4, _fit(text.body.strip(), covered), new_x="LMARGIN", new_y="NEXT", align="L")
             pdf.ln(3)
     return bytes(pdf.output())

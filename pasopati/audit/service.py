@@ -18,10 +18,11 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from pasopati.audit.chain import GENESIS, canonical, event_hash, timestamp
+from pasopati.audit.chain import GENESIS, canonical, event_hash, genesis, timestamp
 from pasopati.audit.models import Anchor, AuditEvent, ChainProblem, Verification
 from pasopati.audit.tables import AuditEventRow, AuditHeadRow
 from pasopati.db import Database, clean_json
+from pasopati.db.meta import StoreMetaRow
 
 CHAIN_STATE = "pasopati.audit.chain"  # session.info key: the _Chain of the current transaction
 SYSTEM = "sistem"  # actor prefix for what the software did by itself: "sistem:runbook", "sistem:intake"…
@@ -106,10 +107,17 @@ def _chain(session: Session) -> _Chain:
 
 
 def head(db: Database) -> tuple[int, str]:
-    """(seq, hash) of the last event; (0, GENESIS) for an empty chain."""
+    """(seq, hash) of the last event; (0, the store's genesis) for an empty chain."""
     with db.read() as session:
         row = session.get(AuditHeadRow, 1)
         return (row.seq, row.hash) if row else (0, GENESIS)
+
+
+def hashes_between(db: Database, first: int, last: int) -> dict[int, str]:
+    """seq → hash of the rows from ``first`` to ``last`` (comparing an exported bundle with the store)."""
+    with db.read() as session:
+        query = select(AuditEventRow.seq, AuditEventRow.hash).where(AuditEventRow.seq.between(first, last))
+        return dict(session.execute(query).tuples().all())
 
 
 def events(
@@ -153,9 +161,11 @@ def verify(db: Database, anchors: list[Anchor] | None = None, batch: int = 10_00
     Rows are read through the driver without SQLAlchemy's per-row type conversion (half the cost
     at 100 000 events, bench/audit.py); the time is turned into its hashed text here."""
     started = time.perf_counter()
-    with db.read() as session:
+    with db.read(snapshot=True) as session:  # head and rows from one moment, while writers go on
         head_row = session.get(AuditHeadRow, 1)
         stored_head = (head_row.seq, head_row.hash) if head_row else (0, GENESIS)
+        store_id = session.scalar(select(StoreMetaRow.store_id).where(StoreMetaRow.id == 1))
+        start = genesis(store_id) if store_id else GENESIS
 
         def rows() -> Iterator[Row]:
             result = session.connection().execution_options(yield_per=batch).exec_driver_sql(VERIFY_QUERY)
@@ -166,7 +176,7 @@ def verify(db: Database, anchors: list[Anchor] | None = None, batch: int = 10_00
         def seq_of(digest: str) -> int | None:
             return session.scalar(select(AuditEventRow.seq).where(AuditEventRow.hash == digest))
 
-        report = verify_rows(rows(), seq_of)
+        report = verify_rows(rows(), seq_of, start_hash=start)
         if report.problem is None:
             report.problem = _check_head(report, stored_head)
         if report.problem is None and anchors:
@@ -176,14 +186,18 @@ def verify(db: Database, anchors: list[Anchor] | None = None, batch: int = 10_00
     return report
 
 
-def _stamp(value: datetime | str) -> str:
-    """The hashed text of a stored time: SQLite gives 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC), PostgreSQL an aware datetime."""
-    if isinstance(value, str):
-        if SQLITE_STAMP.fullmatch(value):
-            return f"{value[:10]}T{value[11:]}+00:00"
-        value = datetime.fromisoformat(value)
-        value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    return timestamp(value)
+def _stamp(value: object) -> str:
+    """The hashed text of a stored time: SQLite gives 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC), PostgreSQL
+    an aware datetime. Anything else was not written by PASOPATI: its raw text (which cannot match)."""
+    try:
+        if isinstance(value, str):
+            if SQLITE_STAMP.fullmatch(value):
+                return f"{value[:10]}T{value[11:]}+00:00"
+            value = datetime.fromisoformat(value)
+            value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)  # type: ignore[union-attr]
+        return timestamp(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, AttributeError):
+        return f"unreadable time {value!r}"
 
 
 def verify_rows(rows: Iterable[Row], seq_of: Callable[[str], int | None], *, first_seq: int = 1, start_hash: str = GENESIS) -> Verification:
@@ -194,15 +208,19 @@ def verify_rows(rows: Iterable[Row], seq_of: Callable[[str], int | None], *, fir
     for seq, at, kind, incident_id, flow_run_id, actor, details, prev_hash, incident_prev_hash, digest in rows:
         count += 1
         problem = None
+        try:
+            recomputed = event_hash(
+                prev_hash=prev_hash, incident_prev_hash=incident_prev_hash, at=at, kind=kind, incident_id=incident_id,
+                flow_run_id=flow_run_id, actor=actor, details_json=details,
+            )
+        except (TypeError, ValueError, AttributeError):
+            recomputed = None  # a value no PASOPATI wrote (a time that is not a time, …): altered
         if seq != expected_seq:
             problem = ChainProblem(
                 seq=expected_seq, kind="missing",
                 message=f"row(s) {expected_seq}–{seq - 1} missing: the chain jumps from {expected_seq - 1} to {seq}",
             )
-        elif digest != event_hash(
-            prev_hash=prev_hash, incident_prev_hash=incident_prev_hash, at=at, kind=kind, incident_id=incident_id,
-            flow_run_id=flow_run_id, actor=actor, details_json=details,
-        ):
+        elif digest != recomputed:
             problem = ChainProblem(seq=seq, kind="altered", message=f"row {seq} ({kind}) altered: its content no longer matches its hash")
         elif prev_hash != prev:
             problem = _broken_link(seq, kind, prev_hash, seq_of)
@@ -221,7 +239,12 @@ def verify_rows(rows: Iterable[Row], seq_of: Callable[[str], int | None], *, fir
 
 
 def _broken_link(seq: int, kind: str, prev_hash: str, seq_of: Callable[[str], int | None]) -> ChainProblem:
-    pointed = seq_of(prev_hash) if prev_hash != GENESIS else 0
+    if seq == 1:
+        return ChainProblem(
+            seq=1, kind="altered",
+            message=f"row 1 ({kind}) does not start this store's chain: the store's identity (store_meta) or its first row was changed",
+        )
+    pointed = seq_of(prev_hash)
     if pointed is None:
         return ChainProblem(
             seq=seq - 1, kind="altered",
@@ -240,6 +263,8 @@ def _broken_link(seq: int, kind: str, prev_hash: str, seq_of: Callable[[str], in
 def _check_head(report: Verification, stored: tuple[int, str]) -> ChainProblem | None:
     if (report.head_seq, report.head_hash) == stored:
         return None
+    if report.head_seq == stored[0]:
+        return ChainProblem(seq=None, kind="head", message=f"the chain head row (audit_head) was altered: it names hash {stored[1][:16]}…, the log ends with {report.head_hash[:16]}…")
     if report.head_seq > stored[0]:
         return ChainProblem(seq=stored[0] + 1, kind="inserted", message=f"row(s) {stored[0] + 1}–{report.head_seq} were appended behind the chain head's back")
     return ChainProblem(

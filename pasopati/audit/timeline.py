@@ -122,5 +122,14 @@ def to_csv(timeline: Timeline) -> str:
     writer = csv.writer(out)
     writer.writerow(["seq", "waktu_lokal", "waktu_utc", "pelaku", "jenis", "peristiwa", "rincian", "flow_run_id", "tautan_run", "hash"])
     for r in timeline.rows:
-        writer.writerow([r.seq, r.at_local, r.at_utc, r.actor, r.kind, r.title, r.summary, r.flow_run_id or "", r.run_url or "", r.hash])
+        row = [r.seq, r.at_local, r.at_utc, r.actor, r.kind, r.title, r.summary, r.flow_run_id or "", r.run_url or "", r.hash]
+        writer.writerow([spreadsheet_safe(v) for v in row])
     return out.getvalue()
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A text cell a spreadsheet will not run as a formula (OWASP "CSV injection"): names and
+    summaries come from alerts and forms anyone can fill."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value

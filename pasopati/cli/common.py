@@ -23,10 +23,13 @@ def fail(message: str, code: int = 2) -> NoReturn:
 @contextmanager
 def clear_errors() -> Iterator[None]:
     """Expected failures become one ``error:`` line and exit code 2, not a traceback."""
+    import httpx
+
     from pasopati.alerts.classify import RulesError
     from pasopati.db import SchemaOutdated, StoreUnavailable
     from pasopati.facts.service import UnknownChecklistItem
-    from pasopati.incidents.service import IncidentConflict, UnknownUnit
+    from pasopati.incidents.service import IncidentConflict, IncidentNotFound, UnknownUnit
+    from pasopati.launcher import AlreadyRunning
     from pasopati.plan.catalog import CatalogError
     from pasopati.runs import RunLookupError
     from pasopati.team.service import NotOnTeam
@@ -34,8 +37,12 @@ def clear_errors() -> Iterator[None]:
     try:
         yield
     except (CatalogError, RulesError, RunLookupError, SchemaOutdated, StoreUnavailable, UnknownChecklistItem,
-            UnknownUnit, IncidentConflict, NotOnTeam, KeyError) as exc:
+            UnknownUnit, IncidentConflict, IncidentNotFound, NotOnTeam, AlreadyRunning, KeyError) as exc:
         fail(str(exc).strip('"'))
+    except httpx.HTTPError as exc:  # the Prefect client's transport
+        import os
+
+        fail(f"the Prefect server at {os.environ.get('PREFECT_API_URL', '?')} cannot be reached ({exc}); is `pasopati up` running?")
 
 
 def parse_pairs(pairs: list[str], option: str) -> dict[str, str]:

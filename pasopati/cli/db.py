@@ -24,9 +24,14 @@ def upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = 
     """Migrate the store (a SQLite file is backed up first; a store from before migrations is adopted)."""
     from pasopati.db.schema import upgrade as migrate
 
+    from alembic.util import CommandError
+
     with clear_errors():
         db = _database()
-        before, after = migrate(db, revision)
+        try:
+            before, after = migrate(db, revision)
+        except CommandError as exc:
+            fail(f"revision {revision!r}: {exc}")
     typer.echo(f"store {db.describe()}: {before or 'empty'} → {after}")
 
 

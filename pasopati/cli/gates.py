@@ -182,4 +182,4 @@ def close(run: Run, by: By, reason: Annotated[str, typer.Option(help="Why the cr
         flow_run = find_run(run)
         incident = incident_of(flow_run)
         closed = incidents.close(get_database(), incident.id, by=by, reason=reason, flow_run_id=str(flow_run.id))
-    typer.echo(f"incident {incident.id} {'closed' if closed else 'was already closed'} by {by}: {reason}")
+    typer.echo(f"incident {incident.id} closed by {by}: {reason}" if closed else f"incident {incident.id} was already closed (nothing changed)")

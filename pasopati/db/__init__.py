@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
@@ -52,23 +52,57 @@ class SchemaOutdated(RuntimeError):
     """The store's schema is not the one this version of PASOPATI needs; the message says what to run."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class SQLiteFile:
     path: Path
     read_only: bool
+    # The file this process opened first (device, inode). A store deleted or replaced under a
+    # running process is refused from then on, until a restart: writing into an unlinked file, or
+    # carrying on in a restored older copy (which would rewrite the chain after its head), is never
+    # what an operator meant.
+    identity: tuple[int, int] | None = None
 
     def connect(self) -> sqlite3.Connection:
         # URI mode "rw" never creates a file: a store deleted under a running process is an error,
         # not a silent new empty store (pasopati.db.schema creates it, once, on purpose).
-        mode = "ro" if self.read_only else "rw"
         try:
-            connection = sqlite3.connect(
-                f"file:{self.path}?mode={mode}", uri=True, timeout=SQLITE_BUSY_SECONDS, check_same_thread=False
-            )
+            if self.read_only:
+                connection = self._read_only()
+            else:
+                connection = sqlite3.connect(
+                    f"file:{self.path}?mode=rw", uri=True, timeout=SQLITE_BUSY_SECONDS, check_same_thread=False
+                )
+            self.check_identity()
         except sqlite3.OperationalError as exc:
             raise StoreUnavailable(f"cannot open the store {self.path}: {exc}") from exc
         connection.isolation_level = None  # we issue BEGIN ourselves (DEFERRED or IMMEDIATE)
         return connection
+
+    def _read_only(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=SQLITE_BUSY_SECONDS, check_same_thread=False)
+        try:
+            connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError:
+            # A WAL store on read-only media (an auditor's copy, a read-only mount) cannot make its
+            # -shm file: read it as immutable instead (nothing may write it meanwhile; nothing can).
+            connection.close()
+            connection = sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+        return connection
+
+    def check_identity(self) -> None:
+        """Raise StoreUnavailable if the file is gone or is not the one this process opened first."""
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            raise StoreUnavailable(f"the store {self.path} was deleted while PASOPATI had it open") from None
+        found = (stat.st_dev, stat.st_ino)
+        if self.identity is None:
+            self.identity = found
+        elif found != self.identity:
+            raise StoreUnavailable(
+                f"the store {self.path} was replaced while PASOPATI had it open: refusing to use the new file"
+                " until PASOPATI is restarted (check which copy is the right one first)"
+            )
 
 
 class Database:
@@ -85,6 +119,11 @@ class Database:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = sessionmaker(self.engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False)
 
+    def expected_revision(self) -> str:
+        from pasopati.db.schema import head_revision
+
+        return head_revision()
+
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
@@ -100,7 +139,7 @@ class Database:
             return engine
         file = self.sqlite
         engine = create_engine("sqlite://", creator=file.connect, poolclass=QueuePool, pool_size=5, max_overflow=10)
-        event.listen(engine, "connect", lambda conn, record: _sqlite_connected(conn, record, file))
+        event.listen(engine, "connect", lambda conn, record: _sqlite_connected(conn, file))
         event.listen(engine, "begin", lambda conn: _sqlite_begin(conn, file))
         return engine
 
@@ -114,12 +153,23 @@ class Database:
                 session.execute(text("SELECT id FROM store_meta WHERE id = 1 FOR UPDATE"))
             else:
                 session.connection()  # BEGIN IMMEDIATE now: the lock (and the file check) before any read
+            # Under the lock, the schema this process was built for: a store migrated (or rolled
+            # back) under a running process is refused, not written in a shape it no longer has.
+            if (revision := session.scalar(text("SELECT version_num FROM alembic_version"))) != self.expected_revision():
+                from pasopati.db.schema import require_current
+
+                require_current(self)  # raises SchemaOutdated with the command to run
+                raise SchemaOutdated(f"the store {self.describe()} changed revision to {revision} under this process: restart it")
             yield session
 
     @contextmanager
-    def read(self) -> Iterator[Session]:
-        """A read transaction (never blocks writers; sees one consistent snapshot on PostgreSQL)."""
+    def read(self, *, snapshot: bool = False) -> Iterator[Session]:
+        """A read transaction; never blocks writers. ``snapshot``: every statement sees the same
+        moment (PostgreSQL REPEATABLE READ; a SQLite read transaction always does), for readers
+        that compare several reads, such as the chain head with the rows after it."""
         with _translated(self), self._sessions.begin() as session:
+            if snapshot and self.sqlite is None:
+                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
             yield session
 
     @contextmanager
@@ -142,11 +192,7 @@ def sqlite_file(url: str, read_only: bool) -> SQLiteFile | None:
     return SQLiteFile(Path(parsed.database).resolve(), read_only)
 
 
-def _sqlite_connected(connection: sqlite3.Connection, record: Any, file: SQLiteFile) -> None:
-    # Which file this connection has open: a later begin compares, so a store deleted or replaced
-    # under a running intake is noticed instead of written into an unlinked inode.
-    stat = file.path.stat()
-    record.info["inode"] = (stat.st_dev, stat.st_ino)
+def _sqlite_connected(connection: sqlite3.Connection, file: SQLiteFile) -> None:
     if not file.read_only:
         # Several served runs write at once: WAL lets readers proceed while one writes.
         connection.execute("PRAGMA journal_mode=WAL")
@@ -154,14 +200,13 @@ def _sqlite_connected(connection: sqlite3.Connection, record: Any, file: SQLiteF
 
 
 def _sqlite_begin(connection: Any, file: SQLiteFile) -> None:
+    # Every transaction: a store deleted or replaced under a running intake is noticed before
+    # anything is written into an unlinked inode or a different file.
     try:
-        stat = file.path.stat()
-        same = (stat.st_dev, stat.st_ino) == connection.connection.info.get("inode")
-    except FileNotFoundError:
-        same = False
-    if not same:
+        file.check_identity()
+    except StoreUnavailable:
         connection.invalidate()
-        raise StoreUnavailable(f"the store {file.path} was deleted or replaced while PASOPATI had it open")
+        raise
     write = connection.get_execution_options().get(WRITE_OPTION, False)
     connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
@@ -184,9 +229,12 @@ def _translated(db: Database) -> Iterator[None]:
         message = str(exc.orig).lower()
         fatal = ("no such table", "not a database", "disk is full", "readonly database", "disk i/o error",
                  "unable to open", "read-only transaction", "permission denied", "connection refused",
-                 "could not connect", "does not exist", "malformed")
-        if any(f in message for f in fatal):
-            raise StoreUnavailable(f"the store {db.describe()} is unusable: {exc.orig}") from exc
+                 "could not connect", "does not exist", "malformed", "database is locked")
+        # On PostgreSQL an OperationalError is the connection or the server (killed backend,
+        # restart, network): the act was rolled back, the store is unavailable for now.
+        lost = exc.connection_invalidated or (isinstance(exc, OperationalError) and db.sqlite is None)
+        if lost or any(f in message for f in fatal):
+            raise StoreUnavailable(f"the store {db.describe()} is unusable: {str(exc.orig).strip()[:500]}") from exc
         raise
 
 

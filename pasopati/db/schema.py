@@ -213,6 +213,11 @@ def health(db: Database, *, thorough: bool = False) -> list[str]:
                 if row is None:
                     raise StoreUnavailable(f"the store {db.describe()} has no store_meta row")
                 row.checked_at = datetime.now(timezone.utc)
+            if db.sqlite:
+                # A write can succeed into the WAL file while the store file itself refuses writes
+                # (immutable, read-only mount): a checkpoint writes the store file, so it tells.
+                with db.translating(), db.engine.connect() as connection:
+                    connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
     except (StoreUnavailable, SchemaOutdated) as exc:
         problems.append(str(exc))
     except Exception as exc:  # noqa: BLE001  anything else the driver says is a reason too

@@ -249,16 +249,22 @@ def runs_of(db: Database, incident_id: str) -> list[str]:
         return list(session.scalars(select(RunRow.flow_run_id).where(RunRow.incident_id == incident_id).order_by(RunRow.started_at)))
 
 
-def latest_for(db: Database, unit_id: str, category: str, since: datetime) -> tuple[Incident, bool] | None:
-    """The incident for this unit and category with activity since ``since``, and whether it is
-    closed (correlation: a closed one is never attached to; a new one follows it)."""
+def recent_for(db: Database, unit_id: str, category: str, since: datetime) -> list[tuple[Incident, bool]]:
+    """Incidents of this unit and category with activity since ``since``, open ones first, each
+    with whether it is closed (correlation attaches to an open one, never to a closed one)."""
     with db.read() as session:
-        row = session.scalars(
+        rows = session.scalars(
             select(IncidentRow)
             .where(IncidentRow.unit_id == unit_id, IncidentRow.category == category, IncidentRow.updated_at >= since)
-            .order_by(IncidentRow.updated_at.desc())
-        ).first()
-        return (_incident(row), row.closed_at is not None) if row else None
+            .order_by(IncidentRow.closed_at.is_(None).desc(), IncidentRow.updated_at.desc())
+        )
+        return [(_incident(row), row.closed_at is not None) for row in rows]
+
+
+def latest_for(db: Database, unit_id: str, category: str, since: datetime) -> tuple[Incident, bool] | None:
+    """The first of ``recent_for``: the open incident if there is one, else the latest closed."""
+    found = recent_for(db, unit_id, category, since)
+    return found[0] if found else None
 
 
 def count_since(db: Database, unit_id: str, since: datetime) -> int:

@@ -54,7 +54,7 @@ def create_app(intake: Intake, creds: Credentials) -> FastAPI:
         authorization: Annotated[str | None, Header()] = None,
         x_pasopati_signature: Annotated[str | None, Header()] = None,
     ) -> str:
-        body = await request.body()
+        body = await capped_body(request, intake.settings.intake_max_body_bytes)
         if not creds.authenticate(x_pasopati_source, authorization, x_pasopati_signature, body):
             raise HTTPException(401, f"not authenticated as source {x_pasopati_source!r}; nothing was stored or started")
         return x_pasopati_source
@@ -74,9 +74,10 @@ def create_app(intake: Intake, creds: Credentials) -> FastAPI:
         body = {"ok": not problems, "store": intake.db.describe(), "problems": problems}
         return JSONResponse(body, status_code=200 if not problems else 503)
 
-    @app.post("/alerts", response_model=Received, openapi_extra={"requestBody": BODY_SCHEMA}, status_code=202)
+    @app.post("/alerts", response_model=Received, openapi_extra={"requestBody": BODY_SCHEMA}, status_code=202,
+              responses={413: {"description": "Body larger than PASOPATI_INTAKE_MAX_BODY_BYTES: split the batch."}})
     async def post_alerts(request: Request, source: Source) -> Any:
-        body = await request.body()
+        body = await request.body()  # already read (and capped) by the authentication
         try:
             items = read_body(body, source)
         except Unreadable as exc:
@@ -121,6 +122,23 @@ def create_app(intake: Intake, creds: Credentials) -> FastAPI:
     app.openapi_schema = None
     _add_component_schemas(app)
     return app
+
+
+async def capped_body(request: Request, limit: int) -> bytes:
+    """The body, refused with 413 past ``limit`` bytes before more is read (a declared length is
+    refused at once): one oversized post must not hold the intake or its memory."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise HTTPException(413, f"body of {declared} bytes is larger than {limit}: split the batch; nothing was stored")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HTTPException(413, f"body larger than {limit} bytes: split the batch; nothing was stored")
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    request._body = body  # noqa: SLF001  Starlette's cache: the endpoint reads the same bytes
+    return body
 
 
 async def _in_thread(fn: Any, *args: Any) -> Any:

@@ -24,12 +24,13 @@ class Credentials:
     def authenticate(self, source: str, authorization: str | None, signature: str | None, body: bytes) -> bool:
         token = self.tokens.get(source)
         if token and authorization and authorization.startswith("Bearer "):
-            if hmac.compare_digest(authorization.removeprefix("Bearer ").strip(), token):
+            # Bytes, not str: compare_digest refuses non-ASCII str (a header anyone can send).
+            if hmac.compare_digest(authorization.removeprefix("Bearer ").strip().encode(), token.encode()):
                 return True
         key = self.hmac_keys.get(source)
         if key and signature and signature.startswith("sha256="):
             expected = hmac.new(key.encode(), body, hashlib.sha256).hexdigest()
-            return hmac.compare_digest(signature.removeprefix("sha256="), expected)
+            return hmac.compare_digest(signature.removeprefix("sha256=").encode(), expected.encode())
         return False
 
 

@@ -59,8 +59,17 @@ def read_body(body: bytes, source: str) -> list[tuple[str, Alert | str]]:
     """Split a body into items: (raw item, Alert) or (raw item, reason it was rejected)."""
     try:
         data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise Unreadable(f"body is not JSON: {exc}") from exc
+    except (UnicodeDecodeError, ValueError) as exc:  # ValueError: also integers past Python's 4300 digits
+        raise Unreadable(f"body is not JSON: {str(exc)[:300]}") from exc
+    except RecursionError as exc:
+        raise Unreadable("body is nested too deeply to be an alert") from exc
+    try:
+        return _items(data, source)
+    except RecursionError as exc:
+        raise Unreadable("an alert is nested too deeply") from exc
+
+
+def _items(data: Any, source: str) -> list[tuple[str, Alert | str]]:
     if isinstance(data, dict) and "documents" in data:
         try:
             batch = MeltwaterBatch.model_validate(data)

@@ -101,12 +101,12 @@ class Intake:
         roster = self.catalog.roster
         now = utcnow()
         result = classify(alert, self.rules, roster)
-        active = closed = None
+        active, closed = None, []
         if result.unit and result.category:
             repeats = incidents.count_since(self.db, result.unit, now - timedelta(days=90))
-            latest = incidents.latest_for(self.db, result.unit, result.category, now - self.window)
-            if latest is not None:
-                active, closed = (None, latest[0]) if latest[1] else (latest[0], None)
+            recent = incidents.recent_for(self.db, result.unit, result.category, now - self.window)
+            active = next((i for i, is_closed in recent if not is_closed), None)
+            closed = [i for i, is_closed in recent if is_closed]
             if repeats - (1 if active else 0) > 0:
                 result = classify(alert, self.rules, roster, repeats_in_90_days=repeats)
         base = dict(
@@ -118,15 +118,20 @@ class Intake:
         )
         if active is not None:
             return self._correlate(record, alert, result, active, base), False
-        if closed is not None:
-            base["reasons"].append(f"insiden {closed.id} untuk unit dan kategori ini sudah ditutup: tidak dilampirkan padanya")
+        for done in closed:
+            if (same := self._duplicate_of(record, alert, done)) is not None:
+                # A re-sent or rewritten report of a crisis that was closed: kept with it, nothing reopened.
+                note = f"{same} of closed incident {done.id}: kept with it, not reopened"
+                return Outcome(status="duplicate", **{**base, "incident_id": done.id, "reasons": [*base["reasons"], note]}), False
+        if closed:
+            base["reasons"].append(f"insiden {closed[0].id} untuk unit dan kategori ini sudah ditutup: tidak dilampirkan padanya")
         if result.action == "ignore":
             return Outcome(status="ignored", **base), False
         if result.action == "watch" or not (result.unit and result.category and result.severity):
             if result.action == "start":
                 base["reasons"].append("no unit recognised: kept for an analyst to triage")
             return Outcome(status="watch", **base), False
-        return self._start(record, alert, result, base, follows=closed), True
+        return self._start(record, alert, result, base, follows=closed[0] if closed else None), True
 
     @property
     def window(self) -> timedelta:
@@ -145,15 +150,20 @@ class Intake:
         base = {**base, "incident_id": active.id, "flow_run_id": active.flow_run_id}
         if result.severity and Severity(result.severity).rank > active.severity.rank:
             return self._escalate(record, alert, result, active, base)
-        earlier = alerts.find(self.db, incident_id=active.id)
+        if (same := self._duplicate_of(record, alert, active)) is not None:
+            return Outcome(status="duplicate", **{**base, "reasons": [*base["reasons"], same]})
+        return Outcome(status="attached", **base)
+
+    def _duplicate_of(self, record: AlertRecord, alert: Alert, incident: Incident) -> str | None:
+        """Why this alert repeats one already kept with ``incident`` (None: it does not)."""
+        earlier = [a for a in alerts.find(self.db, incident_id=incident.id) if a.id != record.id]
         if record.url and any(a.url == record.url for a in earlier):
-            return Outcome(status="duplicate", **{**base, "reasons": [*base["reasons"], "same URL as an earlier alert"]})
+            return "same URL as an earlier alert"
         mine = fingerprint(alert.full_text)
         best = max((similarity(mine, fingerprint(a.text or "")) for a in earlier), default=0.0)
         if best >= self.settings.near_duplicate_similarity:
-            note = f"near-duplicate of an earlier alert (similarity {best:.2f})"
-            return Outcome(status="duplicate", **{**base, "reasons": [*base["reasons"], note]})
-        return Outcome(status="attached", **base)
+            return f"near-duplicate of an earlier alert (similarity {best:.2f})"
+        return None
 
     def _escalate(self, record: AlertRecord, alert: Alert, result: Classification, active: Incident, base: dict) -> Outcome:  # type: ignore[type-arg]
         assert result.severity

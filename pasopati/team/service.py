@@ -59,10 +59,19 @@ def assemble(db: Database, incident: Incident, plan: RunbookPlan, cat: Catalog) 
 
 
 def notify(
-    db: Database, incident: Incident, key: str, recipients: list[Recipient], title: str, body: str, *, actor: str
+    db: Database,
+    incident: Incident,
+    key: str,
+    recipients: list[Recipient],
+    title: str,
+    body: str,
+    *,
+    actor: str,
+    flow_run_id: str | None = None,
 ) -> list[Notification]:
     """Send once per (incident, key, person): a re-run or a second watcher never notifies twice.
-    Returns what this call sent (delivered or not)."""
+    ``flow_run_id``: the run that notifies (default: the incident's). Returns what this call sent
+    (delivered or not)."""
     with db.write() as session:
         taken = set(
             session.scalars(
@@ -84,7 +93,7 @@ def notify(
             row.contact, row.ok, row.error, row.sent_at = delivery.contact, delivery.ok, delivery.error, utcnow()
             record(
                 session, "notification.sent" if delivery.ok else "notification.failed", actor=actor,
-                incident_id=incident.id, flow_run_id=incident.flow_run_id,
+                incident_id=incident.id, flow_run_id=flow_run_id or incident.flow_run_id,
                 details={"key": key, "person": recipient.person, "role": recipient.role, "contact": delivery.contact,
                          "title": title, "error": delivery.error},
             )

@@ -22,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-from pasopati.audit.chain import GENESIS, canonical, event_hash
+from pasopati.audit.chain import canonical, event_hash, genesis
 
 revision = "0002_audit_log"
 down_revision = "0001_baseline"
@@ -85,10 +85,11 @@ def upgrade() -> None:
 
     now = datetime.now(timezone.utc)
     bind = op.get_bind()
+    store_id = str(uuid.uuid4())
     meta = sa.table("store_meta", sa.column("id"), sa.column("store_id"),
                     sa.column("created_at", sa.DateTime(timezone=True)), sa.column("checked_at", sa.DateTime(timezone=True)))
-    bind.execute(meta.insert().values(id=1, store_id=str(uuid.uuid4()), created_at=now, checked_at=now))
-    seq, head = _backfill(bind, now)
+    bind.execute(meta.insert().values(id=1, store_id=store_id, created_at=now, checked_at=now))
+    seq, head = _backfill(bind, now, genesis(store_id))
     bind.execute(sa.text("INSERT INTO audit_head (id, seq, hash) VALUES (1, :seq, :hash)"), {"seq": seq, "hash": head})
     _append_only(bind.dialect.name)
 
@@ -128,7 +129,7 @@ def _append_only(dialect: str) -> None:
         )
 
 
-def _backfill(bind: sa.engine.Connection, now: datetime) -> tuple[int, str]:
+def _backfill(bind: sa.engine.Connection, now: datetime, start: str) -> tuple[int, str]:
     """One event per existing record, oldest first; returns the chain head."""
     metadata = sa.MetaData()
     records: list[tuple[datetime, int, str, dict[str, Any], str | None, str | None]] = []
@@ -145,7 +146,7 @@ def _backfill(bind: sa.engine.Connection, now: datetime) -> tuple[int, str]:
         sa.column("at", sa.DateTime(timezone=True)),
         *(sa.column(c) for c in ("seq", "kind", "incident_id", "flow_run_id", "actor", "details", "prev_hash", "incident_prev_hash", "hash")),
     )
-    prev, seq = GENESIS, 0
+    prev, seq = start, 0
     last_of: dict[str, str] = {}
     batch = []
     for at, _, table_name, values, incident_id, actor in records:
