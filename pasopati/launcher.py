@@ -62,6 +62,13 @@ def prepare_store(settings: Settings) -> str:
 
     Raises SchemaOutdated with the exact command to run, or StoreUnavailable naming the problem."""
     db = Database(settings.database)
+    if db.sqlite and not db.sqlite.path.exists() and local_token_file(settings).exists():
+        # Not a first start: this data directory served before, so its store went missing.
+        raise StoreUnavailable(
+            f"the store {db.sqlite.path} is missing, but PASOPATI ran from {settings.data_dir} before"
+            f" ({local_token_file(settings).name} is there): restore the store, or start a new, empty one"
+            " deliberately with `pasopati db upgrade`"
+        )
     try:
         sqlite = db.sqlite is not None
         revision = None if sqlite and not db.sqlite.path.exists() else schema.current_revision(db)  # type: ignore[union-attr]

@@ -367,6 +367,12 @@ def test_up_refuses_a_corrupt_or_unwritable_store(tmp_path: Path) -> None:
     path.write_bytes(b"not a database at all " * 200)
     with pytest.raises(StoreUnavailable, match="not a database"):
         prepare_store(settings)
+    # Missing, where PASOPATI ran before: refused, never silently replaced by an empty store.
+    path.unlink()
+    (tmp_path / "intake-tokens.json").write_text("{}")
+    with pytest.raises(StoreUnavailable, match="is missing, but PASOPATI ran"):
+        prepare_store(settings)
+    assert not path.exists()
 
 
 def test_the_audit_cli_says_what_it_cannot_check(db: Database, cat: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

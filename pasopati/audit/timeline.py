@@ -63,6 +63,13 @@ class Timeline(BaseModel):
 def build(events: list[AuditEvent], incident: Subject, ui_url: str, templates_dir: Path) -> Timeline:
     """``events``: the incident's events in chain order (pasopati.audit.service.events)."""
     macros = environment(templates_dir).get_template("audit/events.j2").module
+
+    def summary(event: AuditEvent) -> str:
+        try:
+            return " ".join(str(macros.summary(event)).split())  # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001  an event whose details are not what its kind says is shown raw, not hidden
+            return f"(rincian tidak sesuai jenisnya) {json.dumps(event.details, ensure_ascii=False)[:500]}"
+
     rows = [
         Row(
             seq=e.seq,
@@ -71,7 +78,7 @@ def build(events: list[AuditEvent], incident: Subject, ui_url: str, templates_di
             actor=e.actor,
             kind=e.kind,
             title=str(macros.title(e.kind)).strip(),  # type: ignore[attr-defined]
-            summary=" ".join(str(macros.summary(e)).split()),  # type: ignore[attr-defined]
+            summary=summary(e),
             flow_run_id=e.flow_run_id,
             run_url=f"{ui_url}/runs/flow-run/{e.flow_run_id}" if e.flow_run_id else None,
             hash=e.hash,
@@ -80,7 +87,7 @@ def build(events: list[AuditEvent], incident: Subject, ui_url: str, templates_di
     ]
     texts: dict[str, PublishedText] = {}
     for e in events:
-        if e.kind == "publication.sent" and e.details.get("body") is not None:
+        if e.kind == "publication.sent" and isinstance(e.details.get("body"), str) and {"sha256", "channel", "message_type", "language"} <= set(e.details):
             d = e.details
             text = texts.setdefault(
                 d["sha256"],

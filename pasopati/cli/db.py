@@ -25,6 +25,7 @@ def upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = 
     from pasopati.db.schema import upgrade as migrate
 
     from alembic.util import CommandError
+    from sqlalchemy.exc import DBAPIError
 
     with clear_errors():
         db = _database()
@@ -32,6 +33,8 @@ def upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = 
             before, after = migrate(db, revision)
         except CommandError as exc:
             fail(f"revision {revision!r}: {exc}")
+        except DBAPIError as exc:  # e.g. two upgrades at once: the other one won; nothing half-done (one transaction)
+            fail(f"the upgrade was rolled back: {str(exc.orig).strip()[:300]}; check with `pasopati db current`")
     typer.echo(f"store {db.describe()}: {before or 'empty'} → {after}")
 
 
