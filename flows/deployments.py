@@ -10,15 +10,14 @@ from prefect import Flow
 from prefect.deployments.runner import EntrypointType
 from prefect.runner import Runner
 
-from pasopati.plan.catalog import Catalog, catalog
-from pasopati.plan.runbook import Severity
-from pasopati.settings import get_settings
-
 from flows.ack import acknowledge_call
 from flows.feeds import poll_feeds
 from flows.koreksi import correct_facts
 from flows.krisis import CATEGORY_FLOWS
 from flows.watch import watch_deadlines
+from pasopati.plan.catalog import Catalog, catalog
+from pasopati.plan.runbook import Severity
+from pasopati.settings import get_settings
 
 
 def deployment_specs(cat: Catalog | None = None) -> list[tuple[Flow[Any, Any], dict[str, Any]]]:
@@ -30,6 +29,10 @@ def deployment_specs(cat: Catalog | None = None) -> list[tuple[Flow[Any, Any], d
     for category, flow in CATEGORY_FLOWS.items():
         runbook = cat.runbooks[category]
         for severity in Severity:
+            # The deployment's name *is* the run's severity. The parameter stays in the schema
+            # (the flow called directly takes it; pasopati.runs.plan_of reads it from a run), but
+            # the Prefect API accepts any parameters, even bypassing schema enforcement per run:
+            # a run whose parameter contradicts its deployment is refused (tasks.incident.admit_run).
             options = dict(
                 name=severity.value,
                 parameters={"severity": severity.value},

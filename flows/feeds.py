@@ -10,11 +10,11 @@ import yaml
 from prefect import flow, get_run_logger, task
 from pydantic import BaseModel, HttpUrl
 
+from pasopati.alerts import service as alerts_service
 from pasopati.alerts.models import Alert
+from pasopati.db import get_database
 from pasopati.intake.auth import credentials
 from pasopati.settings import get_settings
-from pasopati.alerts import service as alerts_service
-from pasopati.db import get_database
 
 FEED_SOURCE = "feeds"
 TAGS = re.compile(r"<[^>]+>")

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from prefect import flow, get_run_logger, task
 from prefect.context import get_run_context
-from prefect.states import Completed, State
+from prefect.states import Completed, Failed, State
 
+from flows.approval import approved_drafts
 from pasopati.db import get_database
 from pasopati.decisions.gates import GATE_CORRECTION
 from pasopati.incidents import service as incidents
@@ -18,9 +19,7 @@ from pasopati.incidents.models import Incident
 from pasopati.plan.catalog import catalog
 from pasopati.publications import service as publications
 from pasopati.team import service as team_service
-
-from flows.approval import approved_drafts
-from tasks.correction import flag_outdated, record_corrections
+from tasks.correction import correction_recorded, flag_outdated, record_corrections
 from tasks.evaluation import publish_timeline
 from tasks.publishing import publish_all
 
@@ -39,15 +38,25 @@ def join_incident(incident_id: str, flow_run_id: str) -> Incident:
 
 
 @flow(name="koreksi-fakta", persist_result=True, log_prints=True, validate_parameters=True)
-def correct_facts(incident_id: str, facts: dict[str, str], source: str, verified_by: str) -> int | State:
-    """Record corrected facts (item id → value); returns how many of the incident's publications
-    are flagged as outdated so far (this correction and earlier ones)."""
+def correct_facts(
+    incident_id: str, facts: dict[str, str] | None = None, source: str = "", verified_by: str = "", kode: str = "",
+    recorded_change: str = "",
+) -> int | State:
+    """Record corrected facts (item id → value) proven by ``verified_by``'s TOTP ``kode`` — or take a
+    correction already recorded and proven through ``pasopati facts`` (``recorded_change``); returns
+    how many of the incident's publications are flagged as outdated so far."""
     flow_run = get_run_context().flow_run  # type: ignore[union-attr]
     run_id = str(flow_run.id) if flow_run else incident_id
     incident = join_incident(incident_id, run_id)
     plan = catalog().plan(incident.category, incident.severity)
-    change = f"koreksi:{run_id}"
-    record_corrections(incident, plan, facts, source, verified_by, change)
+    if recorded_change:
+        change = recorded_change
+        if not correction_recorded(incident, change):
+            return Failed(message=f"Ditolak — tidak ada koreksi tercatat {change!r} untuk insiden {incident.id}")
+    else:
+        change = f"koreksi:{run_id}"
+        if (refused := record_corrections(incident, plan, facts or {}, source, verified_by, kode, change)) is not None:
+            return Failed(message=f"Ditolak — koreksi tidak dicatat: {refused}")
     drafts = flag_outdated(incident, plan, change)
     db = get_database()
     flagged = [p for p in publications.publications(db, incident.id) if p.flag]

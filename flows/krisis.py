@@ -9,18 +9,18 @@ from the top and every task before the gate returns its persisted result instead
 
 from prefect import flow
 from prefect.context import get_run_context
-from prefect.states import Completed, State
-
-from pasopati.decisions.gates import GATE_FULL, GATE_HOLDING
-from pasopati.incidents.models import Trigger
-from pasopati.plan.catalog import catalog
-from pasopati.plan.runbook import Severity
+from prefect.states import Completed, Failed, State
 
 from flows.approval import approved_drafts
+from flows.verification import verified
+from pasopati.decisions.gates import GATE_FULL, GATE_HOLDING
+from pasopati.incidents.models import Trigger
+from pasopati.incidents.service import RunRefused
+from pasopati.plan.catalog import catalog
+from pasopati.plan.runbook import Severity
 from tasks.drafting import draft_holding_statement, draft_messages
 from tasks.evaluation import evaluate
-from tasks.gates import await_verification, record_verification
-from tasks.incident import open_incident, record_reported_facts
+from tasks.incident import admit_run, open_incident, record_reported_facts
 from tasks.publishing import publish_all
 from tasks.team import assemble_team, notify_team
 
@@ -31,11 +31,17 @@ class PublicationFailed(RuntimeError):
 
 def run_runbook(category: str, severity: Severity, trigger: Trigger) -> State:
     """Run the runbook; the final state says what happened: "Selesai", "Ditolak" (an approver
-    rejected a gate: nothing of it went out) or Failed (publications failed: retry resends them)."""
+    rejected a gate: nothing of it went out), Failed (publications failed: retry resends them) or
+    Failed "run refused: …" (the run contradicts its deployment or may not carry the incident its
+    trigger names: nothing was opened or changed, the refusal is in the audit log)."""
     plan = catalog().plan(category, severity)
     flow_run = get_run_context().flow_run  # type: ignore[union-attr]
     assert flow_run is not None, "a runbook runs as a Prefect flow run"
-    incident = open_incident(plan, trigger, str(flow_run.id))
+    try:
+        admit_run(severity, trigger, str(flow_run.id), flow_run.deployment_id)
+        incident = open_incident(plan, trigger, str(flow_run.id))
+    except RunRefused as refused:
+        return Failed(message=str(refused))
     team = assemble_team(incident, plan)
     notify_team(incident, team)
 
@@ -48,9 +54,7 @@ def run_runbook(category: str, severity: Severity, trigger: Trigger) -> State:
     else:
         failures += publish_all(incident, approved)
 
-        answers = await_verification(incident, plan, reported)
-        verified = record_verification(incident, plan, reported, answers)
-        drafts = draft_messages(incident, plan, team, verified)
+        drafts = draft_messages(incident, plan, team, verified(incident, plan))
         if (approved := approved_drafts(GATE_FULL, incident, plan, team, drafts)) is None:
             rejected = "pernyataan lengkap ditolak: hanya pernyataan awal yang terbit"
         else:

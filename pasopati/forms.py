@@ -1,8 +1,11 @@
 """Prefect RunInput forms for the human gates (the gates themselves: pasopati.decisions.gates).
 
-The UI renders them as the run's resume form; ``pasopati verify/approve/reject`` submit the same
-fields through the API. Text is cleaned on the way in and bounded, so the value hashed is the
-value stored, on SQLite and PostgreSQL alike."""
+The UI renders them as the run's resume form. Every field is optional on purpose: the CLI and the
+approval page record their acts in the store and then wake the run with an empty input (Prefect
+stores none), and a submission missing what an act needs — the name, the round, the text hash,
+the TOTP code — must reach the run to be refused *and recorded*, not bounce off a schema. Text is
+cleaned on the way in and bounded, so the value hashed is the value stored, on SQLite and
+PostgreSQL alike."""
 
 from __future__ import annotations
 
@@ -22,18 +25,37 @@ def text_field(draft: Draft) -> str:
     return f"teks_{draft.message_type.value}_{draft.language}"
 
 
-class ApprovalInput(RunInput):
-    verdict: Verdict = Field(title="Keputusan (approve / edit / request-changes / reject)")
-    approver: CleanStr = Field(min_length=2, max_length=200, title="Nama pemberi keputusan (sesuai roster)")
+Code = Field(None, max_length=20, title="Kode TOTP (6 angka dari aplikasi autentikator Anda)")
+RoundKey = Field(None, max_length=96, title="Ronde gerbang (terisi otomatis; jangan diubah)")
+
+
+class ProvenInput(RunInput):
+    """Fields every human act carries: the round it answers and the proof of who acts."""
+
+    putaran: CleanStr | None = RoundKey
+    kode: CleanStr | None = Code
+
+    def is_empty(self) -> bool:
+        """Nothing submitted: the doorbell of an act already recorded, or a resume without input."""
+        return not any(v for k, v in self.model_dump().items() if k != "putaran")
+
+
+class ApprovalInput(ProvenInput):
+    verdict: Verdict | None = Field(None, title="Keputusan (approve / edit / request-changes / reject)")
+    approver: CleanStr | None = Field(None, max_length=200, title="Nama pemberi keputusan (sesuai roster)")
+    hash_teks: CleanStr | None = Field(None, max_length=64, title="Hash teks yang Anda putuskan (terisi otomatis; berubah bila teks berubah)")
     reason: CleanStr = Field("", max_length=4000, title="Alasan / catatan (wajib untuk request-changes dan reject)")
 
     def texts(self) -> dict[str, str]:
         """Form field → text, for the draft-text fields the form carries."""
         return {k: v for k, v in self.model_dump().items() if k.startswith("teks_") and isinstance(v, str)}
 
+    def is_empty(self) -> bool:
+        return self.verdict is None and not (self.approver or self.kode or self.reason or self.texts())
 
-class RevisionInput(RunInput):
-    drafter: CleanStr = Field(min_length=2, max_length=200, title="Disusun ulang oleh")
+
+class RevisionInput(ProvenInput):
+    drafter: CleanStr | None = Field(None, max_length=200, title="Disusun ulang oleh (nama sesuai roster)")
     note: CleanStr = Field("", max_length=4000, title="Catatan perubahan")
 
     def texts(self) -> dict[str, str]:
@@ -52,15 +74,18 @@ def with_draft_texts(base: type[RunInput], drafts: list[Draft], name: str) -> ty
     return create_model(name, __base__=base, **fields)
 
 
-class VerificationBase(RunInput):
-    verified_by: CleanStr = Field(min_length=2, max_length=200, title="Diverifikasi oleh")
-    source: CleanStr = Field(min_length=2, max_length=500, title="Sumber utama (mis. SDP, Polres, RSUD, BMKG)")
+class VerificationBase(ProvenInput):
+    verified_by: CleanStr | None = Field(None, max_length=200, title="Diverifikasi oleh (nama sesuai roster)")
+    source: CleanStr | None = Field(None, max_length=500, title="Sumber utama (mis. SDP, Polres, RSUD, BMKG)")
     sources: dict[str, CleanStr] = Field(default_factory=dict, title="Sumber per butir (opsional: butir → sumber)")
 
     def answers(self) -> dict[str, str]:
         """Checklist item id → confirmed value (blank answers mean: still not confirmed)."""
         fixed = set(VerificationBase.model_fields)
-        return {k: v.strip() for k, v in self.model_dump().items() if k not in fixed and v and v.strip()}
+        return {k: v.strip() for k, v in self.model_dump().items() if k not in fixed and isinstance(v, str) and v.strip()}
+
+    def is_empty(self) -> bool:
+        return not (self.verified_by or self.kode or self.answers())
 
 
 def verification_form(plan: RunbookPlan) -> type[VerificationBase]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import datetime
 from functools import lru_cache
@@ -10,19 +11,28 @@ from uuid import UUID
 from prefect import get_client
 from prefect.client.schemas.filters import (
     FlowRunFilter,
+    FlowRunFilterId,
     FlowRunFilterName,
     FlowRunFilterState,
     FlowRunFilterStateType,
 )
 from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.client.schemas.sorting import FlowRunSort
-from pydantic import BaseModel
 from prefect.exceptions import ObjectNotFound
 from prefect.flow_runs import resume_flow_run
+from prefect.states import Failed
+from pydantic import BaseModel
 
 from pasopati.db import Database, get_database
+from pasopati.decisions import rounds as decisions_rounds
 from pasopati.decisions import service as decisions
-from pasopati.decisions.gates import GATE_CORRECTION, GATE_TYPES, GATE_VERIFICATION, REVISION_PREFIX, gate_of
+from pasopati.decisions.gates import (
+    GATE_CORRECTION,
+    GATE_TYPES,
+    GATE_VERIFICATION,
+    REVISION_PREFIX,
+    gate_of,
+)
 from pasopati.drafts import service as drafts
 from pasopati.drafts.models import Draft
 from pasopati.incidents import service as incidents
@@ -79,6 +89,8 @@ def waiting_run(ref: str, gates: set[str]) -> FlowRun:
     if gate not in gates:
         state = flow_run.state.name if flow_run.state else "unknown"
         where = f"waiting at {gate!r}" if gate else f"not waiting for input (state: {state})"
+        if paused_out(flow_run):
+            where += f"; its gate expired — continue the incident with `pasopati reopen {flow_run.id}`"
         raise RunLookupError(f"run {flow_run.name} is {where}; this command acts at {sorted(gates)}")
     return flow_run
 
@@ -118,18 +130,48 @@ def awaiting_drafts(db: Database, incident: Incident, gate: str) -> list[Draft]:
     return latest
 
 
-def resume(flow_run: FlowRun, run_input: dict[str, object], patience_seconds: float = 15) -> None:
+def ring(flow_run: FlowRun, key: str, patience_seconds: float = 20) -> str:
+    """Wake a run after an act at its round ``key`` was recorded in the store: resume it with an
+    empty input (Prefect stores none; the run reads the act from the store). Returns what happened,
+    for the person who acted; never raises for a run that moved on by itself.
+
+    A run Prefect marked Paused before saving the round's form ("Run input schema not found",
+    seen in a burst of 20 triggers) is repaired: the form is saved for it (an empty object schema,
+    enough to resume), and the run opens a fresh round with a complete form."""
     deadline = time.monotonic() + patience_seconds
     while True:
         try:
-            resume_flow_run(flow_run.id, run_input=run_input)
-            return
-        except RuntimeError as exc:  # the server validated the input against the gate's form and refused it
-            # Prefect marks a run Paused before it saves the gate's form; on a busy SQLite server
-            # that save can lag by seconds. Only that case is worth waiting for.
-            if "schema not found" not in str(exc) or time.monotonic() > deadline:
-                raise RunLookupError(f"run {flow_run.name} refused the input: {exc}") from exc
-            time.sleep(1)
+            resume_flow_run(flow_run.id, run_input={})
+            return "the run continues"
+        except RuntimeError as exc:
+            message = str(exc)
+        current = find_run(str(flow_run.id))
+        if waiting_key(current) != key:
+            return "the run had already continued"
+        if "schema not found" in message and time.monotonic() > deadline - patience_seconds / 2:
+            repair_schema(current)
+        elif time.monotonic() > deadline:
+            raise RunLookupError(f"recorded, but run {flow_run.name} could not be woken ({message}); the watcher retries every minute")
+        time.sleep(1)
+
+
+def repair_schema(flow_run: FlowRun) -> bool:
+    """Save an empty object schema for a paused run whose form was never saved; True if it did."""
+    import httpx
+
+    state = flow_run.state
+    keyset = state.state_details.run_input_keyset if state and state.is_paused() else None
+    if not keyset:
+        return False
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_flow_run_input(flow_run.id, keyset["schema"])
+            return False
+        except httpx.HTTPStatusError as exc:
+            if exc.response.status_code != 404:
+                raise
+        client.create_flow_run_input(flow_run.id, keyset["schema"], json.dumps({"type": "object", "properties": {}}))
+    return True
 
 
 def describe(ref: str) -> str:
@@ -138,6 +180,8 @@ def describe(ref: str) -> str:
     lines = [f"run       {flow_run.name} ({flow_run.id})", f"state     {flow_run.state.name if flow_run.state else '?'}"]
     if gate := waiting_gate(flow_run):
         lines.append(f"waiting   {gate}")
+        if expires := flow_run.state.state_details.pause_timeout:  # type: ignore[union-attr]
+            lines.append(f"expires   {expires:%Y-%m-%d %H:%M} UTC unless decided (then: pasopati reopen {flow_run.id})")
     db = get_database()
     incident = incidents.for_run(db, str(flow_run.id))
     if incident:
@@ -145,6 +189,7 @@ def describe(ref: str) -> str:
             f"incident  {incident.id}: {incident.category} / {incident.severity.value} at {incident.unit_name}",
             f"summary   {incident.summary}",
         ]
+        lines += _expiry_lines(db, flow_run, incident)
         for decision in decisions.decisions(db, incident.id):
             outcome = decision.verdict.value if decision.accepted else f"REFUSED {decision.verdict.value} ({decision.refusal})"
             lines.append(
@@ -176,11 +221,14 @@ class Pending(BaseModel):
     run: str
     flow_run_id: str
     gate: str
+    key: str
     category: str
     severity: str
     unit: str
     waiting_for: str
     since: datetime
+    expires_at: datetime | None = None  # Prefect's pause timeout: the run ends Failed then (pasopati.watch warns before)
+    expired_at: datetime | None = None  # set: the gate expired, the run is final; `pasopati reopen` continues it
 
 
 def _waiting_for(db: Database, gate: str, plan: RunbookPlan, incident: Incident | None) -> str:
@@ -227,11 +275,132 @@ def pending() -> list[Pending]:
                 run=run.name,
                 flow_run_id=str(run.id),
                 gate=gate,
+                key=waiting_key(run) or gate,
                 category=plan.category,
                 severity=plan.severity.value,
                 unit=incident.unit_name if incident else "?",
                 waiting_for=waiting_for,
                 since=run.state.timestamp,
+                expires_at=run.state.state_details.pause_timeout,
             )
         )
     return sorted(items, key=lambda p: p.since)
+
+
+# Gates that expired: Prefect's pause timeout ended the run, the store keeps the round (pasopati.watch)
+TIMED_OUT = "never resumed"  # Prefect's Failed message: "The flow was paused (suspended) and never resumed."
+EXPIRED_STATE = "Kedaluwarsa"
+
+
+def paused_out(flow_run: FlowRun) -> bool:
+    """The run ended Failed because its pause (suspend) timed out, as Prefect's pause expiry (or a
+    resume after the timeout) leaves it; or it was already marked so (``mark_expired``)."""
+    state = flow_run.state
+    return bool(state and state.is_failed() and (TIMED_OUT in (state.message or "") or state.name == EXPIRED_STATE))
+
+
+def read_runs(flow_run_ids: list[str]) -> dict[str, FlowRun]:
+    """These runs in one call per page (id → run); unknown ids are left out."""
+    found: dict[str, FlowRun] = {}
+    with get_client(sync_client=True) as client:
+        for start in range(0, len(flow_run_ids), PAGE):
+            ids = [UUID(i) for i in flow_run_ids[start:start + PAGE]]
+            found |= {str(r.id): r for r in client.read_flow_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=ids)))}
+    return found
+
+
+def mark_expired(flow_run: FlowRun, gate: str, key: str) -> None:
+    """Say so on the Prefect run too: a Failed state named "Kedaluwarsa" whose message tells how to
+    continue (Prefect's own "paused and never resumed" state stays in the run's history)."""
+    message = f"Gerbang {gate} ({key}) kedaluwarsa tanpa keputusan; lanjutkan insidennya: pasopati reopen {flow_run.id}"
+    with get_client(sync_client=True) as client:
+        client.set_flow_run_state(flow_run.id, Failed(name=EXPIRED_STATE, message=message), force=True)
+
+
+def expired_gates(db: Database | None = None) -> list[Pending]:
+    """Gates that expired and wait for an operator to continue them (``pasopati reopen``), read
+    from the store: the latest round of a gate closed as expired, in an open incident still carried
+    by the run that waited there (a reopened incident is carried by its new run), oldest first."""
+    db = db or get_database()
+    carried = {i.id: i for i in incidents.open_incidents(db) if i.flow_run_id}
+    items = []
+    for row in decisions_rounds.expired(db, incident_ids=list(carried)):
+        incident = carried[row.incident_id]
+        if row.severity != incident.severity.value or row.flow_run_id != incident.flow_run_id:
+            continue
+        latest = decisions.open_round(db, incident, row.gate)
+        if latest is not None:
+            continue  # a later round of the gate is open: it was continued
+        plan = catalog().plan(incident.category, incident.severity)
+        items.append(Pending(
+            run=run_name(incident), flow_run_id=row.flow_run_id, gate=row.gate, key=row.pause_key, category=incident.category,
+            severity=incident.severity.value, unit=incident.unit_name, since=row.opened_at, expired_at=row.closed_at,
+            waiting_for=f"operator: pasopati reopen {row.flow_run_id} ({_waiting_for(db, row.gate, plan, incident)} decides)",
+        ))
+    return items
+
+
+def expired_round(db: Database, flow_run: FlowRun, incident: Incident) -> decisions_rounds.Round:
+    """The round this run waited at when Prefect's pause timeout ended it, as the store recorded
+    it. Raises RunLookupError, one line saying why the run cannot be reopened (it is not final,
+    it completed or was rejected, it failed otherwise, or its expiry is not recorded yet)."""
+    state = flow_run.state
+    name = f"run {flow_run.name}"
+    if state is None or not state.is_final():
+        where = f"waiting at {waiting_gate(flow_run)!r}" if waiting_gate(flow_run) else (state.name if state else "not started")
+        raise RunLookupError(f"{name} is not over ({where}): only a run whose gate expired can be reopened")
+    if not state.is_failed():
+        raise RunLookupError(f"{name} ended {state.name} ({state.message or state.type.value}): nothing to reopen")
+    rows = decisions_rounds.expired(db, flow_run_id=str(flow_run.id))
+    rows = [r for r in rows if r.incident_id == incident.id]
+    if rows:
+        return rows[-1]
+    if paused_out(flow_run):
+        raise RunLookupError(f"{name} timed out at a gate but the watcher has not recorded it yet: try again in a minute")
+    raise RunLookupError(f"{name} failed ({state.message}), but no gate of it expired: retry it from the Prefect UI instead")
+
+
+def reopen(ref: str, *, by: str) -> FlowRun:
+    """`pasopati reopen`: continue the incident of a run whose gate expired, at the same gate — a new
+    run of the same deployment (category, severity) for the same incident, named like the first.
+    It replays from the store: what was published, notified or decided stays so; the gate opens a
+    new round. The expired run is renamed "… · kedaluwarsa di <round>" so the name stays unique.
+
+    ``by``: who asks (``operator:<OS user>``), recorded as ``incident.reopened`` before the run
+    starts. Raises RunLookupError or IncidentConflict with one line when the run cannot be reopened."""
+    from prefect.deployments import run_deployment
+
+    from pasopati.incidents.models import Trigger
+
+    flow_run = find_run(ref)
+    if not (flow := flow_name(flow_run.flow_id)).startswith(FLOW_PREFIX):
+        raise RunLookupError(f"run {flow_run.name} is a {flow!r} run: only runbook runs are reopened (start it again from its deployment)")
+    db = get_database()
+    incident = incident_of(flow_run)
+    row = expired_round(db, flow_run, incident)
+    if incident.flow_run_id != str(flow_run.id):
+        raise RunLookupError(f"run {flow_run.name} was continued already: its incident is carried by run {incident.flow_run_id}")
+    incidents.reopen(db, incident.id, str(flow_run.id), gate=row.gate, pause_key=row.pause_key, by=by)
+    suffix = f" · kedaluwarsa di {row.pause_key}"
+    if not flow_run.name.endswith(suffix):
+        with get_client(sync_client=True) as client:
+            client.update_flow_run(flow_run.id, name=f"{flow_run.name}{suffix}")
+    trigger = Trigger.model_validate(flow_run.parameters["trigger"]).model_copy(update={"incident_id": incident.id})
+    return run_deployment(
+        deployment_name(incident.category, incident.severity), parameters={"trigger": trigger.model_dump(mode="json")},
+        timeout=0, flow_run_name=run_name(incident), tags=["dibuka-ulang"],
+    )
+
+
+def _expiry_lines(db: Database, flow_run: FlowRun, incident: Incident) -> list[str]:
+    """`pasopati status` of a run whose gate expired: which, when, and how it goes on."""
+    lines = []
+    for row in decisions_rounds.expired(db, flow_run_id=str(flow_run.id)):
+        if row.incident_id != incident.id:
+            continue
+        lines.append(f"EXPIRED   {row.gate} (round {row.pause_key}) at {row.closed_at:%Y-%m-%d %H:%M} UTC: nothing was decided there")
+        if incident.flow_run_id == str(flow_run.id) and not incidents.is_closed(db, incident.id):
+            lines.append(f"continue  pasopati reopen {flow_run.id}   (a new run of the incident waits at {row.gate})")
+        elif incident.flow_run_id != str(flow_run.id):
+            lines.append(f"continued by run {incident.flow_run_id}")
+    return lines

@@ -11,6 +11,7 @@ from pasopati.decisions import tables as decisions  # noqa: F401
 from pasopati.drafts import tables as drafts  # noqa: F401
 from pasopati.evaluations import tables as evaluations  # noqa: F401
 from pasopati.facts import tables as facts  # noqa: F401
+from pasopati.identity import tables as identity  # noqa: F401
 from pasopati.incidents import tables as incidents  # noqa: F401
 from pasopati.publications import tables as publications  # noqa: F401
 from pasopati.team import tables as team  # noqa: F401

@@ -43,14 +43,21 @@ class Settings(BaseSettings):
     # A channel that refused a post is tried twice more, this far apart, before the run reports it.
     publish_retry_seconds: float = Field(2, ge=0)
 
+    # RFC 6238 time step X of TOTP codes (pasopati.identity.codes). Keep 30: authenticator apps
+    # assume it; the end-to-end tests shorten it so one person can act several times a minute.
+    totp_step_seconds: int = Field(30, ge=2, le=300)
+
     # Alert intake (pasopati.intake).
     intake_port: int = 4210
     intake_tokens: dict[str, str] = Field(
         default_factory=dict, description="Source → bearer token, e.g. {\"meltwater\": \"…\"} (JSON)."
     )
     intake_hmac_keys: dict[str, str] = Field(
-        default_factory=dict, description="Source → key for an X-Pasopati-Signature: sha256=<hmac of body>."
+        default_factory=dict, description="Source → key for signed requests (pasopati.intake.auth)."
     )
+    # A signed alert's X-Pasopati-Timestamp may be this far from the intake's clock, either way; its
+    # nonce is remembered (durably) this long, so within it a replay is refused (pasopati.intake.auth).
+    intake_signature_window_seconds: float = Field(300, gt=0)
     # Larger posts get a 413 before they are read whole; a Meltwater batch of 100 documents is ~200 KB.
     intake_max_body_bytes: int = Field(2_000_000, gt=0)
     feeds_file: Path = PROJECT_ROOT / "runbooks" / "feeds.yaml"
@@ -59,6 +66,17 @@ class Settings(BaseSettings):
     # Rewrites of one story by different outlets scored 0.15–0.42, different stories ≤ 0.10 (bench/data).
     near_duplicate_similarity: float = Field(0.12, description="Jaccard of text shingles from which it is the same story.")
 
+    # Identity (pasopati.identity.keys): the Fernet key(s) sealing TOTP secrets, comma-separated
+    # (the first encrypts). Empty: the Prefect Secret block `pasopati-kunci-kredensial` (the default).
+    credential_key: str = Field("", repr=False, description="Fernet key(s) for TOTP secrets; empty: the Prefect block.")
+
+    # Approval page (pasopati.approvals): the base URL the links e-mailed to approvers point at (the
+    # intake serves the page; behind a reverse proxy, its https address). Empty: http://<host>:<intake_port>.
+    public_url: str = Field("", description="Base URL of approval links (PASOPATI_PUBLIC_URL); empty: http://<host>:<intake_port>.")
+    # A link lives until the round's deadline, but at least this long (a deadline may be minutes
+    # away or past) and never more than 24 hours; it dies earlier when used or when its round closes.
+    approval_link_minutes: int = Field(240, ge=1, le=1440, description="Shortest lifetime of an approval link, in minutes.")
+
     @property
     def database(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'pasopati.db'}"
@@ -66,6 +84,11 @@ class Settings(BaseSettings):
     @property
     def outbox(self) -> Path:
         return self.outbox_dir or self.data_dir / "outbox"
+
+    @property
+    def public_base_url(self) -> str:
+        """Where approval links point: ``public_url``, else the intake's own address."""
+        return (self.public_url.strip() or f"http://{self.host}:{self.intake_port}").rstrip("/")
 
     @property
     def api_url(self) -> str:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import multiprocessing
 from typing import Any
 
-import prefect.flow_engine as flow_engine
+from prefect import flow_engine
+
 
 class _ForkserverMultiprocessing:
     """Stands in for the ``multiprocessing`` module inside ``prefect.flow_engine``, whose

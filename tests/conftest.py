@@ -9,8 +9,8 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from pytest_httpserver import HTTPServer
 
     from pasopati.db import Database
-
     from tests.channel_api import ChannelAPI
     from tests.notify_receivers import SMTPInbox
 
@@ -37,12 +36,25 @@ def pytest_configure(config: pytest.Config) -> None:
     # Before anything reads settings: the whole session (and the serve process) uses a temp store,
     # SQLite by default or, with PASOPATI_TEST_STORE=postgresql, a fresh PostgreSQL database.
     config.addinivalue_line("markers", "e2e: needs the session's Prefect server and `pasopati serve`")
+    config.addinivalue_line(
+        "markers",
+        "one_store: an end-to-end test of nothing that differs between the SQLite and PostgreSQL stores (processes,"
+        " the Prefect server, a browser; its store logic has fast tests on both): the e2e-sqlite tier only",
+    )
     parent = Path(config.rootpath) / ".pasopati"
     parent.mkdir(exist_ok=True)
     root = Path(tempfile.mkdtemp(prefix="test-session-", dir=parent))  # sessions may run side by side
     os.environ["PASOPATI_DATA_DIR"] = str(root)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ["PREFECT_LOCAL_STORAGE_PATH"] = str(root / "prefect-results")
+    # One credential key for the session (pasopati.identity.keys): the test process and `pasopati
+    # serve` seal and open TOTP secrets with it; `up` keeps it in a Prefect Secret block instead.
+    from cryptography.fernet import Fernet
+
+    os.environ.setdefault("PASOPATI_CREDENTIAL_KEY", Fernet.generate_key().decode())
+    # TOTP steps of 5 s (RFC 6238's X; 30 in production): one person acts several times a minute in
+    # the end-to-end tests, and a code is used once per step. tests/test_identity.py keeps 30.
+    os.environ.setdefault("PASOPATI_TOTP_STEP_SECONDS", "5")
     # The channel-down test waits out every retry; the retry logic is the same at any spacing.
     os.environ.setdefault("PASOPATI_PUBLISH_RETRY_SECONDS", "0.3")
     if os.environ.get("PASOPATI_TEST_STORE") == "postgresql":
@@ -97,14 +109,14 @@ def drop_postgres_database(url: str) -> None:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator["Database"]:
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     """A fresh store made by the migrations, on SQLite and on the machine's PostgreSQL."""
     with fresh_store(request.param, tmp_path) as database:
         yield database
 
 
 @contextmanager
-def fresh_store(kind: str, tmp_path: Path) -> Iterator["Database"]:
+def fresh_store(kind: str, tmp_path: Path) -> Iterator[Database]:
     """A store made by the migrations: a SQLite file under ``tmp_path``, or a PostgreSQL schema."""
     from pasopati.db import Database
     from pasopati.db.schema import upgrade
@@ -121,7 +133,7 @@ def fresh_store(kind: str, tmp_path: Path) -> Iterator["Database"]:
 
 
 @contextmanager
-def postgres_schema(prefix: str = "t") -> Iterator["Database"]:
+def postgres_schema(prefix: str = "t") -> Iterator[Database]:
     """An empty schema of its own on the machine's PostgreSQL (skips where unreachable), dropped after."""
     import sqlalchemy
 
@@ -151,18 +163,32 @@ def data_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def prefect_api(data_dir: Path) -> Iterator[str]:
-    """The session's Prefect server; the in-process client talks to it too."""
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    """The session's Prefect server, locked like `pasopati up`'s: its credential is generated into
+    the session's data directory, where the `pasopati serve` and intake processes (and the runs and
+    watcher they start) find it by themselves, as they do under `up`; the in-process client is
+    given it. So every e2e test proves the stack works locked."""
+    from prefect.settings import (
+        PREFECT_API_AUTH_STRING,
+        PREFECT_API_URL,
+        temporary_settings,
+    )
 
-    with prefect_server(data_dir / "prefect-server") as api_url, temporary_settings({PREFECT_API_URL: api_url}):
+    from pasopati.server_auth import ensure_login
+    from pasopati.settings import get_settings
+
+    login = ensure_login(get_settings())
+    with (
+        prefect_server(data_dir / "prefect-server", auth=login) as api_url,
+        temporary_settings({PREFECT_API_URL: api_url, PREFECT_API_AUTH_STRING: login}),
+    ):
         yield api_url
 
 
 @contextmanager
-def prefect_server(home: Path) -> Iterator[str]:
-    """A real Prefect server started the way `pasopati up` starts one, on a free port. Its database is
-    PostgreSQL where reachable (twenty runbooks at once make SQLite lock and back off, see
-    PREFECT_NOTES), else SQLite under ``home``."""
+def prefect_server(home: Path, auth: str | None = None) -> Iterator[str]:
+    """A real Prefect server started the way `pasopati up` starts one, on a free port, locked with
+    ``auth`` (``user:password``) if given. Its database is PostgreSQL where reachable (twenty
+    runbooks at once make SQLite lock and back off, see PREFECT_NOTES), else SQLite under ``home``."""
     import sqlalchemy
 
     from pasopati.launcher import start_server
@@ -178,7 +204,7 @@ def prefect_server(home: Path) -> Iterator[str]:
         pg = sqlalchemy.engine.make_url(url).set(drivername="postgresql+asyncpg", database=database)
         env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = pg.render_as_string(hide_password=False)
     settings = Settings(port=free_port())
-    server = start_server(settings, env_overrides=env)
+    server = start_server(settings, env_overrides=env, auth=auth)
     try:
         yield settings.api_url
     finally:
@@ -191,7 +217,7 @@ def prefect_server(home: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def team_inbox() -> Iterator["SMTPInbox"]:
+def team_inbox() -> Iterator[SMTPInbox]:
     """A real SMTP server (aiosmtpd) receiving every notification to the crisis team."""
     from aiosmtpd.controller import Controller
 
@@ -205,7 +231,7 @@ def team_inbox() -> Iterator["SMTPInbox"]:
 
 
 @pytest.fixture(scope="session")
-def runbooks_dir(data_dir: Path, team_inbox: "SMTPInbox") -> Path:
+def runbooks_dir(data_dir: Path, team_inbox: SMTPInbox) -> Path:
     """The real runbooks, with each person's mailto contact delivered through the local SMTP server
     (the addresses stay the roster's own, so a test sees who was notified)."""
     target = data_dir / "runbooks"
@@ -224,7 +250,7 @@ def runbooks_dir(data_dir: Path, team_inbox: "SMTPInbox") -> Path:
 
 
 @pytest.fixture(scope="session")
-def channel_api() -> Iterator["ChannelAPI"]:
+def channel_api() -> Iterator[ChannelAPI]:
     from tests.channel_api import ChannelAPI
 
     api = ChannelAPI()
@@ -233,7 +259,7 @@ def channel_api() -> Iterator["ChannelAPI"]:
 
 
 @pytest.fixture(scope="session")
-def channels_file(data_dir: Path, channel_api: "ChannelAPI", runbooks_dir: Path) -> Path:
+def channels_file(data_dir: Path, channel_api: ChannelAPI, runbooks_dir: Path) -> Path:
     """The real channel config, with one channel carried by a webhook to the local channel API."""
     config = yaml.safe_load((PROJECT_ROOT / "runbooks" / "channels.yaml").read_text())
     title = config["channels"][WEBHOOK_CHANNEL]["title"]
@@ -256,7 +282,7 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def feed_server() -> Iterator["HTTPServer"]:
+def feed_server() -> Iterator[HTTPServer]:
     """A real HTTP server publishing a Google-Alerts-style Atom feed (content set by the test)."""
     from pytest_httpserver import HTTPServer
 
@@ -301,7 +327,7 @@ def pasopati_process(
 
 
 @pytest.fixture(scope="session")
-def intake_url(prefect_api: str, channels_file: Path, feed_server: "HTTPServer", data_dir: Path) -> Iterator[str]:
+def intake_url(prefect_api: str, channels_file: Path, feed_server: HTTPServer, data_dir: Path) -> Iterator[str]:
     import requests
 
     port = free_port()
@@ -333,7 +359,7 @@ class Served:
         from prefect import get_client
 
         with get_client(sync_client=True) as client:
-            ready = lambda: len(client.read_deployments()) >= 24  # noqa: E731  20 runbooks + 4 (flows.deployments.support_specs)
+            ready = lambda: len(client.read_deployments()) >= 24
             self._running = pasopati_process("serve", self.prefect_api, self.data_dir, ready)
             self.process = self._running.__enter__()
 

@@ -6,7 +6,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from uuid import UUID
 
 from prefect import get_client
@@ -15,8 +15,10 @@ from prefect.client.schemas.objects import FlowRun
 from typer.testing import CliRunner
 
 from pasopati.cli import app
-from pasopati.decisions.gates import GATE_FULL, GATE_HOLDING, GATE_VERIFICATION, round_of
+from pasopati.decisions.gates import GATE_FULL, GATE_HOLDING, GATE_VERIFICATION
 from pasopati.decisions.gates import gate_of as base_gate
+from pasopati.plan.catalog import catalog
+from tests.people import Authenticators
 
 runner = CliRunner()
 
@@ -61,7 +63,7 @@ def gate_of(run: FlowRun) -> str | None:
 Action = Callable[[UUID], None]
 
 
-@lru_cache(maxsize=None)
+@cache
 def approvers(run_id: UUID) -> list[str]:
     """The roster's holders of the approval authority for this run's incident and severity."""
     from pasopati.plan.catalog import catalog
@@ -75,24 +77,76 @@ def approvers(run_id: UUID) -> list[str]:
     return [p.name for p in roster.holders(plan.plan.approval.authority, unit)]
 
 
+@lru_cache(maxsize=1)
+def authenticators() -> Authenticators:
+    """The roster's authenticator apps, for the session (enrolled on first use)."""
+    from pasopati.db import get_database
+
+    return Authenticators(get_database())
+
+
+def code(name: str) -> str:
+    """``name``'s next TOTP code (tests.people)."""
+    return authenticators().code(name)
+
+
 def approver_for(run_id: UUID) -> str:
-    """An authorised approver who has not approved yet at this gate: round n → the n-th holder."""
-    round_ = round_of(gate_of(read_run(run_id)) or "")
+    """An authorised approver who has not approved the current text yet (luar-biasa: the second)."""
+    from pasopati.db import get_database
+    from pasopati.decisions import service as decisions
+    from pasopati.runs import awaiting_drafts, incident_of
+
+    run = read_run(run_id)
+    incident = incident_of(run)
+    done = set(decisions.approvers_of_all(get_database(), awaiting_drafts(get_database(), incident, base_gate(gate_of(run) or ""))))
     holders = approvers(run_id)
-    return holders[(round_ - 1) % len(holders)]
+    return next((h for h in holders if h not in done), holders[0])
+
+
+def text_hash(run_id: UUID) -> str:
+    """The hash `pasopati drafts` shows for the text awaiting a decision (what an approver reads)."""
+    match = re.search(r"^hash\s+([0-9a-f]{12})", pasopati("drafts", str(run_id)), re.MULTILINE)
+    assert match, "pasopati drafts shows no hash"
+    return match.group(1)
+
+
+def decide(run_id: UUID, verdict: str, reason: str, by: str | None = None, *extra: str) -> str:
+    name = by or approver_for(run_id)
+    return pasopati(verdict, str(run_id), "--by", name, "--code", code(name), "--hash", text_hash(run_id), "--reason", reason, *extra)
+
+
+def decide_fails(run_id: UUID, verdict: str, reason: str, by: str) -> str:
+    """A decision the CLI refuses (exit 2), with a valid code where ``by`` is someone who has one:
+    refused for what it says, not for its proof."""
+    given = code(by) if catalog().roster.person_named(by) else "123456"
+    return pasopati_fails(verdict, str(run_id), "--by", by, "--code", given, "--hash", text_hash(run_id), "--reason", reason)
 
 
 def approve(run_id: UUID) -> None:
-    pasopati("approve", str(run_id), "--by", approver_for(run_id), "--reason", "sesuai fakta")
+    decide(run_id, "approve", "sesuai fakta")
 
 
 def reject(run_id: UUID) -> None:
-    pasopati("reject", str(run_id), "--by", approver_for(run_id), "--reason", "belum layak terbit")
+    decide(run_id, "reject", "belum layak terbit")
+
+
+def verifier_for(run_id: UUID) -> str:
+    """A member of the run's crisis team who may verify and who does not approve (the first such)."""
+    from pasopati.db import get_database
+    from pasopati.runs import incident_of
+    from pasopati.team.service import team
+
+    incident = incident_of(read_run(run_id))
+    crew = team(get_database(), incident.id, incident.severity)
+    assert crew is not None
+    deciders = set(approvers(run_id))
+    return next(m.name for m in crew.members if m.name and not m.informed_only and m.name not in deciders)
 
 
 def verify_with(*pairs: str) -> Action:
     def act(run_id: UUID) -> None:
-        args = ["verify", str(run_id), "--by", "Petugas Verifikasi", "--source", "SDP"]
+        by = verifier_for(run_id)
+        args = ["verify", str(run_id), "--by", by, "--code", code(by), "--source", "SDP"]
         for pair in pairs:
             args += ["--set", pair]
         pasopati(*args)

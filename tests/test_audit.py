@@ -18,16 +18,15 @@ import sqlalchemy
 from sqlalchemy import text
 
 from pasopati.audit import service as audit
-from pasopati.audit.chain import GENESIS
 from pasopati.audit.anchors import store_id
+from pasopati.audit.chain import GENESIS
 from pasopati.audit.export import verify_bundle, write_bundle
 from pasopati.audit.models import Anchor
 from pasopati.audit.timeline import build, render
 from pasopati.db import Database, StoreUnavailable
 from pasopati.db.schema import health
-from pasopati.decisions import service as decisions
 from pasopati.decisions.gates import GATE_HOLDING
-from pasopati.decisions.models import ApprovalAnswer, Verdict
+from pasopati.decisions.models import Verdict
 from pasopati.facts import service as facts
 from pasopati.incidents import service as incidents
 from pasopati.plan.catalog import Catalog, load_catalog
@@ -37,6 +36,7 @@ from pasopati.publications.channels import Receipt
 from pasopati.settings import PROJECT_ROOT
 from pasopati.time import utcnow
 from tests.conftest import fresh_store
+from tests.people import Authenticators, decide
 from tests.test_store import authority, opened, stored_draft
 
 TEMPLATES = PROJECT_ROOT / "templates"
@@ -56,9 +56,10 @@ def crisis(db: Database, cat: Catalog) -> str:
     facts.submit(db, incident, plan, {"jumlah_wbp_terlibat": "3 orang"}, source="SDP", by="Petugas Verifikasi", change="v", via="uji")
     version = 1
     draft = stored_draft(db, incident, body="Tiga warga binaan (3 orang) kabur.\n", fact_versions={"jumlah_wbp_terlibat": version})
-    decisions.decide(db, incident, plan, GATE_HOLDING, GATE_HOLDING, ApprovalAnswer(verdict=Verdict.APPROVE, approver="Orang Luar"), [draft], cat.roster)
+    auth = Authenticators(db)
+    assert not decide(db, auth, incident, plan, GATE_HOLDING, [draft], Verdict.APPROVE, "Orang Luar").accepted
     (approver,) = authority(cat, incident)
-    decisions.decide(db, incident, plan, GATE_HOLDING, "persetujuan-awal-ke-2", ApprovalAnswer(verdict=Verdict.APPROVE, approver=approver, reason="sesuai"), [draft], cat.roster)
+    assert decide(db, auth, incident, plan, GATE_HOLDING, [draft], Verdict.APPROVE, approver, reason="sesuai").accepted
     publication, _ = publications.claim(db, incident, draft.id, "akun-upt", cat)
     publications.finish(db, incident, publication.id, draft, receipt=Receipt(location="https://upt.example/p/1"))
     facts.submit(db, incident, plan, {"jumlah_wbp_terlibat": "4 orang"}, source="Polres", by="Petugas Verifikasi", change="k", via="koreksi")
@@ -261,7 +262,7 @@ def test_the_timeline_answers_who_approved_the_figure_proven_how_and_what_went_o
     assert "Jumlah WBP" in shown or "jumlah" in shown.lower()
     assert "3 orang" in shown and "4 orang" in shown and "sebelumnya: 3 orang" in shown
     decision = next(r for r in timeline.rows if r.kind == "decision.recorded" and r.actor == approver)
-    assert "DITERIMA" in decision.summary and "cocok dengan roster" in decision.summary and "kakanwil" in decision.summary
+    assert "DITERIMA" in decision.summary and "kode TOTP" in decision.summary and "kakanwil" in decision.summary
     refused = next(r for r in timeline.rows if r.kind == "decision.recorded" and r.actor == "Orang Luar")
     assert "DITOLAK SISTEM" in refused.summary and "tidak berwenang" in refused.summary
     sent = next(r for r in timeline.rows if r.kind == "publication.sent")
@@ -279,9 +280,8 @@ def test_health_tells_the_truth_about_a_deleted_corrupt_or_unwritable_store(tmp_
         moved = path.rename(tmp_path / "elsewhere.db")
         problems = health(db)
         assert problems and "no store at" in problems[0] or "deleted" in problems[0], problems
-        with pytest.raises(StoreUnavailable):
-            with db.write():
-                pass
+        with pytest.raises(StoreUnavailable), db.write():
+            pass
         assert not path.exists(), "nothing recreated the file"
         moved.rename(path)
     with fresh_store("sqlite", tmp_path / "ro") as db:
@@ -361,9 +361,8 @@ def test_up_refuses_a_corrupt_or_unwritable_store(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path)
     assert "migrated empty" in prepare_store(settings)  # first start: created and migrated
     path = tmp_path / "pasopati.db"
-    with unwritable(path):
-        with pytest.raises(StoreUnavailable, match="readonly"):
-            prepare_store(settings)
+    with unwritable(path), pytest.raises(StoreUnavailable, match="readonly"):
+        prepare_store(settings)
     path.write_bytes(b"not a database at all " * 200)
     with pytest.raises(StoreUnavailable, match="not a database"):
         prepare_store(settings)
@@ -378,13 +377,12 @@ def test_up_refuses_a_corrupt_or_unwritable_store(tmp_path: Path) -> None:
 def test_the_audit_cli_says_what_it_cannot_check(db: Database, cat: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No silent "ok": verify without reachable anchors fails unless told --no-anchors; an unknown
     figure, unit or Kanwil is an error naming what exists."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
     from typer.testing import CliRunner
 
     from pasopati.db import reset_cache
     from pasopati.settings import get_settings
     from tests.conftest import free_port
-
-    from prefect.settings import PREFECT_API_URL, temporary_settings
 
     incident_id = crisis(db, cat)
     monkeypatch.setenv("PASOPATI_DATABASE_URL", db.url)

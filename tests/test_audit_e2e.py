@@ -16,13 +16,30 @@ from prefect.flow_runs import resume_flow_run
 
 from pasopati.audit.anchors import anchor_key, read_anchors, store_id
 from pasopati.db import get_database
-from pasopati.decisions.gates import GATE_CORRECTION, GATE_FULL, GATE_HOLDING, GATE_VERIFICATION, pause_key
+from pasopati.decisions.gates import (
+    GATE_CORRECTION,
+    GATE_FULL,
+    GATE_HOLDING,
+    GATE_VERIFICATION,
+    pause_key,
+)
 from pasopati.decisions.models import Verdict
 from pasopati.plan.runbook import MessageType
 from pasopati.publications.models import PublicationStatus
 from tests.channel_api import ChannelAPI
 from tests.conftest import WEBHOOK_CHANNEL
-from tests.driver import approvers, pasopati, read_run, trigger, verify_with, wait_final, wait_for_gate
+from tests.driver import (
+    approvers,
+    code,
+    decide,
+    pasopati,
+    read_run,
+    trigger,
+    verifier_for,
+    verify_with,
+    wait_final,
+    wait_for_gate,
+)
 from tests.records import audit_events, records
 
 pytestmark = pytest.mark.usefixtures("served")
@@ -43,41 +60,42 @@ def test_a_luar_biasa_timeline_matches_what_the_run_did(tmp_path: Path, channel_
     original = next(d for d in store.drafts(incident.id) if d.message_type is MessageType.HOLDING_STATEMENT and d.language == "id")
     edited_file = tmp_path / "holding.txt"
     edited_file.write_text(original.body.replace("PERNYATAAN AWAL", "PERNYATAAN AWAL MENTERI"), encoding="utf-8")
-    pasopati("edit", str(run_id), "--by", first, "--text", f"holding_statement/id={edited_file}", "--reason", "judul diperjelas")
+    decide(run_id, "edit", "judul diperjelas", first, "--text", f"holding_statement/id={edited_file}")
     wait_for_gate(run_id, pause_key(GATE_HOLDING, 3))
     channel_api.down = True  # the webhook channel is down for the rest of this run
     try:
-        pasopati("approve", str(run_id), "--by", second, "--reason", "setuju")
+        decide(run_id, "approve", "setuju", second)
         wait_for_gate(run_id, GATE_VERIFICATION)
         verify_with("kapan=Selasa, 24 November 2026 pukul 14.00 WITA")(run_id)
         wait_for_gate(run_id, GATE_FULL)
-        pasopati("approve", str(run_id), "--by", first)
+        decide(run_id, "approve", "", first)
         wait_for_gate(run_id, pause_key(GATE_FULL, 2))
-        pasopati("approve", str(run_id), "--by", second)
+        decide(run_id, "approve", "", second)
         final = wait_final(run_id)
     finally:
         channel_api.down = False
     assert final.state.is_failed() and "publication(s) failed" in (final.state.message or "")
 
     # A correction after publication: flagged messages, a ralat through the same two approvals.
-    output = pasopati("facts", str(run_id), "--by", "Petugas Verifikasi", "--source", "Polda", "--set", "jumlah_wbp_terlibat=14 orang")
+    verifier = verifier_for(run_id)
+    output = pasopati("facts", str(run_id), "--by", verifier, "--code", code(verifier), "--source", "Polda", "--set", "jumlah_wbp_terlibat=14 orang")
     correction_id = UUID(re.search(r"\(([0-9a-f-]{36})\)", output).group(1))  # type: ignore[union-attr]
     wait_for_gate(correction_id, GATE_CORRECTION)
-    pasopati("approve", str(correction_id), "--by", first)
+    decide(correction_id, "approve", "", first)
     wait_for_gate(correction_id, pause_key(GATE_CORRECTION, 2))
-    pasopati("approve", str(correction_id), "--by", second)
+    decide(correction_id, "approve", "", second)
     assert wait_final(correction_id).state.is_completed()
 
     # Record for record: every decision, fact version, draft and publication has its event.
     events = audit_events(incident.id)
     kinds = [e.kind for e in events]
     decided = [(e.actor, e.details["verdict"], e.details["accepted"], e.details["pause_key"]) for e in events if e.kind == "decision.recorded"]
-    assert decided == [(d.approver, d.verdict.value, d.accepted, d.pause_key) for d in store.decisions(incident.id)]
+    assert decided == [(d.approver, d.verdict.value, d.accepted, d.round_key) for d in store.decisions(incident.id)]
     assert ("Galih Prakoso Aji", "approve", False, GATE_HOLDING) in decided
     refusal = next(e for e in events if e.kind == "decision.recorded" and not e.details["accepted"])
     assert refusal.details["via"] == "prefect-run-input" and "tidak berwenang" in refusal.details["refusal"]
     edit = next(e for e in events if e.kind == "decision.recorded" and e.details["verdict"] == Verdict.EDIT.value)
-    assert edit.actor == first and edit.details["via"] == "prefect-run-input" and any("+PERNYATAAN AWAL MENTERI" in d for d in edit.details["diffs"].values())
+    assert edit.actor == first and edit.details["via"] == "cli" and any("+PERNYATAAN AWAL MENTERI" in d for d in edit.details["diffs"].values())
     versions = [(e.details["item"], e.details["version"], e.details["value"], e.actor) for e in events if e.kind == "fact.recorded"]
     assert sorted(versions) == sorted((f.item_id, f.version, f.value, f.verified_by) for f in store.facts(incident.id))
     created = {e.details["draft_id"]: e.details["sha256"] for e in events if e.kind == "draft.created"}
@@ -101,8 +119,8 @@ def test_a_luar_biasa_timeline_matches_what_the_run_did(tmp_path: Path, channel_
     # What an auditor reads: one command answers who approved the 14.00 figure, proven how, and
     # exactly what the public saw on which channel.
     trail = pasopati("audit", "show", incident.id, "--fact", "kapan")
-    assert "14.00 WITA" in trail and re.search(r"^\d+ \w+ \d{4} \d\d\.\d\d\.\d\d WITA", trail, re.M), "times in the unit's zone"
-    assert f"{first}" in trail and f"{second}" in trail and "cocok dengan roster" in trail
+    assert "14.00 WITA" in trail and re.search(r"^\d+ \w+ \d{4} \d\d\.\d\d\.\d\d WITA", trail, re.MULTILINE), "times in the unit's zone"
+    assert f"{first}" in trail and f"{second}" in trail and "kode TOTP" in trail
     release = next(d for d in store.drafts(incident.id) if d.message_type is MessageType.PRESS_RELEASE and "14.00" in d.body)
     assert release.body.strip() in trail, "the exact text that went out"
     assert all(channel in trail for channel in release.channels)

@@ -29,7 +29,7 @@ from pasopati.db import Database, reset_cache
 from pasopati.db.schema import head_revision, upgrade
 from pasopati.decisions import service as decisions
 from pasopati.decisions.gates import GATE_HOLDING
-from pasopati.decisions.models import ApprovalAnswer, Verdict
+from pasopati.decisions.models import StepKind, Verdict
 from pasopati.facts import service as facts
 from pasopati.incidents import service as incidents
 from pasopati.plan.catalog import load_catalog
@@ -37,8 +37,13 @@ from pasopati.plan.runbook import Severity
 from pasopati.publications import service as publications
 from pasopati.publications.channels import Receipt
 from pasopati.settings import PROJECT_ROOT, get_settings
-
-from tests.conftest import create_postgres_database, drop_postgres_database, free_port, postgres_url
+from tests.conftest import (
+    create_postgres_database,
+    drop_postgres_database,
+    free_port,
+    postgres_url,
+)
+from tests.people import Authenticators, decide
 from tests.test_store import authority, opened, stored_draft
 
 ROLE_SQL = PROJECT_ROOT / "docs" / "auditor-role.sql"
@@ -89,9 +94,8 @@ def fill(db: Database) -> dict[str, str]:
     body = "Tiga warga binaan Lapas Cipinang tidak berada di blok B saat apel pagi."
     draft = stored_draft(db, first, body=body, fact_versions={ITEM: 2})  # the current version
     approver = authority(cat, first)[0]
-    answer = ApprovalAnswer(verdict=Verdict.APPROVE, approver=approver)
-    status = decisions.decide(db, first, plan, GATE_HOLDING, GATE_HOLDING, answer, [draft], cat.roster)
-    assert status.complete
+    assert decide(db, Authenticators(db), first, plan, GATE_HOLDING, [draft], Verdict.APPROVE, approver).accepted
+    assert decisions.step(db, first, plan, GATE_HOLDING, [draft], cat.roster).kind is StepKind.APPROVED
     claimed, _ = publications.claim(db, first, draft.id, "akun-upt", cat)
     publications.finish(db, first, claimed.id, draft, receipt=Receipt(location="outbox/uji"))
     assert incidents.close(db, first.id, by=CLOSER, reason="WBP kembali", flow_run_id=first.flow_run_id)

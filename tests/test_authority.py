@@ -1,5 +1,7 @@
-"""Approval authority comes from the runbook per severity and identity from the roster (no Prefect
-needed: the same check runs in the CLI before it submits and in the run when input arrives)."""
+"""Approval authority comes from the runbook per severity, the person from the roster, and proof of
+identity from pasopati.identity (no Prefect needed: the same checks run for the CLI, the approval
+page and the run's input). The rule tests isolate the rules with a prover that accepts anyone
+the rules let through (``RulesOnly``); the proof tests at the end use real TOTP codes."""
 
 from __future__ import annotations
 
@@ -9,17 +11,21 @@ from pathlib import Path
 import pytest
 
 from pasopati.db import Database
+from pasopati.decisions import rounds
 from pasopati.decisions import service as decisions
 from pasopati.decisions.authority import apply_edits, authorize
 from pasopati.decisions.gates import GATE_FULL, GATE_HOLDING
-from pasopati.decisions.models import ApprovalAnswer, Verdict
+from pasopati.decisions.models import ApprovalAnswer, Verdict, gate_text_hash
+from pasopati.drafts.service import latest_of
 from pasopati.facts import service as facts
+from pasopati.identity.models import Proof
 from pasopati.incidents import service as incidents
 from pasopati.incidents.models import Escalation
 from pasopati.plan.catalog import load_catalog
 from pasopati.plan.runbook import Severity
 from pasopati.time import utcnow
 from tests.conftest import fresh_store
+from tests.people import Authenticators, decide
 from tests.test_store import opened, stored_draft
 
 CATEGORIES = ["keamanan-ketertiban", "kesehatan", "opini-publik", "tata-kelola-integritas", "bencana-alam"]
@@ -51,9 +57,20 @@ def roster():  # type: ignore[no-untyped-def]
     return load_catalog().roster
 
 
+class RulesOnly:
+    """Proves whoever the rules let through: isolates the authority rules from proof (tested below)."""
+
+    def prove(self, session, person, claim, round_, *, strong, incident_id=None, flow_run_id=None):  # type: ignore[no-untyped-def]
+        return Proof(method="totp", person=person.name, description="(uji aturan)", at=utcnow())
+
+
 def check(db: Database, incident, plan, gate, answer, drafts):  # type: ignore[no-untyped-def]
-    with db.read() as session:
-        name, _, refused = authorize(session, incident, plan, gate, answer, drafts, roster())
+    """(roster name, refusal) for ``answer`` at the round now open, naming it and its text."""
+    decisions.step(db, incident, plan, gate, drafts, roster())
+    with db.write() as session:
+        row = rounds.latest(session, incident, gate)
+        named = answer.model_copy(update={"round_key": row.pause_key, "text_hash": gate_text_hash(latest_of(session, drafts))})
+        name, _, _, refused = authorize(session, incident, plan, gate, row, named, latest_of(session, drafts), roster(), RulesOnly())
     return name, refused
 
 
@@ -81,7 +98,7 @@ def test_luar_biasa_needs_two_distinct_approvers(store: Database) -> None:
     cat, plan, incident, holding, unit = setup(store, "keamanan-ketertiban", Severity.LUAR_BIASA)
     assert plan.plan.approval.approvers_required == 2
     first, second = (p.name for p in cat.roster.holders(plan.plan.approval.authority, unit))
-    decisions.decide(store, incident, plan, GATE_HOLDING, GATE_HOLDING, ApprovalAnswer(verdict=Verdict.APPROVE, approver=first), [holding], cat.roster)
+    assert decide(store, Authenticators(store), incident, plan, GATE_HOLDING, [holding], Verdict.APPROVE, first).accepted
     _, refused = check(store, incident, plan, GATE_HOLDING, ApprovalAnswer(verdict=Verdict.APPROVE, approver=first), [holding])
     assert refused and "pemberi persetujuan lain yang berbeda" in refused
     assert check(store, incident, plan, GATE_HOLDING, ApprovalAnswer(verdict=Verdict.APPROVE, approver=second), [holding]) == (second, None)

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 import yaml
 
-from pasopati.alerts.models import Alert
 from pasopati.alerts.classify import (
     Classification,
     Rules,
@@ -23,6 +22,7 @@ from pasopati.alerts.classify import (
     load_rules,
     similarity,
 )
+from pasopati.alerts.models import Alert
 from pasopati.plan.roster import Roster
 from pasopati.plan.runbook import Severity
 from pasopati.settings import PROJECT_ROOT, get_settings

@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from jinja2 import UndefinedError
 
-from pasopati.plan.catalog import load_catalog
 from pasopati.drafts.rendering import render_message
-from pasopati.texts import environment
 from pasopati.facts.models import Fact
 from pasopati.incidents.models import Incident
-from pasopati.team.models import Team
+from pasopati.plan.catalog import load_catalog
 from pasopati.plan.runbook import MessageType, Severity
+from pasopati.team.models import Team
+from pasopati.texts import environment
 
-DETECTED = datetime(2026, 11, 24, 3, 0, tzinfo=timezone.utc)
-NOW = datetime(2026, 11, 24, 3, 20, tzinfo=timezone.utc)
+DETECTED = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
+NOW = datetime(2026, 11, 24, 3, 20, tzinfo=UTC)
 NOT_CONFIRMED = {"id": "belum dapat dikonfirmasi", "en": "not yet confirmed"}
 
 

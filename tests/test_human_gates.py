@@ -14,27 +14,38 @@ import pytest
 from prefect.deployments import run_deployment
 from prefect.flow_runs import resume_flow_run
 
-from pasopati.plan.catalog import catalog
-from pasopati.decisions.gates import GATE_CORRECTION, GATE_FULL, GATE_HOLDING, GATE_VERIFICATION, pause_key, revision_gate
+from pasopati.decisions.gates import (
+    GATE_CORRECTION,
+    GATE_FULL,
+    GATE_HOLDING,
+    GATE_VERIFICATION,
+    pause_key,
+    revision_gate,
+)
 from pasopati.decisions.models import Verdict
 from pasopati.incidents.models import Trigger
+from pasopati.plan.catalog import catalog
+from pasopati.plan.runbook import MessageType
 from pasopati.publications.models import PublicationStatus
 from pasopati.time import utcnow
-from pasopati.plan.runbook import MessageType
-from tests.records import records
 from pasopati.watch import watch
 from tests.channel_api import ChannelAPI
 from tests.driver import (
     approvers,
+    code,
+    decide,
+    decide_fails,
     pasopati,
     pasopati_fails,
     read_run,
     trigger,
+    verifier_for,
     verify_with,
     wait_final,
     wait_for_gate,
 )
 from tests.notify_receivers import SMTPInbox
+from tests.records import audit_events, records
 
 pytestmark = pytest.mark.usefixtures("served")
 
@@ -74,7 +85,7 @@ def test_two_distinct_approvers_and_edits_published_exactly_as_approved(tmp_path
     resume_flow_run(run_id, run_input={"verdict": "approve", "approver": "Galih Prakoso Aji", "reason": ""})
     wait_for_gate(run_id, pause_key(GATE_HOLDING, 2))
     refused = [d for d in records().decisions(incident.id) if not d.accepted]
-    assert [(d.approver, d.pause_key) for d in refused] == [("Galih Prakoso Aji", GATE_HOLDING)]
+    assert [(d.approver, d.round_key, d.pause_key) for d in refused] == [("Galih Prakoso Aji", GATE_HOLDING, None)]
     assert "tidak berwenang" in (refused[0].refusal or "")
     assert "REFUSED approve" in pasopati("status", str(run_id))
 
@@ -83,14 +94,14 @@ def test_two_distinct_approvers_and_edits_published_exactly_as_approved(tmp_path
     edited_text = original.body.replace("PERNYATAAN AWAL", "PERNYATAAN AWAL (disunting Menteri)")
     edited_file = tmp_path / "holding.txt"
     edited_file.write_text(edited_text, encoding="utf-8")
-    pasopati("edit", str(run_id), "--by", first, "--text", f"holding_statement/id={edited_file}", "--reason", "judul diperjelas")
+    decide(run_id, "edit", "judul diperjelas", first, "--text", f"holding_statement/id={edited_file}")
     wait_for_gate(run_id, pause_key(GATE_HOLDING, 3))
     assert "(1/2 approved)" in next(line for line in pasopati("pending").splitlines() if read_run(run_id).name in line)
     assert channel_api.for_incident(incident.id) == [], "one approval of two publishes nothing"
 
     # The same minister cannot be the second approver.
-    assert "pemberi persetujuan lain yang berbeda" in pasopati_fails("approve", str(run_id), "--by", first)
-    pasopati("approve", str(run_id), "--by", second, "--reason", "setuju")
+    assert "pemberi persetujuan lain yang berbeda" in decide_fails(run_id, "approve", "", first)
+    decide(run_id, "approve", "setuju", second)
     wait_for_gate(run_id, GATE_VERIFICATION)
 
     store = records()
@@ -110,7 +121,7 @@ def test_two_distinct_approvers_and_edits_published_exactly_as_approved(tmp_path
 
     verify_with("kapan=Selasa, 24 November 2026 pukul 01.00 WITA")(run_id)
     wait_for_gate(run_id, GATE_FULL)
-    pasopati("reject", str(run_id), "--by", second, "--reason", "menunggu konferensi pers")
+    decide(run_id, "reject", "menunggu konferensi pers", second)
     assert wait_final(run_id).state.is_completed()
 
 
@@ -118,8 +129,8 @@ def test_request_changes_goes_back_to_drafting_and_returns_for_approval(tmp_path
     run_id = trigger("opini-publik", "sedang", "Rutan Salemba", "Video viral keributan di ruang kunjungan")
     wait_for_gate(run_id, GATE_HOLDING)
     (kakanwil,) = approvers(run_id)
-    assert "memerlukan alasan" in pasopati_fails("request-changes", str(run_id), "--by", kakanwil, "--reason", "")
-    pasopati("request-changes", str(run_id), "--by", kakanwil, "--reason", "Sebutkan layanan pengaduan")
+    assert "memerlukan alasan" in decide_fails(run_id, "request-changes", "", kakanwil)
+    decide(run_id, "request-changes", "Sebutkan layanan pengaduan", kakanwil)
     wait_for_gate(run_id, revision_gate(GATE_HOLDING))
     assert "drafter" in next(line for line in pasopati("pending").splitlines() if read_run(run_id).name in line)
 
@@ -129,9 +140,10 @@ def test_request_changes_goes_back_to_drafting_and_returns_for_approval(tmp_path
     revision_file = tmp_path / "revisi.txt"
     revision_file.write_text(revised_text, encoding="utf-8")
     humas = holder(run_id, "humas-kanwil")
-    pasopati("revise", str(run_id), "--by", humas, "--text", f"holding_statement/id={revision_file}", "--note", "ditambah kanal pengaduan")
+    pasopati("revise", str(run_id), "--by", humas, "--code", code(humas), "--text", f"holding_statement/id={revision_file}",
+             "--note", "ditambah kanal pengaduan")
     wait_for_gate(run_id, pause_key(GATE_HOLDING, 2))
-    pasopati("approve", str(run_id), "--by", kakanwil)
+    decide(run_id, "approve", "", kakanwil)
     wait_for_gate(run_id, GATE_VERIFICATION)
 
     store = records()
@@ -142,9 +154,17 @@ def test_request_changes_goes_back_to_drafting_and_returns_for_approval(tmp_path
     assert verdicts == [(Verdict.REQUEST_CHANGES, kakanwil, "Sebutkan layanan pengaduan"), (Verdict.APPROVE, kakanwil, "")]
     sent = {p.draft_id for p in store.publications(incident.id) if p.status is PublicationStatus.SENT}
     assert sent == {revised.id}
+    # Through the UI's form: a name without proof is refused (recorded) and the gate asks again; with
+    # the verifier's code, at the round the form names, it is taken.
     resume_flow_run(run_id, run_input={"verified_by": "Kadiv", "source": "SDP"})
+    wait_for_gate(run_id, pause_key(GATE_VERIFICATION, 2))
+    refused = [e for e in audit_events(incident.id) if e.kind == "verification.refused"]
+    assert len(refused) == 1 and "bukan anggota tim krisis" in refused[0].details["refusal"]
+    verifier = verifier_for(run_id)
+    resume_flow_run(run_id, run_input={"verified_by": verifier, "source": "SDP", "kode": code(verifier),
+                                       "putaran": pause_key(GATE_VERIFICATION, 2)})
     wait_for_gate(run_id, GATE_FULL)
-    pasopati("reject", str(run_id), "--by", kakanwil, "--reason", "cukup pernyataan awal")
+    decide(run_id, "reject", "cukup pernyataan awal", kakanwil)
     assert wait_final(run_id).state.is_completed()
 
 
@@ -152,12 +172,15 @@ def test_a_corrected_fact_flags_published_messages_and_a_ralat_is_approved_and_p
     run_id = trigger("keamanan-ketertiban", "sedang", "Rutan Pondok Bambu", "Tiga tahanan kabur", "jumlah_wbp_terlibat=3 orang")
     wait_for_gate(run_id, GATE_HOLDING)
     (kakanwil,) = approvers(run_id)
-    pasopati("approve", str(run_id), "--by", kakanwil)
+    decide(run_id, "approve", "", kakanwil)
     wait_for_gate(run_id, GATE_VERIFICATION)
     # Verification through the CLI's facts command (it answers the form while the run waits there).
-    pasopati("facts", str(run_id), "--by", "Kadiv DKI", "--source", "SDP", "--set", "kapan=Senin malam")
+    verifier = verifier_for(run_id)
+    assert "bukan anggota tim krisis" in pasopati_fails("facts", str(run_id), "--by", "Orang Luar", "--code", "123456", "--source", "SDP",
+                                                         "--set", "kapan=Senin malam")
+    pasopati("facts", str(run_id), "--by", verifier, "--code", code(verifier), "--source", "SDP", "--set", "kapan=Senin malam")
     wait_for_gate(run_id, GATE_FULL)
-    pasopati("approve", str(run_id), "--by", kakanwil)
+    decide(run_id, "approve", "", kakanwil)
     assert wait_final(run_id).state.is_completed()
     incident = incident_of(run_id)
     store = records()
@@ -167,12 +190,13 @@ def test_a_corrected_fact_flags_published_messages_and_a_ralat_is_approved_and_p
 
     wrong = tmp_path / "salah.yaml"
     wrong.write_text("jumlah_kabur: 4\n", encoding="utf-8")
-    assert "unknown checklist item(s) ['jumlah_kabur']" in pasopati_fails("facts", str(run_id), "--by", "Kadiv DKI", "--source", "Polres", "--file", str(wrong))
+    assert "unknown checklist item(s) ['jumlah_kabur']" in pasopati_fails("facts", str(run_id), "--by", verifier, "--code", "000000", "--source", "Polres", "--file", str(wrong))
     wrong.write_text("- 4 orang\n", encoding="utf-8")
-    assert "expected a mapping" in pasopati_fails("facts", str(run_id), "--by", "Kadiv DKI", "--source", "Polres", "--file", str(wrong))
+    assert "expected a mapping" in pasopati_fails("facts", str(run_id), "--by", verifier, "--code", "000000", "--source", "Polres", "--file", str(wrong))
     corrected = tmp_path / "koreksi.yaml"
     corrected.write_text("jumlah_wbp_terlibat: 4 orang\n", encoding="utf-8")
-    output = pasopati("facts", str(run_id), "--by", "Kadiv DKI", "--source", "Polres", "--file", str(corrected))
+    assert "kode" in pasopati_fails("facts", str(run_id), "--by", verifier, "--code", "000000", "--source", "Polres", "--file", str(corrected))
+    output = pasopati("facts", str(run_id), "--by", verifier, "--code", code(verifier), "--source", "Polres", "--file", str(corrected))
     correction_id = UUID(re.search(r"\(([0-9a-f-]{36})\)", output).group(1))  # type: ignore[union-attr]
     wait_for_gate(correction_id, GATE_CORRECTION)
     history = [(f.version, f.value, f.source) for f in store.facts(incident.id) if f.item_id == "jumlah_wbp_terlibat"]
@@ -188,8 +212,8 @@ def test_a_corrected_fact_flags_published_messages_and_a_ralat_is_approved_and_p
 
     status = pasopati("status", str(run_id))  # what an auditor reads
     assert "fact      jumlah_wbp_terlibat v2: 4 orang (source Polres" in status and "FLAGGED: fakta berubah" in status
-    assert "tidak berwenang" in pasopati_fails("approve", str(correction_id), "--by", "Kadiv DKI")
-    pasopati("approve", str(correction_id), "--by", kakanwil)
+    assert "tidak berwenang" in decide_fails(correction_id, "approve", "", verifier)
+    decide(correction_id, "approve", "", kakanwil)
     assert wait_final(correction_id).state.is_completed()
     sent = [p for p in store.publications(incident.id) if p.draft_id == ralat.id]
     assert {p.channel for p in sent} == set(ralat.channels) and all(p.status is PublicationStatus.SENT for p in sent)
@@ -230,9 +254,12 @@ def test_deadlines_escalate_never_approve_and_the_team_is_called_acknowledges_an
     # Acknowledgements: the Kakanwil by CLI, Humas Kanwil through the UI's deployment form; past the
     # 30-minute limit the others' deputies are called.
     kakanwil, humas_kanwil = holder(run_id, "kakanwil"), holder(run_id, "humas-kanwil")
-    assert "acknowledged" in pasopati("ack", str(run_id), "--by", kakanwil)
-    assert "not on the crisis team" in pasopati_fails("ack", str(run_id), "--by", "Orang Asing")
-    ui_ack = run_deployment("konfirmasi-tim/ui", parameters={"run": read_run(run_id).name, "member": humas_kanwil}, timeout=120)
+    assert "acknowledged" in pasopati("ack", str(run_id), "--by", kakanwil, "--code", code(kakanwil))
+    assert "tidak ada di roster" in pasopati_fails("ack", str(run_id), "--by", "Orang Asing", "--code", "123456")
+    forged = run_deployment("konfirmasi-tim/ui", parameters={"run": read_run(run_id).name, "member": humas_kanwil}, timeout=120)
+    assert forged.state and forged.state.is_failed() and "TOTP" in (forged.state.message or ""), forged.state
+    ui_ack = run_deployment("konfirmasi-tim/ui", parameters={"run": read_run(run_id).name, "member": humas_kanwil,
+                                                             "kode": code(humas_kanwil)}, timeout=120)
     assert ui_ack.state and ui_ack.state.is_completed(), ui_ack.state
     assert {(a.person, a.via) for a in store.acknowledgements(incident.id)} == {(kakanwil, "cli"), (humas_kanwil, "ui")}
     report = watch(now=utcnow() + timedelta(minutes=31))
@@ -245,9 +272,11 @@ def test_deadlines_escalate_never_approve_and_the_team_is_called_acknowledges_an
     assert any("Eskalasi TKK" in s for s in mailbox(team_inbox, address_of(kepala_upt)))
 
     # The delegate may now decide; the run goes on. Closing the crisis stops reminders.
-    pasopati("approve", str(run_id), "--by", dirjen, "--reason", "Kakanwil tidak dapat dihubungi")
+    decide(run_id, "approve", "Kakanwil tidak dapat dihubungi", dirjen)
     wait_for_gate(run_id, GATE_VERIFICATION)
-    assert "closed" in pasopati("close", str(run_id), "--by", kakanwil, "--reason", "latihan selesai")
+    assert "bukan anggota tim krisis" in pasopati_fails("close", str(run_id), "--by", "Orang Tak Dikenal", "--code", "123456",
+                                                         "--reason", "x")
+    assert "closed" in pasopati("close", str(run_id), "--by", kakanwil, "--code", code(kakanwil), "--reason", "latihan selesai")
     told = len(store.notifications(incident.id))
     assert incident.id not in watch(now=utcnow() + timedelta(hours=12)).reminders_sent
     assert len(store.notifications(incident.id)) == told

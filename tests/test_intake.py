@@ -6,10 +6,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from pathlib import Path
 import time
 from collections.abc import Iterator
-from uuid import UUID
+from pathlib import Path
+from uuid import UUID, uuid4
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,17 +17,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from prefect import get_client
 
-from pasopati.plan.catalog import catalog
 from pasopati.alerts.classify import load_rules
+from pasopati.db import get_database
 from pasopati.intake.app import create_app
 from pasopati.intake.auth import Credentials
 from pasopati.intake.pipeline import Intake
 from pasopati.intake.prefect_runs import PrefectRuns
+from pasopati.plan.catalog import catalog
 from pasopati.plan.runbook import Severity
 from pasopati.settings import get_settings
-from pasopati.db import get_database
-from tests.records import audit_events, records
 from tests.driver import read_run
+from tests.records import audit_events, records
 
 TOKEN = {"Authorization": "Bearer rahasia-uji", "X-Pasopati-Source": "meltwater"}
 pytestmark = pytest.mark.usefixtures("served")
@@ -60,8 +60,10 @@ def test_unauthenticated_is_refused_and_nothing_stored(client: TestClient) -> No
     bad = {"X-Pasopati-Source": "pemantau", "X-Pasopati-Signature": "sha256=" + "0" * 64}
     assert client.post("/alerts", content=raw, headers=bad).status_code == 401
     assert stored_count() == before
-    good = hmac.new(b"kunci-hmac", raw, hashlib.sha256).hexdigest()
-    response = client.post("/alerts", content=raw, headers={"X-Pasopati-Source": "pemantau", "X-Pasopati-Signature": f"sha256={good}"})
+    ts, nonce = str(int(time.time())), uuid4().hex
+    good = hmac.new(b"kunci-hmac", f"{ts}.{nonce}.".encode() + raw, hashlib.sha256).hexdigest()
+    signed = {"X-Pasopati-Source": "pemantau", "X-Pasopati-Timestamp": ts, "X-Pasopati-Nonce": nonce}
+    response = client.post("/alerts", content=raw, headers={**signed, "X-Pasopati-Signature": f"sha256={good}"})
     assert response.status_code in (200, 202), response.text
     assert stored_count() == before + 1
 

@@ -13,7 +13,7 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,13 @@ from pasopati.audit import service as audit
 from pasopati.audit.anchors import store_id
 from pasopati.audit.chain import genesis
 from pasopati.audit.models import AuditEvent
-from pasopati.db import Database, SchemaOutdated, StoreUnavailable, get_database, reset_cache
+from pasopati.db import (
+    Database,
+    SchemaOutdated,
+    StoreUnavailable,
+    get_database,
+    reset_cache,
+)
 from pasopati.db.schema import (
     BASELINE,
     UPGRADE_COMMAND,
@@ -40,13 +46,14 @@ from pasopati.settings import Settings, get_settings
 from tests.conftest import postgres_schema
 
 DUMP = Path(__file__).parent / "data" / "store_8932213.sql"
-HEAD = "0002_audit_log"
+HEAD = "0004_gate_rounds"
 FUTURE = "0099_from_a_newer_pasopati"
 BASELINE_TABLES = (
     "incidents", "alerts", "runs", "teams", "facts", "drafts", "decisions", "publications",
     "stage_events", "evaluations", "escalations", "notifications", "acknowledgements",
 )
-ADDED_TABLES = {"audit_events", "audit_head", "store_meta"}
+ADDED_TABLES = {"audit_events", "audit_head", "store_meta", "identity_totp", "identity_totp_failures", "identity_links",
+                "gate_rounds"}
 # What the dump holds (the brief's and the file's own counts; 639 rows in all).
 DUMP_COUNTS = {
     "incidents": 8, "alerts": 320, "runs": 9, "teams": 8, "facts": 12, "drafts": 24, "decisions": 14,
@@ -169,7 +176,7 @@ def copy_rows(source: Path, db: Database) -> None:
 
 def _utc(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     return value
 
 
@@ -353,7 +360,11 @@ def check_added_schema(db: Database) -> None:
     with db.engine.connect() as connection:
         assert connection.execute(sa.text("SELECT count(*) FROM incidents WHERE follows_id IS NOT NULL")).scalar_one() == 0
         meta = connection.execute(sa.text("SELECT id, store_id FROM store_meta")).all()
-    assert len(meta) == 1 and meta[0][0] == 1 and uuid.UUID(meta[0][1])
+        # 0004: every round a decision answered is a closed round, so suspended runs continue where they were
+        decided = connection.execute(sa.text("SELECT count(*) FROM decisions WHERE pause_key IS NOT NULL")).scalar_one()
+        closed = connection.execute(sa.text("SELECT count(*) FROM gate_rounds WHERE closed_at IS NOT NULL")).scalar_one()
+        keys = connection.execute(sa.text("SELECT count(*) FROM decisions WHERE round_key = pause_key")).scalar_one()
+    assert closed == decided == keys and meta[0][0] == 1 and uuid.UUID(meta[0][1])
 
 
 @pytest.mark.parametrize(
@@ -386,7 +397,7 @@ def test_upgrade_keeps_every_row_and_backfills_the_audit_log(
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 def test_head_matches_the_models(kind: str, tmp_path: Path) -> None:
     """After the migrations the schema is what today's models (pasopati.schema_tables) declare."""
-    import pasopati.schema_tables as schema_tables
+    from pasopati import schema_tables
 
     with empty_store(kind, tmp_path) as db:
         upgrade(db)

@@ -10,17 +10,27 @@ from uuid import UUID
 import pytest
 from prefect import get_client
 
-from pasopati.plan.catalog import catalog
 from pasopati.decisions.gates import GATE_HOLDING
 from pasopati.incidents.models import Stage
-from pasopati.publications.models import PublicationStatus
+from pasopati.plan.catalog import catalog
 from pasopati.plan.runbook import MessageType, Severity
-from tests.records import audit_events, records
+from pasopati.publications.models import PublicationStatus
 from tests.channel_api import ChannelAPI
 from tests.conftest import WEBHOOK_CHANNEL
-from tests.driver import Script, drive, gate_of, wait_for_gate as drive_until_gate, pasopati, pasopati_fails, read_run, reject, trigger, verify_with
-
-
+from tests.driver import (
+    Script,
+    decide_fails,
+    drive,
+    gate_of,
+    pasopati,
+    pasopati_fails,
+    read_run,
+    reject,
+    trigger,
+    verify_with,
+)
+from tests.driver import wait_for_gate as drive_until_gate
+from tests.records import audit_events, records
 
 UNITS = ["Lapas Cipinang", "Rutan Salemba", "Rutan Pondok Bambu", "Lapas Banyuasin", "Lapas Pangkalpinang", "Lapas Nabire"]
 SUMMARIES = {
@@ -190,7 +200,7 @@ def test_channel_down_fails_the_run_and_a_retry_sends_only_what_is_missing(chann
 def test_cli_says_where_a_run_waits_and_refuses_the_wrong_gate() -> None:
     run_id = trigger("tata-kelola-integritas", "ringan", "Lapas Banyuasin", "Dugaan pungli kunjungan")
     deadline_run = drive_until_gate(run_id, GATE_HOLDING)
-    output = pasopati_fails("verify", str(run_id), "--by", "X Y", "--source", "SDP", "--set", "kapan=kemarin")
+    output = pasopati_fails("verify", str(run_id), "--by", "X Y", "--code", "123456", "--source", "SDP", "--set", "kapan=kemarin")
     assert f"run {deadline_run.name} is waiting at '{GATE_HOLDING}'" in output
     assert "waiting   persetujuan-awal" in pasopati("status", str(run_id))
     listed = [line for line in pasopati("pending").splitlines() if deadline_run.name in line]
@@ -200,10 +210,14 @@ def test_cli_says_where_a_run_waits_and_refuses_the_wrong_gate() -> None:
     from prefect.input.actions import read_flow_run_input
     from prefect.input.run_input import keyset_from_base_key
 
-    description = read_flow_run_input(keyset_from_base_key(f"suspended-{GATE_HOLDING}")["description"], run_id)
+    from pasopati.decisions.gates import input_base_key
+
+    description = read_flow_run_input(keyset_from_base_key(input_base_key(GATE_HOLDING))["description"], run_id)
+    state = read_run(run_id).state
+    assert state.name == "Menunggu-persetujuan-awal" and "Menunggu keputusan Kepala UPT" in (state.message or ""), state
     holding = next(d for d in records().drafts(incident_for(run_id).id) if d.message_type is MessageType.HOLDING_STATEMENT)
     assert holding.body.strip() in description and "— ringan" in description and "Severity." not in description
-    output = pasopati_fails("approve", str(run_id), "--by", "Humas Cipinang")  # not in the roster for this unit
+    output = decide_fails(run_id, "approve", "", "Humas Cipinang")  # not in the roster for this unit
     assert "tidak berwenang" in output and "Kepala UPT" in output
     refused = [d for d in records().decisions(incident_for(run_id).id) if not d.accepted]
     assert [(d.approver, d.gate) for d in refused] == [("Humas Cipinang", GATE_HOLDING)], "a refusal is recorded"
@@ -242,10 +256,10 @@ def test_a_suspended_run_survives_a_restart_of_the_serving_process(served) -> No
 def test_publish_refuses_a_draft_without_approval(channels_file: Path, channel_api: ChannelAPI) -> None:
     """The gate holds at the publish task itself, not only in the flow's control flow."""
     from pasopati.db import get_database
-    from pasopati.decisions import service as decisions
     from pasopati.decisions.gates import GATE_HOLDING
-    from pasopati.decisions.models import ApprovalAnswer, Verdict
+    from pasopati.decisions.models import Verdict
     from tasks.publishing import NotApproved, publish
+    from tests.people import Authenticators, decide
     from tests.test_store import authority, opened, stored_draft
 
     db, cat = get_database(), catalog()
@@ -256,8 +270,7 @@ def test_publish_refuses_a_draft_without_approval(channels_file: Path, channel_a
     # An approval of a different text does not cover this one either.
     other = draft.model_copy(update={"body": "Teks lain yang disetujui"})
     plan = cat.plan(inc.category, inc.severity)
-    answer = ApprovalAnswer(verdict=Verdict.APPROVE, approver=authority(cat, inc)[0])
-    assert decisions.decide(db, inc, plan, GATE_HOLDING, GATE_HOLDING, answer, [other], cat.roster).decision.accepted
+    assert decide(db, Authenticators(db), inc, plan, GATE_HOLDING, [other], Verdict.APPROVE, authority(cat, inc)[0]).accepted
     with pytest.raises(NotApproved):
         publish.fn(inc, draft.id, WEBHOOK_CHANNEL)
     assert records().publications(inc.id) == [] and channel_api.for_incident(inc.id) == []

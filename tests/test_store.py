@@ -12,7 +12,7 @@ from pasopati.audit import service as audit
 from pasopati.db import Database
 from pasopati.decisions import service as decisions
 from pasopati.decisions.gates import GATE_HOLDING
-from pasopati.decisions.models import ApprovalAnswer, Verdict
+from pasopati.decisions.models import Decision, StepKind, Verdict
 from pasopati.drafts import service as drafts
 from pasopati.drafts.models import Draft
 from pasopati.facts import service as facts
@@ -24,6 +24,7 @@ from pasopati.publications import service as publications
 from pasopati.publications.channels import Receipt
 from pasopati.publications.models import PublicationStatus
 from pasopati.time import utcnow
+from tests.people import Authenticators, decide
 
 UNIT = "lapas-cipinang"
 
@@ -96,24 +97,26 @@ def test_approval_covers_exactly_the_approved_text_and_counts_distinct_approvers
     plan = cat.plan(incident.category, incident.severity)
     draft = stored_draft(db, incident)
     first, second = authority(cat, incident)[:2]
+    auth = Authenticators(db)
 
-    def decide(approver: str, key: str) -> object:
-        answer = ApprovalAnswer(verdict=Verdict.APPROVE, approver=approver)
-        return decisions.decide(db, incident, plan, GATE_HOLDING, key, answer, [draft], cat.roster)
+    def approve(approver: str) -> Decision:
+        return decide(db, auth, incident, plan, GATE_HOLDING, [draft], Verdict.APPROVE, approver)
 
     assert decisions.approvers(db, draft) == set()
-    decide(first, GATE_HOLDING)
-    decide(second, GATE_HOLDING)  # the same pause answered again (a re-run): the recorded decision stands
-    refused = decide("Orang Luar", "persetujuan-awal-ke-2")
-    assert not refused.decision.accepted and "tidak berwenang" in (refused.decision.refusal or "")  # type: ignore[attr-defined]
+    assert approve(first).accepted
+    refused = approve("Orang Luar")
+    assert not refused.accepted and "tidak berwenang" in (refused.refusal or "")
     assert decisions.approvers(db, draft) == {first}
-    status = decide(second, "persetujuan-awal-ke-3")
-    assert status.complete and decisions.approvers(db, draft) == {first, second}  # type: ignore[attr-defined]
+    assert decisions.step(db, incident, plan, GATE_HOLDING, [draft], cat.roster).kind is StepKind.DECIDE
+    assert approve(second).accepted
+    step = decisions.step(db, incident, plan, GATE_HOLDING, [draft], cat.roster)
+    assert step.kind is StepKind.APPROVED and decisions.approvers(db, draft) == {first, second}
     assert len(decisions.decisions(db, incident.id)) == 3
     assert decisions.approvers(db, draft.model_copy(update={"body": "Teks yang diubah diam-diam"})) == set()
     events = [e for e in audit.events(db, incident_id=incident.id) if e.kind == "decision.recorded"]
     assert [(e.actor, e.details["accepted"]) for e in events] == [(first, True), ("Orang Luar", False), (second, True)]
     assert events[0].details["drafts"] == {draft.id: draft.content_hash} and events[0].details["role"] == "pimpinan-kementerian"
+    assert events[0].details["proof"] == "kode TOTP dari aplikasi autentikator" and events[1].details["proof"] == "tidak terbukti"
     assert Stage.HOLDING_APPROVED in incidents.stages(db, incident.id)
 
 
@@ -124,7 +127,7 @@ def test_publication_is_claimed_once_and_refused_without_approval(db: Database, 
     with pytest.raises(publications.NotApproved, match="0 of 1"):
         publications.claim(db, incident, draft.id, "akun-upt", cat)
     (approver,) = authority(cat, incident)
-    decisions.decide(db, incident, plan, GATE_HOLDING, GATE_HOLDING, ApprovalAnswer(verdict=Verdict.APPROVE, approver=approver), [draft], cat.roster)
+    assert decide(db, Authenticators(db), incident, plan, GATE_HOLDING, [draft], Verdict.APPROVE, approver).accepted
     first, _ = publications.claim(db, incident, draft.id, "akun-upt", cat)
     assert first.status is PublicationStatus.SENDING and first.attempts == 1
     publications.finish(db, incident, first.id, draft, receipt=Receipt(location="outbox/x"))

@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import Any, Literal, NamedTuple, TextIO
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from pasopati.alerts.models import Alert
 from pasopati.plan.catalog import CatalogError, Problem, load_model, relative

@@ -10,7 +10,7 @@ head moved), at the end of every run, and by ``pasopati audit anchor``.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -80,7 +80,7 @@ def write_anchor(db: Database, *, only_if_moved: bool = True) -> Anchor | None:
         latest = _latest(store)
         if latest is not None and latest.seq == seq and latest.hash == digest:
             return None
-    anchor = Anchor(seq=seq, hash=digest, at=datetime.now(timezone.utc), store_id=store)
+    anchor = Anchor(seq=seq, hash=digest, at=datetime.now(UTC), store_id=store)
     # Through the client, so `pasopati audit anchor` (outside any run) writes the same artifact a run does.
     flow_context, task_context = FlowRunContext.get(), TaskRunContext.get()
     with get_client(sync_client=True) as client:
@@ -99,7 +99,10 @@ def write_anchor(db: Database, *, only_if_moved: bool = True) -> Anchor | None:
 
 def _latest(store: str) -> Anchor | None:
     from prefect import get_client
-    from prefect.client.schemas.filters import ArtifactCollectionFilter, ArtifactCollectionFilterKey
+    from prefect.client.schemas.filters import (
+        ArtifactCollectionFilter,
+        ArtifactCollectionFilterKey,
+    )
 
     with get_client(sync_client=True) as client:
         latest = client.read_latest_artifacts(

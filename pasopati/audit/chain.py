@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 FORMAT = "pasopati-audit-1"
@@ -45,7 +45,7 @@ def canonical(value: Any) -> str:
 def timestamp(at: datetime) -> str:
     if at.tzinfo is None:
         raise ValueError(f"naive datetime {at!r} in an audit event")
-    return at.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def event_hash(

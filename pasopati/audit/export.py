@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +61,7 @@ def write_bundle(
     manifest = {
         "format": BUNDLE_FORMAT,
         "chain_format": FORMAT,
-        "exported_at": datetime.now(timezone.utc).isoformat(),
+        "exported_at": datetime.now(UTC).isoformat(),
         "store_id": store_id,
         "scope": "all" if full_chain else "incidents",
         "store_head": {"seq": store_head[0], "hash": store_head[1]},

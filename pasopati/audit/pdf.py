@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fpdf import FPDF
 from fontTools.ttLib import TTFont
+from fpdf import FPDF
 
 from pasopati.audit.timeline import Timeline
 

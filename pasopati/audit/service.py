@@ -12,7 +12,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -61,7 +61,7 @@ def record(
             chain.links[incident_id] = session.scalar(_LAST_OF_INCIDENT, {"incident_id": incident_id})
     head = chain.head
     incident_prev = chain.links[incident_id] if incident_id is not None else None
-    at = at or datetime.now(timezone.utc)
+    at = at or datetime.now(UTC)
     details_json = canonical(clean_json(details or {}))
     actor = clean_json(actor)
     digest = event_hash(
@@ -194,7 +194,7 @@ def _stamp(value: object) -> str:
             if SQLITE_STAMP.fullmatch(value):
                 return f"{value[:10]}T{value[11:]}+00:00"
             value = datetime.fromisoformat(value)
-            value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)  # type: ignore[union-attr]
+            value = value if value.tzinfo else value.replace(tzinfo=UTC)  # type: ignore[union-attr]
         return timestamp(value)  # type: ignore[arg-type]
     except (TypeError, ValueError, AttributeError):
         return f"unreadable time {value!r}"

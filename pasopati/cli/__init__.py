@@ -11,8 +11,8 @@ import os
 import sys
 from typing import Any
 
+from pasopati.cli import audit, db, gates, operate, people  # noqa: F401  (register their commands on ``app``)
 from pasopati.cli.common import app
-from pasopati.cli import audit, db, gates, operate  # noqa: F401,E402  (register their commands on ``app``)
 from pasopati.settings import get_settings
 
 __all__ = ["app", "main"]

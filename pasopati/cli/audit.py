@@ -76,9 +76,8 @@ def list_incidents(
     """Incidents, newest first, with their state and number of runs."""
     from pasopati.incidents import service as incidents
     from pasopati.incidents.models import IncidentState
-    from pasopati.plan.runbook import Severity
-
     from pasopati.plan.catalog import catalog
+    from pasopati.plan.runbook import Severity
 
     if category is not None and category not in catalog().categories:
         fail(f"--category {category!r}: expected one of {', '.join(catalog().categories)}")

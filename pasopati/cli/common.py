@@ -15,6 +15,15 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def _present_server_credential() -> None:
+    # Before any command: this process (and the processes it starts) present the Prefect server's
+    # credential from the data directory unless PREFECT_API_AUTH_STRING is set (pasopati.server_auth).
+    from pasopati.server_auth import use_credential
+
+    use_credential()
+
+
 def fail(message: str, code: int = 2) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
@@ -28,20 +37,28 @@ def clear_errors() -> Iterator[None]:
     from pasopati.alerts.classify import RulesError
     from pasopati.db import SchemaOutdated, StoreUnavailable
     from pasopati.facts.service import UnknownChecklistItem
-    from pasopati.incidents.service import IncidentConflict, IncidentNotFound, UnknownUnit
+    from pasopati.incidents.service import (
+        IncidentConflict,
+        IncidentNotFound,
+        UnknownUnit,
+    )
     from pasopati.launcher import AlreadyRunning
     from pasopati.plan.catalog import CatalogError
     from pasopati.runs import RunLookupError
+    from pasopati.server_auth import CredentialError
     from pasopati.team.service import NotOnTeam
 
     try:
         yield
     except (CatalogError, RulesError, RunLookupError, SchemaOutdated, StoreUnavailable, UnknownChecklistItem,
-            UnknownUnit, IncidentConflict, IncidentNotFound, NotOnTeam, AlreadyRunning, KeyError) as exc:
+            UnknownUnit, IncidentConflict, IncidentNotFound, NotOnTeam, AlreadyRunning, CredentialError, KeyError) as exc:
         fail(str(exc).strip('"'))
     except httpx.HTTPError as exc:  # the Prefect client's transport
         import os
 
+        if isinstance(exc, httpx.HTTPStatusError) and exc.response.status_code == 401:
+            fail(f"the Prefect server at {os.environ.get('PREFECT_API_URL', '?')} refuses the credential (401): it is"
+                 " PREFECT_API_AUTH_STRING, else the `login` in prefect-auth.json in the data directory")
         fail(f"the Prefect server at {os.environ.get('PREFECT_API_URL', '?')} cannot be reached ({exc}); is `pasopati up` running?")
 
 

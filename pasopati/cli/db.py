@@ -22,10 +22,10 @@ def _database(read_only: bool = False):  # type: ignore[no-untyped-def]
 @db_app.command("upgrade")
 def upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
     """Migrate the store (a SQLite file is backed up first; a store from before migrations is adopted)."""
-    from pasopati.db.schema import upgrade as migrate
-
     from alembic.util import CommandError
     from sqlalchemy.exc import DBAPIError
+
+    from pasopati.db.schema import upgrade as migrate
 
     with clear_errors():
         db = _database()

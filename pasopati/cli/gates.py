@@ -1,8 +1,12 @@
-"""``pasopati`` commands at the human gates: decide, redraft, correct facts, acknowledge, close.
+"""``pasopati`` commands at the human gates: read the drafts, decide, redraft, verify and correct
+facts, acknowledge, close.
 
-Each command checks what it can before submitting (authority against the roster, checklist item
-ids) and says exactly what is wrong; the run checks again when the input arrives, because the
-Prefect UI submits the same forms without this CLI.
+Every act needs proof, not a name: ``--code`` is the TOTP code from the person's authenticator app
+(``pasopati people enrol``). The act is checked and recorded in the store first — refused ones
+too, with what was claimed — and only then is the waiting run woken (it reads the act from the
+store). A decision names the text it decides on (``--hash``, from ``pasopati drafts RUN``): if the
+text changed since it was read, the decision is refused. Two decisions at once: the first takes
+effect, the second is refused and its caller told by whom the round was decided.
 """
 
 from __future__ import annotations
@@ -17,6 +21,9 @@ from pasopati.cli.common import app, clear_errors, fail, parse_pairs
 
 Run = Annotated[str, typer.Argument(help="Flow run id or name.")]
 By = Annotated[str, typer.Option("--by", help="Your name, as in the roster.")]
+Code = Annotated[str, typer.Option("--code", help="Your TOTP code (6 digits, from your authenticator app).")]
+TextHash = Annotated[str, typer.Option("--hash", help="The text hash `pasopati drafts RUN` showed you (12+ hex digits).")]
+Round = Annotated[str | None, typer.Option("--round", help="The round you decide at, as `pasopati drafts` showed it (default: the one open now).")]
 
 
 def _text_edits(edits: list[str], option: str) -> dict[str, str]:
@@ -31,103 +38,209 @@ def _text_edits(edits: list[str], option: str) -> dict[str, str]:
     return fields
 
 
-def _decide(run: str, verdict: str, by: str, reason: str, texts: dict[str, str] | None = None) -> None:
+def _prover():  # type: ignore[no-untyped-def]
+    from pasopati.identity.prover import Prover
+
+    return Prover()
+
+
+@app.command()
+def drafts(run: Run) -> None:
+    """Show the texts a run waits for a decision on, the round, and the hash to decide with."""
+    from pasopati.db import get_database
+    from pasopati.decisions import service as decisions
+    from pasopati.decisions.gates import APPROVAL_GATES, gate_of
+    from pasopati.decisions.models import gate_text_hash, short_hash
+    from pasopati.runs import awaiting_drafts, incident_of, waiting_key, waiting_run
+
+    with clear_errors():
+        flow_run = waiting_run(run, set(APPROVAL_GATES))
+        key = waiting_key(flow_run) or ""
+        incident = incident_of(flow_run)
+        texts = awaiting_drafts(get_database(), incident, gate_of(key))
+        text_hash = gate_text_hash(texts)
+        approved = decisions.approvers_of_all(get_database(), texts)
+    typer.echo(f"run      {flow_run.name} ({flow_run.id})\nround    {key}\nhash     {short_hash(text_hash)}  (full: {text_hash})")
+    typer.echo(f"approved {', '.join(approved) or '-'}")
+    for draft in texts:
+        typer.echo(f"\n--- {draft.message_type.value} ({draft.language}) → {', '.join(draft.channels)}  [{draft.id}]\n{draft.body}")
+    typer.echo(f"\ndecide: pasopati approve {flow_run.id} --by NAME --code CODE --hash {short_hash(text_hash)} --round {key}")
+
+
+def _decide(
+    run: str, verdict: str, by: str, code: str, text_hash: str, reason: str, texts: dict[str, str] | None = None, round_: str | None = None,
+) -> None:
     from pasopati.db import clean_text, get_database
     from pasopati.decisions import service as decisions
-    from pasopati.decisions.gates import APPROVAL_GATES
+    from pasopati.decisions.gates import APPROVAL_GATES, gate_of
     from pasopati.decisions.models import ApprovalAnswer, Verdict
     from pasopati.forms import text_field
     from pasopati.plan.catalog import catalog
-    from pasopati.runs import awaiting_drafts, incident_of, plan_of, resume, waiting_gate, waiting_run
+    from pasopati.runs import (
+        awaiting_drafts,
+        incident_of,
+        plan_of,
+        ring,
+        waiting_key,
+        waiting_run,
+    )
 
     by, reason = clean_text(by), clean_text(reason)
     texts = {k: clean_text(v) for k, v in (texts or {}).items()}
     with clear_errors():
         db = get_database()
         flow_run = waiting_run(run, set(APPROVAL_GATES))
-        gate = waiting_gate(flow_run)
-        assert gate is not None
+        key = waiting_key(flow_run) or ""
+        gate = gate_of(key)
         incident, plan = incident_of(flow_run), plan_of(flow_run)
-        drafts = awaiting_drafts(db, incident, gate)
-        by_field = {text_field(d): d for d in drafts}
-        unknown = sorted(set(texts or {}) - set(by_field))
-        if unknown:
+        seed = awaiting_drafts(db, incident, gate)
+        by_field = {text_field(d): d for d in seed}
+        if unknown := sorted(set(texts) - set(by_field)):
             fail(f"no draft {[u.removeprefix('teks_') for u in unknown]} awaits approval here; awaiting: "
                  f"{[f.removeprefix('teks_') for f in by_field]}")
         answer = ApprovalAnswer(
-            verdict=Verdict(verdict),
-            approver=by,
-            reason=reason,
-            edits={by_field[f].id: t for f, t in texts.items()},
-            via="cli",
+            verdict=Verdict(verdict), approver=by, reason=reason, edits={by_field[f].id: t for f, t in texts.items()},
+            via="cli", round_key=round_ or key, text_hash=text_hash, code=code,
         )
-        approver, refused = decisions.precheck(db, incident, plan, gate, answer, drafts, catalog().roster)
-        if refused:
-            fail(f"refused (recorded): {refused}")
-        resume(flow_run, {"verdict": verdict, "approver": approver, "reason": reason, **texts})
-    typer.echo(f"{verdict} by {approver} submitted to {flow_run.name} at {flow_run.state.state_details.pause_key}")
+        decision = decisions.submit(db, incident, plan, gate, seed, answer, catalog().roster, _prover())
+        if not decision.accepted:
+            fail(f"refused (recorded): {decision.refusal}")
+        woke = ring(flow_run, key)
+    typer.echo(f"{verdict} by {decision.approver} recorded for {flow_run.name} at {key} (decision #{decision.id}; {decision.proof}); {woke}")
 
 
 @app.command()
-def approve(run: Run, by: By, reason: Annotated[str, typer.Option(help="Note kept with the decision.")] = "") -> None:
-    """Approve the drafts a run is waiting on, exactly as shown."""
-    _decide(run, "approve", by, reason)
+def approve(run: Run, by: By, code: Code, text_hash: TextHash,
+            reason: Annotated[str, typer.Option(help="Note kept with the decision.")] = "", round_: Round = None) -> None:
+    """Approve the drafts a run is waiting on, exactly as shown by `pasopati drafts`."""
+    _decide(run, "approve", by, code, text_hash, reason, round_=round_)
 
 
 @app.command()
 def edit(
     run: Run,
     by: By,
+    code: Code,
+    text_hash: TextHash,
     text: Annotated[list[str], typer.Option("--text", help="TYPE[/LANG]=PATH: publish this file's text instead (repeatable).")],
     reason: Annotated[str, typer.Option(help="Why the text was edited.")] = "",
+    round_: Round = None,
 ) -> None:
     """Approve with edits: the edited text is what gets published; the diff is kept."""
-    _decide(run, "edit", by, reason, _text_edits(text, "--text"))
+    _decide(run, "edit", by, code, text_hash, reason, _text_edits(text, "--text"), round_)
 
 
 @app.command("request-changes")
-def request_changes(run: Run, by: By, reason: Annotated[str, typer.Option(help="What must change.")]) -> None:
+def request_changes(run: Run, by: By, code: Code, text_hash: TextHash, reason: Annotated[str, typer.Option(help="What must change.")],
+                    round_: Round = None) -> None:
     """Send the drafts back to drafting with a comment; they return for approval."""
-    _decide(run, "request-changes", by, reason)
+    _decide(run, "request-changes", by, code, text_hash, reason, round_=round_)
 
 
 @app.command()
-def reject(run: Run, by: By, reason: Annotated[str, typer.Option(help="Why (kept with the decision).")]) -> None:
+def reject(run: Run, by: By, code: Code, text_hash: TextHash, reason: Annotated[str, typer.Option(help="Why (kept with the decision).")],
+           round_: Round = None) -> None:
     """Reject: nothing awaiting at this gate is published and the run ends."""
-    _decide(run, "reject", by, reason)
+    _decide(run, "reject", by, code, text_hash, reason, round_=round_)
 
 
 @app.command()
 def revise(
     run: Run,
     by: By,
+    code: Code,
     text: Annotated[list[str], typer.Option("--text", help="TYPE[/LANG]=PATH: the revised text (repeatable).")] = [],
     note: Annotated[str, typer.Option(help="What was changed.")] = "",
 ) -> None:
     """Submit revised drafts after request-changes (texts not given are redrafted from current facts)."""
-    from pasopati.decisions.gates import APPROVAL_GATES, revision_gate
-    from pasopati.runs import resume, waiting_run
+    from pasopati.db import get_database
+    from pasopati.decisions import steps
+    from pasopati.decisions.gates import (
+        APPROVAL_GATES,
+        REVISION_PREFIX,
+        gate_of,
+        revision_gate,
+    )
+    from pasopati.forms import text_field
+    from pasopati.plan.catalog import catalog
+    from pasopati.runs import (
+        awaiting_drafts,
+        incident_of,
+        plan_of,
+        ring,
+        waiting_key,
+        waiting_run,
+    )
+    from pasopati.team.service import team
+
+    fields = _text_edits(text, "--text")
+    with clear_errors():
+        db = get_database()
+        flow_run = waiting_run(run, {revision_gate(g) for g in APPROVAL_GATES})
+        key = waiting_key(flow_run) or ""
+        gate = gate_of(key)
+        incident, plan = incident_of(flow_run), plan_of(flow_run)
+        seed = awaiting_drafts(db, incident, gate)
+        by_field = {text_field(d): d.id for d in seed}
+        if unknown := sorted(set(fields) - set(by_field)):
+            fail(f"--text: no draft {[u.removeprefix('teks_') for u in unknown]} is being revised here")
+        crew = team(db, incident.id, incident.severity)
+        assert crew is not None, "a run past its first approval assembled its team"
+        outcome = steps.redraft(
+            db, incident, plan, crew, gate, key, seed, {by_field[f]: t for f, t in fields.items()}, drafter=by, note=note,
+            claim=steps.Claim(code=code), via="cli", roster=catalog().roster, prover=_prover(), cat=catalog(), from_run=False,
+        )
+        if outcome is None or not outcome.accepted:
+            fail(f"refused (recorded): {outcome.refusal if outcome else 'round not open'}")
+        woke = ring(flow_run, key)
+    base = gate.removeprefix(REVISION_PREFIX)
+    typer.echo(f"revision by {outcome.person} recorded for {flow_run.name}; back to {base}; {woke}")
+
+
+def verify_facts(run: str, by: str, code: str, source: str, values: dict[str, str], sources: dict[str, str]) -> None:
+    """Shared by `pasopati verify` and `pasopati facts` at the verification gate."""
+    from pasopati.db import get_database
+    from pasopati.decisions import steps
+    from pasopati.decisions.gates import GATE_VERIFICATION
+    from pasopati.facts.models import VerificationAnswers
+    from pasopati.plan.catalog import catalog
+    from pasopati.runs import incident_of, plan_of, ring, waiting_key, waiting_run
 
     with clear_errors():
-        flow_run = waiting_run(run, {revision_gate(g) for g in APPROVAL_GATES})
-        resume(flow_run, {"drafter": by, "note": note, **_text_edits(text, "--text")})
-    typer.echo(f"revision by {by} submitted to {flow_run.name}")
+        flow_run = waiting_run(run, {GATE_VERIFICATION})
+        key = waiting_key(flow_run) or ""
+        plan = plan_of(flow_run)
+        known = {i.id for i in plan.checklist}
+        if unknown := sorted((set(values) | set(sources)) - known):
+            fail(f"unknown checklist item(s) {unknown} for {plan.category}; known: {', '.join(sorted(known))}")
+        answers = VerificationAnswers(values=values, verified_by=by, source=source, sources=sources, code=code, via="cli")
+        outcome = steps.verify(get_database(), incident_of(flow_run), plan, key, answers, catalog().roster, _prover(), from_run=False)
+        if outcome is None or not outcome.accepted:
+            fail(f"refused (recorded): {outcome.refusal if outcome else 'round not open'}")
+        woke = ring(flow_run, key)
+    typer.echo(f"verification by {outcome.person} recorded for {flow_run.name}: {len(values)} item(s); {woke}")
 
 
 @app.command()
 def facts(
     run: Run,
     by: By,
+    code: Code,
     source: Annotated[str, typer.Option(help="Where the figures come from: SDP, Polres, RSUD, BMKG…")],
     set_: Annotated[list[str], typer.Option("--set", help="ITEM=VALUE (repeatable).")] = [],
     file: Annotated[Path | None, typer.Option(help="YAML or JSON mapping ITEM: VALUE.")] = None,
 ) -> None:
-    """Supply or correct facts. At verification this answers the form; later it records new
-    versions and starts a correction run that flags published messages relying on old values."""
+    """Supply or correct facts. At verification this verifies; later it records new versions and
+    starts a correction run that flags published messages relying on old values."""
+    import uuid
+
     from prefect.deployments import run_deployment
 
+    from pasopati.db import get_database
+    from pasopati.decisions import steps
     from pasopati.decisions.gates import GATE_VERIFICATION
-    from pasopati.runs import find_run, incident_of, plan_of, resume, waiting_gate
+    from pasopati.plan.catalog import catalog
+    from pasopati.runs import find_run, incident_of, plan_of, waiting_gate
 
     values = parse_pairs(set_, "--set")
     if file is not None:
@@ -142,44 +255,55 @@ def facts(
         fail("no facts given: use --set ITEM=VALUE or --file")
     with clear_errors():
         flow_run = find_run(run)
+        if waiting_gate(flow_run) == GATE_VERIFICATION:
+            verify_facts(run, by, code, source, values, {})
+            return
         plan = plan_of(flow_run)
         known = {i.id for i in plan.checklist}
         if unknown := sorted(set(values) - known):
             fail(f"unknown checklist item(s) {unknown} for {plan.category}; known: {', '.join(sorted(known))}")
-        if waiting_gate(flow_run) == GATE_VERIFICATION:
-            resume(flow_run, {**values, "verified_by": by, "source": source, "sources": {}})
-            typer.echo(f"verification submitted to {flow_run.name}: {len(values)} item(s)")
-            return
         incident = incident_of(flow_run)
+        change = f"koreksi:{uuid.uuid4()}"
+        outcome = steps.correct(get_database(), incident, plan, values, source=source, by=by, claim=steps.Claim(code=code),
+                                change=change, via="cli", roster=catalog().roster, prover=_prover())
+        if not outcome.accepted:
+            fail(f"refused (recorded): {outcome.refusal}")
     correction = run_deployment(
-        "koreksi-fakta/koreksi",
-        parameters={"incident_id": incident.id, "facts": values, "source": source, "verified_by": by},
-        timeout=0,
+        "koreksi-fakta/koreksi", parameters={"incident_id": incident.id, "recorded_change": change}, timeout=0,
     )
-    typer.echo(f"correction run {correction.name} ({correction.id}) records {len(values)} fact(s) for {incident.id}")
+    typer.echo(f"{len(values)} fact(s) recorded by {outcome.person} for {incident.id}; correction run {correction.name} ({correction.id})")
 
 
 @app.command()
-def ack(run: Run, by: By) -> None:
+def ack(run: Run, by: By, code: Code) -> None:
     """Acknowledge your call to the crisis team (stops escalation to your deputy)."""
     from pasopati.db import get_database
+    from pasopati.decisions import steps
+    from pasopati.plan.catalog import catalog
     from pasopati.runs import find_run, incident_of
-    from pasopati.team.service import acknowledge
 
     with clear_errors():
         incident = incident_of(find_run(run))
-        typer.echo(acknowledge(get_database(), incident, by, via="cli"))
+        outcome = steps.acknowledge(get_database(), incident, by, claim=steps.Claim(code=code), via="cli",
+                                    roster=catalog().roster, prover=_prover())
+    if not outcome.accepted:
+        fail(f"refused (recorded): {outcome.refusal}")
+    typer.echo(outcome.message)
 
 
 @app.command()
-def close(run: Run, by: By, reason: Annotated[str, typer.Option(help="Why the crisis is over.")]) -> None:
+def close(run: Run, by: By, code: Code, reason: Annotated[str, typer.Option(help="Why the crisis is over.")]) -> None:
     """Close the crisis: update reminders stop."""
     from pasopati.db import get_database
-    from pasopati.incidents import service as incidents
-    from pasopati.runs import find_run, incident_of
+    from pasopati.decisions import steps
+    from pasopati.plan.catalog import catalog
+    from pasopati.runs import find_run, incident_of, plan_of
 
     with clear_errors():
         flow_run = find_run(run)
         incident = incident_of(flow_run)
-        closed = incidents.close(get_database(), incident.id, by=by, reason=reason, flow_run_id=str(flow_run.id))
-    typer.echo(f"incident {incident.id} closed by {by}: {reason}" if closed else f"incident {incident.id} was already closed (nothing changed)")
+        outcome = steps.close(get_database(), incident, plan_of(flow_run), by=by, reason=reason, claim=steps.Claim(code=code),
+                              flow_run_id=str(flow_run.id), roster=catalog().roster, prover=_prover())
+    if not outcome.accepted:
+        fail(f"refused (recorded): {outcome.refusal}")
+    typer.echo(f"incident {incident.id} {outcome.message}")

@@ -114,42 +114,50 @@ def trigger(
 def verify(
     run: Annotated[str, typer.Argument(help="Flow run id or name.")],
     set_: Annotated[list[str], typer.Option("--set", help="Verified checklist item: ITEM=VALUE (repeatable).")] = [],
-    by: Annotated[str, typer.Option(help="Who verified.")] = ...,  # type: ignore[assignment]
+    by: Annotated[str, typer.Option(help="Who verified (your name, as in the roster; a member of the crisis team).")] = ...,  # type: ignore[assignment]
+    code: Annotated[str, typer.Option(help="Your TOTP code (6 digits, from your authenticator app).")] = ...,  # type: ignore[assignment]
     source: Annotated[str, typer.Option(help="Main source: SDP, Polres, RSUD, BMKG…")] = ...,  # type: ignore[assignment]
     source_for: Annotated[list[str], typer.Option(help="A different source for one item: ITEM=SOURCE.")] = [],
 ) -> None:
     """Submit verified facts to a run waiting at verification."""
-    from pasopati.decisions.gates import GATE_VERIFICATION
-    from pasopati.runs import plan_of, resume, waiting_run
+    from pasopati.cli.gates import verify_facts
 
-    values = parse_pairs(set_, "--set")
-    sources = parse_pairs(source_for, "--source-for")
-    with clear_errors():
-        flow_run = waiting_run(run, {GATE_VERIFICATION})
-        plan = plan_of(flow_run)
-        known = {i.id for i in plan.checklist}
-        unknown = sorted((set(values) | set(sources)) - known)
-        if unknown:
-            fail(f"unknown checklist item(s) {unknown} for {plan.category}; known: {', '.join(sorted(known))}")
-        resume(flow_run, {**values, "verified_by": by, "source": source, "sources": sources})
-    typer.echo(f"verification submitted to {flow_run.name}: {len(values)} item(s) confirmed")
+    verify_facts(run, by, code, source, parse_pairs(set_, "--set"), parse_pairs(source_for, "--source-for"))
 
 
 @app.command("pending")
 def pending_runs() -> None:
-    """List the runs waiting for a person: gate, who must act, since when (oldest first)."""
-    from pasopati.runs import pending
+    """List the runs waiting for a person: gate, who must act, since when (oldest first); and the
+    gates that EXPIRED (Prefect's wait limit passed undecided), which an operator continues with
+    `pasopati reopen RUN`."""
+    from pasopati.runs import expired_gates, pending
 
     with clear_errors():
-        items = pending()
+        items = sorted([*pending(), *expired_gates()], key=lambda p: p.since)
     if not items:
         typer.echo("nothing is waiting")
     for item in items:
         since = item.since.astimezone().strftime("%Y-%m-%d %H:%M")
+        gate = f"{item.gate} EXPIRED {item.expired_at.astimezone():%Y-%m-%d %H:%M}" if item.expired_at else item.gate
         typer.echo(
-            f"{since}  {item.run:<24} {item.gate:<20} {item.category}/{item.severity:<10} "
+            f"{since}  {item.run:<24} {gate:<20} {item.category}/{item.severity:<10} "
             f"{item.unit}  → {item.waiting_for}"
         )
+
+
+@app.command()
+def reopen(run: Annotated[str, typer.Argument(help="The run whose gate expired: its id or name.")]) -> None:
+    """Continue the incident of a run whose gate EXPIRED, at the same gate: a new run of the same
+    runbook for the same incident. Nothing already published or notified goes out again; the gate
+    opens a new round. Recorded in the audit log as done by `operator:<your OS user>`."""
+    import getpass
+
+    from pasopati.runs import reopen as reopen_run
+
+    with clear_errors():
+        started = reopen_run(run, by=f"operator:{getpass.getuser()}")
+    typer.echo(f"reopened: started {started.name} ({started.id}); it waits at the gate that expired")
+    typer.echo(f"{get_settings().ui_url}/runs/flow-run/{started.id}")
 
 
 @app.command()

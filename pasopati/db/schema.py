@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from datetime import UTC
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,7 +19,6 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
-
 from sqlalchemy.engine import make_url
 
 from pasopati.db import Database, SchemaOutdated, StoreUnavailable
@@ -204,7 +204,7 @@ def health(db: Database, *, thorough: bool = False) -> list[str]:
             if result != ["ok"]:
                 problems.append(f"the store {db.describe()} is corrupt: {'; '.join(result[:5])}")
         if not db.read_only:
-            from datetime import datetime, timezone
+            from datetime import datetime
 
             from pasopati.db.meta import StoreMetaRow
 
@@ -212,7 +212,7 @@ def health(db: Database, *, thorough: bool = False) -> list[str]:
                 row = session.get(StoreMetaRow, 1)
                 if row is None:
                     raise StoreUnavailable(f"the store {db.describe()} has no store_meta row")
-                row.checked_at = datetime.now(timezone.utc)
+                row.checked_at = datetime.now(UTC)
             if db.sqlite:
                 # A write can succeed into the WAL file while the store file itself refuses writes
                 # (immutable, read-only mount): a checkpoint writes the store file, so it tells.

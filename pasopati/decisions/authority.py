@@ -1,10 +1,9 @@
-"""Who may decide at an approval gate, and what a decision does to the drafts.
+"""Who may decide at an approval gate, when a gate is complete, and what a decision does to the drafts.
 
 Authority comes from the runbook (``approval.authority`` per severity, widened to
-``approval.escalate_to`` once the gate's deadline passed) and identity from the roster: a name
-that does not hold that role for the incident's unit is refused, and the refusal is recorded.
-Every function reads inside the caller's transaction, so a decision is checked against the same
-state it is recorded on.
+``approval.escalate_to`` once the gate's deadline passed), the person from the roster, and the
+proof that the person is who they claim from pasopati.identity.prover. Every function reads inside
+the caller's transaction, so a decision is checked against the same state it is recorded on.
 """
 
 from __future__ import annotations
@@ -14,11 +13,18 @@ import difflib
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pasopati.decisions.models import ApprovalAnswer, Verdict
-from pasopati.decisions.tables import DecisionRow
+from pasopati.decisions.models import (
+    ApprovalAnswer,
+    Verdict,
+    gate_text_hash,
+    short_hash,
+)
+from pasopati.decisions.tables import DecisionRow, GateRoundRow
 from pasopati.drafts.models import Draft
 from pasopati.drafts.service import normalise_text, revised
 from pasopati.facts.service import history_in
+from pasopati.identity.models import Refusal
+from pasopati.identity.prover import STRONG, Prover
 from pasopati.incidents.models import Incident
 from pasopati.incidents.service import escalations_in
 from pasopati.plan.roster import Person, Roster
@@ -57,13 +63,33 @@ def approved_by(session: Session, drafts: list[Draft]) -> list[str]:
     return sorted(set.intersection(*(approvers_of(session, d) for d in drafts))) if drafts else []
 
 
-def authorize(
-    session: Session, incident: Incident, plan: RunbookPlan, gate: str, answer: ApprovalAnswer, drafts: list[Draft], roster: Roster
-) -> tuple[str, Person | None, str | None]:
-    """(the approver's roster name, the roster entry, why this decision cannot be accepted or None).
+def complete(session: Session, incident: Incident, plan: RunbookPlan, gate: str, drafts: list[Draft], roster: Roster) -> bool:
+    """Whether enough distinct people of ONE deciding role approved exactly these texts.
 
-    Checked by the CLI before it submits and again by the run when the answer arrives (the Prefect
-    UI submits without the CLI)."""
+    ``approvers_required`` holders of the authority; once escalated, the delegate role instead,
+    needing as many of its holders as the roster has, up to that number. A delegate replaces an
+    absent authority; it never makes a pair with it (the Sekjen plus one Minister is not "two
+    approvers" at luar-biasa). Source: DOMAIN.md (luar-biasa: the Minister, two approvers)."""
+    unit = roster.find_unit(incident.unit_id)
+    assert unit is not None
+    names = set(approved_by(session, drafts))
+    required = plan.plan.approval.approvers_required
+    for ref in deciders(session, incident, plan, gate):
+        holders = {p.name for p in roster.holders(ref, unit)}
+        needed = required if ref == plan.plan.approval.authority else min(required, len(holders))
+        if needed and len(names & holders) >= needed:
+            return True
+    return False
+
+
+def authorize(
+    session: Session, incident: Incident, plan: RunbookPlan, gate: str, row: GateRoundRow, answer: ApprovalAnswer,
+    drafts: list[Draft], roster: Roster, prover: Prover,
+) -> tuple[str, Person | None, str | None, str | None]:
+    """(the approver's roster name, the roster entry, how they were proven, why this decision
+    cannot be accepted or None), checked in this order: the person holds a deciding role; the
+    decision names this round and this text; the verdict's own rules; then the proof (last, so a
+    stale decision does not spend the approver's code)."""
     unit = roster.find_unit(incident.unit_id)
     assert unit is not None
     refs = deciders(session, incident, plan, gate)
@@ -71,11 +97,30 @@ def authorize(
     if person is None:
         titles = " atau ".join(roster.roles[r.role].title for r in refs)
         holders = ", ".join(p.name for r in refs for p in roster.holders(r, unit)) or "tidak ada di roster"
-        return answer.approver, None, (
+        return answer.approver, None, None, (
             f"{answer.approver!r} tidak berwenang memutuskan {gate} untuk {incident.unit_name}"
             f" ({plan.severity.value}): kewenangan ada pada {titles} ({holders})"
         )
-    return person.name, person, _refusal(session, person.name, answer, drafts)
+    refused = _named(row, answer, drafts) or _refusal(session, person.name, answer, drafts)
+    if refused:
+        return person.name, person, None, refused
+    proof = prover.prove(session, person, answer, row, strong=plan.severity in STRONG)
+    if isinstance(proof, Refusal):
+        return person.name, person, None, proof.reason
+    return person.name, person, proof.description, None
+
+
+def _named(row: GateRoundRow, answer: ApprovalAnswer, drafts: list[Draft]) -> str | None:
+    """A decision names the round it answers and the hash of the text it decides on."""
+    if answer.round_key != row.pause_key:
+        return (f"keputusan menyebut ronde {answer.round_key!r}, sedangkan yang terbuka adalah {row.pause_key!r}"
+                " (masukan untuk gerbang yang tidak sedang terbuka ditolak)")
+    current = gate_text_hash(drafts)
+    named = (answer.text_hash or "").strip().lower()
+    if len(named) < 12 or not current.startswith(named):
+        return (f"teks berubah sejak Anda membacanya, atau hash teks tidak disebut: yang menunggu keputusan"
+                f" adalah {short_hash(current)}; baca ulang drafnya (pasopati drafts RUN) lalu putuskan lagi")
+    return None
 
 
 def _refusal(session: Session, approver: str, answer: ApprovalAnswer, drafts: list[Draft]) -> str | None:

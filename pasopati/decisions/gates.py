@@ -41,3 +41,14 @@ def round_of(key: str) -> int:
 
 def revision_gate(gate: str) -> str:
     return f"{REVISION_PREFIX}{gate}"
+
+
+def waiting_state_name(key: str) -> str:
+    """The Prefect state name of a run waiting at pause ``key``: "Menunggu-persetujuan-awal-ke-2".
+    Letters, digits and dashes only: Prefect derives the run input keys from it."""
+    return f"Menunggu-{key}"
+
+
+def input_base_key(key: str) -> str:
+    """Prefect's run input base key for a run waiting at ``key`` (keyset_from_paused_state's rule)."""
+    return f"{waiting_state_name(key).lower()}-{key}"

@@ -74,21 +74,37 @@ def revise(
     where it differs, otherwise the templates again on the current facts (which picks up any
     correction made meanwhile). A re-run returns the revisions already made."""
     with db.write() as session:
-        facts = current_in(session, incident.id)
-        result = []
-        for draft in drafts:
-            if (existing := session.get(DraftRow, revision_id(draft, draft.revision + 1))) is not None:
-                result.append(_draft(existing))
-                continue
-            text = texts.get(draft.id)
-            if text is not None and normalise_text(text) != normalise_text(draft.body):
-                new = revised(draft, text, author=drafter, note=note)
-            else:
-                fresh = [d for d in render(incident, plan, team, facts, [draft.message_type], cat) if d.language == draft.language]
-                body = fresh[0].body if fresh else draft.body
-                new = revised(draft, body, author="template", note=note, fact_versions=fresh[0].fact_versions if fresh else None)
-            add(session, new, actor=drafter if new.author != "template" else system("template"), flow_run_id=incident.flow_run_id)
-            result.append(new)
+        return revise_in(session, incident, plan, team, drafts, texts, drafter=drafter, note=note, cat=cat)
+
+
+def revise_in(
+    session: Session,
+    incident: Incident,
+    plan: RunbookPlan,
+    team: Team,
+    drafts: list[Draft],
+    texts: dict[str, str],
+    *,
+    drafter: str,
+    note: str,
+    cat: Catalog,
+) -> list[Draft]:
+    """``revise`` inside another act's transaction (a redraft proven at its gate round)."""
+    facts = current_in(session, incident.id)
+    result = []
+    for draft in drafts:
+        if (existing := session.get(DraftRow, revision_id(draft, draft.revision + 1))) is not None:
+            result.append(_draft(existing))
+            continue
+        text = texts.get(draft.id)
+        if text is not None and normalise_text(text) != normalise_text(draft.body):
+            new = revised(draft, text, author=drafter, note=note)
+        else:
+            fresh = [d for d in render(incident, plan, team, facts, [draft.message_type], cat) if d.language == draft.language]
+            body = fresh[0].body if fresh else draft.body
+            new = revised(draft, body, author="template", note=note, fact_versions=fresh[0].fact_versions if fresh else None)
+        add(session, new, actor=drafter if new.author != "template" else system("template"), flow_run_id=incident.flow_run_id)
+        result.append(new)
     return result
 
 
@@ -146,6 +162,19 @@ def get_in(session: Session, draft_id: str) -> Draft | None:
     """One revision, inside another act's transaction."""
     row = session.get(DraftRow, draft_id)
     return _draft(row) if row else None
+
+
+def latest_of(session: Session, seed: list[Draft]) -> list[Draft]:
+    """The newest revision of each of these messages (an edit or a redraft replaces its parent)."""
+    result = []
+    for draft in seed:
+        root = REVISION_SUFFIX.sub("", draft.id)
+        rows = session.scalars(
+            select(DraftRow).where(DraftRow.incident_id == draft.incident_id, DraftRow.id.like(f"{root}-r%"))
+        ).all()
+        newest = max((r for r in rows if revision_id(draft, r.revision) == r.id), key=lambda r: r.revision, default=None)
+        result.append(_draft(newest) if newest is not None and newest.revision > draft.revision else draft)
+    return result
 
 
 def all_in(session: Session, incident_id: str) -> list[Draft]:

@@ -38,3 +38,6 @@ class VerificationAnswers(BaseModel):
     verified_by: str
     source: str
     sources: dict[str, str] = {}
+    code: str | None = Field(None, description="The verifier's TOTP code (pasopati.identity).")
+    link_token: str | None = None
+    via: str = "prefect-run-input"

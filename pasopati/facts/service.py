@@ -57,36 +57,62 @@ def submit(
 
     Raises UnknownChecklistItem for an id not in the runbook's checklist."""
     check_items(plan, set(values) | set(sources or {}))
-    now = utcnow()
     with db.write() as session:
-        rows = list(session.scalars(select(FactRow).where(FactRow.incident_id == incident.id).order_by(FactRow.version)))
-        current = {r.item_id: r for r in rows}
-        done = {r.item_id for r in rows if r.change == change}
-        for item in plan.checklist:
-            if item.id not in values or item.id in done:
-                continue
-            value = values[item.id].strip() or None
-            item_source = (sources or {}).get(item.id, source)
-            previous = current.get(item.id)
-            if previous is not None and previous.value == value:
-                continue  # submitted unchanged (forms come prefilled): the version and its source stand
-            if previous is None and value is None:
-                continue
-            row = FactRow(
-                incident_id=incident.id, item_id=item.id, version=(previous.version + 1) if previous else 1, change=change,
-                label=item.label, value=value, source=item_source, public=item.public, verified_by=by, recorded_at=now,
-            )
-            session.add(row)
-            current[item.id] = row
-            record(
-                session, "fact.recorded", actor=by, incident_id=incident.id, flow_run_id=incident.flow_run_id,
-                details={"item": item.id, "label": item.label, "version": row.version, "value": value,
-                         "previous": previous.value if previous else None, "source": item_source, "public": item.public,
-                         "change": change, "via": via},
-            )
-        if stage is not None:
-            mark_stage(session, incident.id, stage)
-        return [Fact.model_validate(r, from_attributes=True) for r in current.values()]
+        return submit_in(session, incident, plan, values, source=source, by=by, change=change, sources=sources, via=via, stage=stage)
+
+
+def submit_in(
+    session: Session,
+    incident: Incident,
+    plan: RunbookPlan,
+    values: dict[str, str],
+    *,
+    source: str,
+    by: str,
+    change: str,
+    sources: dict[str, str] | None = None,
+    via: str,
+    stage: Stage | None = None,
+    proof: str | None = None,
+) -> list[Fact]:
+    """``submit`` inside another act's transaction (a verification proven at its gate round);
+    ``proof`` says how ``by`` was identified and goes into each fact's audit event."""
+    check_items(plan, set(values) | set(sources or {}))
+    now = utcnow()
+    rows = list(session.scalars(select(FactRow).where(FactRow.incident_id == incident.id).order_by(FactRow.version)))
+    current = {r.item_id: r for r in rows}
+    done = {r.item_id for r in rows if r.change == change}
+    for item in plan.checklist:
+        if item.id not in values or item.id in done:
+            continue
+        value = values[item.id].strip() or None
+        item_source = (sources or {}).get(item.id, source)
+        previous = current.get(item.id)
+        if previous is not None and previous.value == value:
+            continue  # submitted unchanged (forms come prefilled): the version and its source stand
+        if previous is None and value is None:
+            continue
+        row = FactRow(
+            incident_id=incident.id, item_id=item.id, version=(previous.version + 1) if previous else 1, change=change,
+            label=item.label, value=value, source=item_source, public=item.public, verified_by=by, recorded_at=now,
+        )
+        session.add(row)
+        current[item.id] = row
+        record(
+            session, "fact.recorded", actor=by, incident_id=incident.id, flow_run_id=incident.flow_run_id,
+            details={"item": item.id, "label": item.label, "version": row.version, "value": value,
+                     "previous": previous.value if previous else None, "source": item_source, "public": item.public,
+                     "change": change, "via": via, "proof": proof},
+        )
+    if stage is not None:
+        mark_stage(session, incident.id, stage)
+    return [Fact.model_validate(r, from_attributes=True) for r in current.values()]
+
+
+def recorded_in(session: Session, incident_id: str, change: str) -> list[Fact]:
+    """The versions a submission ``change`` recorded (none: it was never recorded, or changed nothing)."""
+    rows = session.scalars(select(FactRow).where(FactRow.incident_id == incident_id, FactRow.change == change).order_by(FactRow.version))
+    return [Fact.model_validate(r, from_attributes=True) for r in rows]
 
 
 def current_in(session: Session, incident_id: str) -> list[Fact]:

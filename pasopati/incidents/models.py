@@ -27,7 +27,10 @@ class Trigger(BaseModel):
     source: str = Field("ui", description="How the runbook was started: ui, cli or alert.")
     detected_at: datetime | None = Field(None, description="When the crisis was detected; default: trigger time.")
     incident_id: str | None = Field(
-        None, description="Set by alert intake: the incident already exists (opened or escalated by correlation)."
+        None,
+        description="Set by alert intake: the incident already exists (opened or escalated by correlation). A run "
+        "carries it only if no other live run does and its severity is not lower than the incident's; otherwise "
+        "the run is refused.",
     )
     alert_ids: list[str] = Field(default_factory=list, description="Set by alert intake: the alerts behind this start.")
 

@@ -2,12 +2,29 @@
 
 Each act is one write transaction with its audit event. Functions taking a ``Session`` are the
 parts other services use inside *their* act's transaction (mark a stage, touch, escalate a deadline).
+
+Run integrity (who may carry an incident):
+
+- A run's severity is its deployment's (``admit``): a ``severity`` parameter that contradicts the
+  deployment is refused before the run touches any incident.
+- One live run per crisis. An incident's *owner* is ``IncidentRow.flow_run_id``. A run that names
+  an existing incident may carry it only if no other live run owns it and its severity is not
+  lower than the incident's (severity never goes down). A higher severity while a run is live
+  comes only through ``escalate`` (alert intake), which only goes up, releases the owner for the
+  run it starts next, and is followed by cancelling the released run.
+- A run that no longer owns its incident (superseded by an escalation) is refused when it starts again.
+
+Every refusal raises ``RunRefused`` after its audit event (``run.refused`` or
+``incident.escalation_refused``, actor ``sistem:…``) has been committed.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -15,7 +32,14 @@ from sqlalchemy.orm import Session
 from pasopati.audit.models import Subject
 from pasopati.audit.service import record, system
 from pasopati.db import Database
-from pasopati.incidents.models import Escalation, Incident, IncidentState, IncidentSummary, Stage, Trigger
+from pasopati.incidents.models import (
+    Escalation,
+    Incident,
+    IncidentState,
+    IncidentSummary,
+    Stage,
+    Trigger,
+)
 from pasopati.incidents.tables import EscalationRow, IncidentRow, RunRow, StageRow
 from pasopati.plan.roster import Roster
 from pasopati.plan.runbook import RunbookPlan, Severity
@@ -32,8 +56,26 @@ class IncidentConflict(ValueError):
     """A trigger names an incident this run cannot carry (unknown, another category, closed)."""
 
 
+class RunRefused(IncidentConflict):
+    """A run (or an escalation) may not go on; the refusal is already in the audit log."""
+
+
 class IncidentNotFound(KeyError):
     """No incident with this id."""
+
+
+@dataclass
+class Refusal:
+    """Why an act is refused: ``message`` for people, ``details`` for the audit event."""
+
+    message: str
+    incident_id: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def _assume_live(flow_run_id: str) -> bool:
+    """Without a way to ask Prefect, another run is taken to be live (the safe answer)."""
+    return True
 
 
 def build(plan: RunbookPlan, trigger: Trigger, roster: Roster, incident_id: str | None = None) -> Incident:
@@ -71,36 +113,152 @@ def open_incident(db: Database, incident: Incident, trigger: Trigger, *, reasons
     return incident
 
 
+def admit(db: Database, flow_run_id: str, severity: Severity, deployment: str | None, trigger: Trigger) -> None:
+    """A runbook run's check at every start (first start, resume, retry), before any incident act.
+
+    ``deployment`` is ``"<flow>/<deployment>"`` (None: the flow was called outside any deployment,
+    which keeps its ``severity`` parameter). Raises RunRefused, recorded as ``run.refused`` with
+    ``incident_id=None`` when the parameter contradicts the deployment, or on the incident when
+    this run was already superseded on it (``_superseded``)."""
+    with db.write() as session:
+        refusal = _contradicts_deployment(severity, deployment, trigger)
+        if refusal is None and (run := session.get(RunRow, flow_run_id)) is not None:
+            refusal = _superseded(_row(session, run.incident_id), flow_run_id)
+        if refusal is not None:
+            _record_refusal(session, refusal, flow_run_id, trigger)
+    if refusal is not None:
+        raise RunRefused(refusal.message)
+
+
+def deployment_severity(deployment: str) -> Severity | None:
+    """The severity a runbook deployment runs (its name, see flows/deployments.py); None if its name is none."""
+    try:
+        return Severity(deployment.rpartition("/")[2])
+    except ValueError:
+        return None
+
+
+def _contradicts_deployment(severity: Severity, deployment: str | None, trigger: Trigger) -> Refusal | None:
+    if deployment is None or (runs := deployment_severity(deployment)) == severity:
+        return None
+    flow = deployment.rpartition("/")[0]
+    runs_what = f"runs {runs.value!r}" if runs else "is not named after a severity"
+    return Refusal(
+        f"run refused: parameter 'severity' is {severity.value!r} but its deployment {deployment} {runs_what}; "
+        f"severity comes from the deployment (start {flow}/{severity.value} for a {severity.value} run)",
+        details={"parameter": "severity", "claimed": severity.value, "deployment": deployment,
+                 "deployment_severity": runs.value if runs else None, "claimed_incident": trigger.incident_id},
+    )
+
+
 def open_for_run(
-    db: Database, plan: RunbookPlan, trigger: Trigger, roster: Roster, flow_run_id: str, progress_artifact_id: str | None
+    db: Database,
+    plan: RunbookPlan,
+    trigger: Trigger,
+    roster: Roster,
+    flow_run_id: str,
+    progress_artifact_id: str | None,
+    *,
+    is_live: Callable[[str], bool] = _assume_live,
 ) -> Incident:
-    """A runbook run's first act: open its incident, or take over the one the trigger names (alert
-    intake opened or escalated it); record the run. A re-run of the same run returns the same incident."""
+    """A runbook run's first act: open its incident, or carry the existing one ``trigger.incident_id``
+    names (alert intake opened or escalated it); record the run. A re-run of the same run returns
+    the same incident.
+
+    ``is_live(flow_run_id)`` says whether another run is not final yet (asked inside the transaction,
+    only about the incident's owner when that is another run). Raises UnknownUnit (new incident)
+    or RunRefused, recorded as ``run.refused``: the named incident is unknown, of another category or
+    closed; it is more severe than ``plan`` (severity never goes down); another live run owns it
+    (never two live runs for one crisis: a higher severity comes only through ``escalate``); or this
+    run was superseded on it."""
     with db.write() as session:
         if (run := session.get(RunRow, flow_run_id)) is not None:
-            return _incident(_row(session, run.incident_id))
-        if trigger.incident_id:
+            row = _row(session, run.incident_id)
+            if (refusal := _superseded(row, flow_run_id)) is None:
+                return _incident(row)
+        elif trigger.incident_id:
             row = session.get(IncidentRow, trigger.incident_id)
-            if row is None or row.category != plan.category:
-                raise IncidentConflict(f"trigger names incident {trigger.incident_id}, which is not a {plan.category} incident")
-            if row.closed_at is not None:
-                raise IncidentConflict(f"incident {trigger.incident_id} was closed {row.closed_at:%Y-%m-%d %H:%M} UTC; open a new one")
-            incident = _incident(row).model_copy(
-                update={"severity": plan.severity, "flow_run_id": flow_run_id, "progress_artifact_id": progress_artifact_id}
-            )
-            _update(row, incident)
+            if (refusal := _attach_refusal(row, trigger.incident_id, plan, flow_run_id, is_live)) is None:
+                assert row is not None
+                incident = _carry(session, row, plan, trigger, flow_run_id, progress_artifact_id)
         else:
+            refusal = None
             incident = build(plan, trigger, roster).model_copy(
                 update={"flow_run_id": flow_run_id, "progress_artifact_id": progress_artifact_id}
             )
             _insert(session, incident, trigger, [])
-        session.add(RunRow(flow_run_id=flow_run_id, incident_id=incident.id, severity=plan.severity.value, started_at=utcnow()))
-        record(
-            session, "run.started", actor=RUNBOOK, incident_id=incident.id, flow_run_id=flow_run_id,
-            details={"severity": plan.severity.value, "source": trigger.source, "alert_ids": trigger.alert_ids},
-        )
-        mark_stage(session, incident.id, Stage.OPENED)
+            _start_run(session, incident, plan, trigger, flow_run_id, severity_before=None)
+        if refusal is not None:
+            _record_refusal(session, refusal, flow_run_id, trigger)
+    if refusal is not None:
+        raise RunRefused(refusal.message)
     return incident
+
+
+def _attach_refusal(
+    row: IncidentRow | None, incident_id: str, plan: RunbookPlan, flow_run_id: str, is_live: Callable[[str], bool]
+) -> Refusal | None:
+    """Why a new ``plan.severity`` run may not carry this existing incident (None: it may)."""
+    asked = {"claimed_incident": incident_id, "severity": plan.severity.value}
+    if row is None or row.category != plan.category:
+        return Refusal(f"run refused: trigger names incident {incident_id}, which is not a {plan.category} incident",
+                       incident_id=row.id if row else None, details=asked)
+    asked |= {"incident_severity": row.severity, "owner_run": row.flow_run_id}
+    if row.closed_at is not None:
+        return Refusal(f"run refused: incident {incident_id} was closed {row.closed_at:%Y-%m-%d %H:%M} UTC; open a new one",
+                       row.id, asked)
+    current = Severity(row.severity)
+    if plan.severity.rank < current.rank:
+        return Refusal(
+            f"run refused: incident {incident_id} is {current.value}; a {plan.severity.value} run may not carry it "
+            "(an incident's severity never goes down)", row.id, asked)
+    if row.flow_run_id not in (None, flow_run_id) and is_live(row.flow_run_id):
+        return Refusal(
+            f"run refused: incident {incident_id} is live under run {row.flow_run_id} ({current.value}); never two live "
+            "runs for one crisis — a higher severity comes only through escalation, which cancels that run", row.id, asked)
+    return None
+
+
+def _superseded(row: IncidentRow, flow_run_id: str) -> Refusal | None:
+    """A run starting again (resume, retry) that no longer owns its incident: an escalation handed it on."""
+    if row.flow_run_id == flow_run_id:
+        return None
+    carrier = f"run {row.flow_run_id}" if row.flow_run_id else "the run its escalation starts"
+    return Refusal(
+        f"run refused: incident {row.id} is now {row.severity} and carried by {carrier}; this run no longer carries it",
+        row.id, {"claimed_incident": row.id, "incident_severity": row.severity, "owner_run": row.flow_run_id},
+    )
+
+
+def _carry(
+    session: Session, row: IncidentRow, plan: RunbookPlan, trigger: Trigger, flow_run_id: str, progress_artifact_id: str | None
+) -> Incident:
+    """This run now owns the existing incident (checked by ``_attach_refusal``: never a lower severity)."""
+    before = _incident(row)
+    incident = before.model_copy(
+        update={"severity": plan.severity, "flow_run_id": flow_run_id, "progress_artifact_id": progress_artifact_id}
+    )
+    _update(row, incident)
+    _start_run(session, incident, plan, trigger, flow_run_id, severity_before=before.severity)
+    return incident
+
+
+def _start_run(
+    session: Session, incident: Incident, plan: RunbookPlan, trigger: Trigger, flow_run_id: str, severity_before: Severity | None
+) -> None:
+    session.add(RunRow(flow_run_id=flow_run_id, incident_id=incident.id, severity=plan.severity.value, started_at=utcnow()))
+    details: dict[str, Any] = {"severity": plan.severity.value, "source": trigger.source, "alert_ids": trigger.alert_ids}
+    if severity_before not in (None, plan.severity):
+        details["severity_before"] = severity_before.value  # type: ignore[union-attr]
+    record(session, "run.started", actor=RUNBOOK, incident_id=incident.id, flow_run_id=flow_run_id, details=details)
+    mark_stage(session, incident.id, Stage.OPENED)
+
+
+def _record_refusal(session: Session, refusal: Refusal, flow_run_id: str | None, trigger: Trigger | None) -> None:
+    details = dict(refusal.details, reason=refusal.message)
+    if trigger is not None:
+        details |= {"source": trigger.source, "alert_ids": trigger.alert_ids, "reported_by": trigger.reported_by}
+    record(session, "run.refused", actor=RUNBOOK, incident_id=refusal.incident_id, flow_run_id=flow_run_id, details=details)
 
 
 def join_run(db: Database, incident_id: str, flow_run_id: str, purpose: str) -> Incident:
@@ -114,31 +272,79 @@ def join_run(db: Database, incident_id: str, flow_run_id: str, purpose: str) -> 
     return incident
 
 
-def escalate(db: Database, incident_id: str, severity: Severity, *, new_run_id: str, alert_id: str, reason: str) -> Incident:
-    """Alert intake raised the severity: the same incident, carried on by ``new_run_id``."""
+def escalate(db: Database, incident_id: str, severity: Severity, *, alert_id: str, reason: str) -> tuple[Incident, str | None]:
+    """The escalation path (alert intake): the same incident goes up to ``severity`` and its owner
+    is released, so that the run intake starts next may carry it (``open_for_run``); intake then
+    cancels the released run. Returns (the escalated incident, the released run id or None).
+
+    Raises IncidentNotFound, or RunRefused, recorded as ``incident.escalation_refused``, when the
+    incident is closed or ``severity`` is not strictly higher than its current one (only up)."""
     with db.write() as session:
         row = _row(session, incident_id)
         before = _incident(row)
-        incident = before.model_copy(update={"severity": severity, "flow_run_id": new_run_id})
-        _update(row, incident)
-        record(
-            session, "incident.escalated", actor=system("intake"), incident_id=incident_id, flow_run_id=new_run_id,
-            details={"from": before.severity.value, "to": severity.value, "cancelled_run": before.flow_run_id,
-                     "alert_id": alert_id, "reason": reason},
-        )
-    return incident
+        details = {"from": before.severity.value, "to": severity.value, "alert_id": alert_id}
+        if (refusal := _escalation_refusal(row, severity)) is not None:
+            record(session, "incident.escalation_refused", actor=system("intake"), incident_id=incident_id,
+                   flow_run_id=before.flow_run_id, details=details | {"reason": refusal})
+        else:
+            incident = before.model_copy(update={"severity": severity, "flow_run_id": None})
+            _update(row, incident)
+            record(session, "incident.escalated", actor=system("intake"), incident_id=incident_id, flow_run_id=before.flow_run_id,
+                   details=details | {"cancelled_run": before.flow_run_id, "reason": reason})
+    if refusal is not None:
+        raise RunRefused(refusal)
+    return incident, before.flow_run_id
+
+
+def _escalation_refusal(row: IncidentRow, severity: Severity) -> str | None:
+    if row.closed_at is not None:
+        return f"escalation refused: incident {row.id} is closed"
+    if severity.rank <= Severity(row.severity).rank:
+        return f"escalation refused: incident {row.id} is already {row.severity}; escalation only goes up (asked {severity.value})"
+    return None
 
 
 def close(db: Database, incident_id: str, *, by: str, reason: str, flow_run_id: str | None) -> bool:
     """True if this call closed it (False: already closed)."""
     with db.write() as session:
+        return close_in(session, incident_id, by=by, reason=reason, flow_run_id=flow_run_id)
+
+
+def close_in(session: Session, incident_id: str, *, by: str, reason: str, flow_run_id: str | None, proof: str | None = None) -> bool:
+    """``close`` inside another act's transaction (a closure proven by pasopati.decisions.steps)."""
+    row = _row(session, incident_id)
+    if row.closed_at is not None:
+        return False
+    row.closed_at, row.closed_by, row.close_reason = utcnow(), by, reason
+    record(session, "incident.closed", actor=by, incident_id=incident_id, flow_run_id=flow_run_id,
+           details={"reason": reason, "via": "cli", "proof": proof})
+    return True
+
+
+def reopen(db: Database, incident_id: str, expired_run: str, *, gate: str, pause_key: str, by: str) -> Incident:
+    """An operator continues an incident whose run ended at an expired gate (``pasopati reopen``):
+    recorded as ``incident.reopened`` (actor ``by``) before the new run starts; that run then
+    carries the incident through ``open_for_run`` (the expired run is final, the severity the same).
+    Decides nothing: the new run waits at the same gate in a new round.
+
+    Raises IncidentNotFound, or IncidentConflict (nothing recorded) when the incident is closed or
+    no longer carried by ``expired_run`` (reopened already, or escalated)."""
+    with db.write() as session:
         row = _row(session, incident_id)
+        refusal = None
         if row.closed_at is not None:
-            return False
-        row.closed_at, row.closed_by, row.close_reason = utcnow(), by, reason
-        record(session, "incident.closed", actor=by, incident_id=incident_id, flow_run_id=flow_run_id,
-               details={"reason": reason, "via": "cli"})
-        return True
+            refusal = f"incident {incident_id} was closed {row.closed_at:%Y-%m-%d %H:%M} UTC: nothing to reopen"
+        elif row.flow_run_id != expired_run:
+            carrier = f"run {row.flow_run_id}" if row.flow_run_id else "the run its escalation starts"
+            refusal = f"incident {incident_id} is carried by {carrier} now, not by run {expired_run}: nothing to reopen"
+        else:
+            record(session, "incident.reopened", actor=by, incident_id=incident_id, flow_run_id=expired_run,
+                   details={"gate": gate, "pause_key": pause_key, "severity": row.severity, "expired_run": expired_run,
+                            "why": "batas tunggu gerbang habis; run baru menunggu di gerbang yang sama"})
+            incident = _incident(row)
+    if refusal is not None:
+        raise IncidentConflict(refusal)
+    return incident
 
 
 def escalate_deadline(db: Database, escalation: Escalation, flow_run_id: str | None) -> bool:
@@ -185,10 +391,15 @@ def touch(session: Session, incident_id: str) -> None:
     _row(session, incident_id).updated_at = utcnow()
 
 
-def set_run(session: Session, incident_id: str, flow_run_id: str) -> None:
-    """Known before the run's first task records it: the next alert must find the live run."""
+def set_run(session: Session, incident_id: str, flow_run_id: str) -> bool:
+    """Intake started ``flow_run_id`` for this incident, maybe before the run's first task records
+    it: the next alert must find the live run. Never takes the incident from another owner (the run
+    itself was then refused); True if the owner is now ``flow_run_id``."""
     row = _row(session, incident_id)
+    if row.flow_run_id not in (None, flow_run_id):
+        return False
     _update(row, _incident(row).model_copy(update={"flow_run_id": flow_run_id}))
+    return True
 
 
 def _insert(session: Session, incident: Incident, trigger: Trigger, reasons: list[str]) -> None:

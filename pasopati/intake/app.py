@@ -1,6 +1,7 @@
 """The intake HTTP service: ``POST /alerts`` and friends (FastAPI; OpenAPI docs at /docs)."""
 
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Request
@@ -9,9 +10,10 @@ from pydantic import BaseModel
 
 from pasopati.alerts import service as alerts
 from pasopati.alerts.models import Alert, AlertRecord
+from pasopati.approvals.web import router as approval_router
 from pasopati.db import SchemaOutdated, StoreUnavailable
 from pasopati.db.schema import health as store_health
-from pasopati.intake.auth import Credentials
+from pasopati.intake.auth import Credentials, NotAuthenticated
 from pasopati.intake.formats import MeltwaterBatch, Unreadable, read_body
 from pasopati.intake.pipeline import Intake, Outcome
 
@@ -44,19 +46,34 @@ def create_app(intake: Intake, creds: Credentials) -> FastAPI:
     app = FastAPI(
         title="PASOPATI alert intake",
         description="Monitoring alerts (news, social listening, manual reports) start crisis runbooks. "
-        "Authenticate with `X-Pasopati-Source` plus `Authorization: Bearer <token>` or "
-        "`X-Pasopati-Signature: sha256=<HMAC-SHA256 of the body>`.",
+        "Authenticate with `X-Pasopati-Source` plus `Authorization: Bearer <token>`, or sign: "
+        "`X-Pasopati-Timestamp: <unix seconds>`, `X-Pasopati-Nonce: <8–128 of A-Za-z0-9_->` and "
+        "`X-Pasopati-Signature: sha256=<HMAC-SHA256 of '<timestamp>.<nonce>.' + body>`; "
+        f"refused outside ±{creds.window_seconds:.0f} s or with a nonce used before.",
     )
+
+    creds.nonces.open()  # the replay record starts (or is read) now, not at the first signed request
 
     async def source_of(
         request: Request,
         x_pasopati_source: Annotated[str, Header()] = "manual",
         authorization: Annotated[str | None, Header()] = None,
         x_pasopati_signature: Annotated[str | None, Header()] = None,
+        x_pasopati_timestamp: Annotated[str | None, Header()] = None,
+        x_pasopati_nonce: Annotated[str | None, Header()] = None,
     ) -> str:
         body = await capped_body(request, intake.settings.intake_max_body_bytes)
-        if not creds.authenticate(x_pasopati_source, authorization, x_pasopati_signature, body):
-            raise HTTPException(401, f"not authenticated as source {x_pasopati_source!r}; nothing was stored or started")
+        check = partial(creds.check, x_pasopati_source, body, authorization=authorization,
+                        signature=x_pasopati_signature, timestamp=x_pasopati_timestamp, nonce=x_pasopati_nonce)
+        try:
+            # A signed request's nonce is fsync'd to the record before it is answered: in a thread.
+            await _in_thread(check) if x_pasopati_signature else check()
+        except NotAuthenticated as exc:
+            raise HTTPException(
+                401, f"not authenticated as source {x_pasopati_source!r}: {exc}; nothing was stored or started"
+            ) from None
+        except OSError as exc:  # the nonce record cannot be written: refuse rather than forget it
+            raise HTTPException(503, f"cannot record the request's nonce ({exc}); nothing was stored", {"Retry-After": "30"}) from None
         return x_pasopati_source
 
     Source = Annotated[str, Depends(source_of)]
@@ -119,6 +136,9 @@ def create_app(intake: Intake, creds: Credentials) -> FastAPI:
         raw, alert = items[0]
         return await _in_thread(intake.replay, record.model_copy(update={"raw": raw}), alert)
 
+    # The approval page (/setuju/{token}): its credential is the link token, not the sources' auth.
+    app.include_router(approval_router(intake.db, lambda: intake.catalog))
+
     app.openapi_schema = None
     _add_component_schemas(app)
     return app
@@ -137,7 +157,7 @@ async def capped_body(request: Request, limit: int) -> bytes:
             raise HTTPException(413, f"body larger than {limit} bytes: split the batch; nothing was stored")
         chunks.append(chunk)
     body = b"".join(chunks)
-    request._body = body  # noqa: SLF001  Starlette's cache: the endpoint reads the same bytes
+    request._body = body
     return body
 
 

@@ -1,10 +1,12 @@
 """What happens to each alert: store it, classify it, correlate it with the open incidents, and
 start, attach, escalate or keep it as a watch item.
 
-Escalation (documented decision): the incident stays one incident; its current run is cancelled
-with the reason and the higher-severity runbook starts for the *same* incident. What was already
-published stays published; the new run re-assembles the larger team and asks the higher approval
-authority for its own statements. So there is never more than one live run per crisis.
+Escalation (documented decision): the incident stays one incident; the store raises it (only ever
+up) and releases its run, that run is cancelled with the reason and the higher-severity runbook
+starts for the *same* incident. What was already published stays published; the new run
+re-assembles the larger team and asks the higher approval authority for its own statements. So
+there is never more than one live run per crisis (``pasopati.incidents.service`` refuses any other
+run that names a live incident).
 """
 
 from __future__ import annotations
@@ -17,7 +19,13 @@ from typing import Protocol
 from pydantic import BaseModel
 
 from pasopati.alerts import service as alerts
-from pasopati.alerts.classify import Classification, Rules, classify, fingerprint, similarity
+from pasopati.alerts.classify import (
+    Classification,
+    Rules,
+    classify,
+    fingerprint,
+    similarity,
+)
 from pasopati.alerts.models import Alert, AlertRecord, AlertStatus
 from pasopati.db import Database
 from pasopati.incidents import service as incidents
@@ -117,7 +125,8 @@ class Intake:
             reasons=list(result.reasons),
         )
         if active is not None:
-            return self._correlate(record, alert, result, active, base), False
+            outcome = self._correlate(record, alert, result, active, base)
+            return outcome, outcome.status == "escalated"  # the incident learns its escalated run
         for done in closed:
             if (same := self._duplicate_of(record, alert, done)) is not None:
                 # A re-sent or rewritten report of a crisis that was closed: kept with it, nothing reopened.
@@ -166,14 +175,19 @@ class Intake:
         return None
 
     def _escalate(self, record: AlertRecord, alert: Alert, result: Classification, active: Incident, base: dict) -> Outcome:  # type: ignore[type-arg]
+        """Raise the incident (the store refuses anything but up), cancel the run it released, start
+        the higher-severity run for the same incident; a refused escalation leaves the alert attached."""
         assert result.severity
         severity = Severity(result.severity)
         message = f"escalated from {active.severity.value} to {severity.value} by alert {base['alert_id']}"
-        if active.flow_run_id:
-            self.runs.cancel(active.flow_run_id, message)
+        try:
+            _, released = incidents.escalate(self.db, active.id, severity, alert_id=record.id, reason=message)
+        except incidents.RunRefused as refused:
+            return Outcome(status="attached", **{**base, "reasons": [*base["reasons"], str(refused)]})
+        if released:
+            self.runs.cancel(released, message)
         trigger = self._trigger(alert, active.unit_id, record.id).model_copy(update={"incident_id": active.id, "summary": active.summary})
         flow_run_id = self.runs.start(active.category, severity, trigger)
-        incidents.escalate(self.db, active.id, severity, new_run_id=flow_run_id, alert_id=record.id, reason=message)
         reasons = [*base["reasons"], message]
         return Outcome(status="escalated", **{**base, "flow_run_id": flow_run_id, "severity": severity.value, "reasons": reasons})
 

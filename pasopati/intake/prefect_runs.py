@@ -9,8 +9,8 @@ from prefect.deployments import run_deployment
 from prefect.states import Cancelled, Cancelling
 
 from pasopati.incidents.models import Trigger
-from pasopati.runs import deployment_name
 from pasopati.plan.runbook import Severity
+from pasopati.runs import deployment_name
 
 
 class PrefectRuns:

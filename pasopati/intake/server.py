@@ -5,14 +5,14 @@ from __future__ import annotations
 import uvicorn
 from fastapi import FastAPI
 
-from pasopati.plan.catalog import catalog
 from pasopati.alerts.classify import load_rules
+from pasopati.db import get_database
 from pasopati.intake.app import create_app
 from pasopati.intake.auth import credentials
 from pasopati.intake.pipeline import Intake
 from pasopati.intake.prefect_runs import PrefectRuns
+from pasopati.plan.catalog import catalog
 from pasopati.settings import get_settings
-from pasopati.db import get_database
 
 
 def build_app() -> FastAPI:

@@ -19,7 +19,12 @@ from pasopati.drafts.service import get_in as draft_in
 from pasopati.incidents.models import Incident, Stage
 from pasopati.incidents.service import mark_stage
 from pasopati.plan.catalog import Catalog
-from pasopati.publications.channels import ChannelError, OutgoingMessage, Receipt, adapter_for
+from pasopati.publications.channels import (
+    ChannelError,
+    OutgoingMessage,
+    Receipt,
+    adapter_for,
+)
 from pasopati.publications.models import Publication, PublicationStatus, publication_id
 from pasopati.publications.tables import PublicationRow
 from pasopati.settings import Settings

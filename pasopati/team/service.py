@@ -17,7 +17,13 @@ from pasopati.incidents.service import mark_stage
 from pasopati.plan.catalog import Catalog
 from pasopati.plan.runbook import RunbookPlan, Severity
 from pasopati.team.delivery import mask, send_many
-from pasopati.team.models import Acknowledgement, Notification, Recipient, Team, TeamMember
+from pasopati.team.models import (
+    Acknowledgement,
+    Notification,
+    Recipient,
+    Team,
+    TeamMember,
+)
 from pasopati.team.tables import AcknowledgementRow, NotificationRow, TeamRow
 from pasopati.texts import render
 from pasopati.time import utcnow
@@ -120,26 +126,32 @@ def call(db: Database, incident: Incident, team: Team, cat: Catalog, run: str) -
 
 def acknowledge(db: Database, incident: Incident, name: str, *, via: str) -> str:
     """Record that ``name`` (a team member or a deputy called in) acknowledged the call."""
-    wanted = name.strip().casefold()
     with db.write() as session:
-        row = session.get(TeamRow, (incident.id, incident.severity.value))
-        members = {m.name.casefold(): m for m in Team.model_validate(row.data).members if m.name} if row else {}
-        called = {
-            n.person.casefold(): n
-            for n in session.scalars(select(NotificationRow).where(NotificationRow.incident_id == incident.id))
-        }
-        if wanted in members:
-            person, role = members[wanted].name, members[wanted].role
-        elif wanted in called:
-            person, role = called[wanted].person, called[wanted].role
-        else:
-            raise NotOnTeam(f"{name!r} is not on the crisis team of incident {incident.id} and was not called as a deputy")
-        assert person is not None
-        if session.get(AcknowledgementRow, (incident.id, person)) is not None:
-            return f"{person} ({role}) had already acknowledged incident {incident.id}"
-        session.add(AcknowledgementRow(incident_id=incident.id, person=person, role=role, via=via, at=utcnow()))
-        record(session, "team.acknowledged", actor=person, incident_id=incident.id, flow_run_id=incident.flow_run_id,
-               details={"role": role, "via": via})
+        return acknowledge_in(session, incident, name, via=via)
+
+
+def acknowledge_in(session: Session, incident: Incident, name: str, *, via: str, proof: str | None = None) -> str:
+    """``acknowledge`` inside another act's transaction (an acknowledgement proven by
+    pasopati.decisions.steps). Raises NotOnTeam for someone neither on the team nor called."""
+    wanted = name.strip().casefold()
+    row = session.get(TeamRow, (incident.id, incident.severity.value))
+    members = {m.name.casefold(): m for m in Team.model_validate(row.data).members if m.name} if row else {}
+    called = {
+        n.person.casefold(): n
+        for n in session.scalars(select(NotificationRow).where(NotificationRow.incident_id == incident.id))
+    }
+    if wanted in members:
+        person, role = members[wanted].name, members[wanted].role
+    elif wanted in called:
+        person, role = called[wanted].person, called[wanted].role
+    else:
+        raise NotOnTeam(f"{name!r} is not on the crisis team of incident {incident.id} and was not called as a deputy")
+    assert person is not None
+    if session.get(AcknowledgementRow, (incident.id, person)) is not None:
+        return f"{person} ({role}) had already acknowledged incident {incident.id}"
+    session.add(AcknowledgementRow(incident_id=incident.id, person=person, role=role, via=via, at=utcnow()))
+    record(session, "team.acknowledged", actor=person, incident_id=incident.id, flow_run_id=incident.flow_run_id,
+           details={"role": role, "via": via, "proof": proof})
     return f"{person} ({role}) acknowledged incident {incident.id}"
 
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from pasopati.publications.channels.base import Channel, ChannelError, OutgoingMessage, Receipt
 from pasopati.plan.channels import ChannelConfig, OutboxConfig, WebhookConfig
+from pasopati.publications.channels.base import (
+    Channel,
+    ChannelError,
+    OutgoingMessage,
+    Receipt,
+)
 from pasopati.publications.channels.outbox import OutboxChannel
 from pasopati.publications.channels.webhook import WebhookChannel
 from pasopati.settings import Settings
@@ -21,6 +26,8 @@ def adapter_for(config: ChannelConfig, settings: Settings) -> Channel:
 
 
 def _secret(block_name: str) -> str:
-    from prefect.blocks.system import Secret  # Prefect blocks keep channel credentials out of YAML
+    from prefect.blocks.system import (
+        Secret,  # Prefect blocks keep channel credentials out of YAML
+    )
 
     return str(Secret.load(block_name).get())

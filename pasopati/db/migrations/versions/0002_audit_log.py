@@ -16,7 +16,7 @@ Revises: 0001_baseline
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -83,7 +83,7 @@ def upgrade() -> None:
     with op.batch_alter_table("incidents") as batch:
         batch.add_column(sa.Column("follows_id", sa.String(36), nullable=True))
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     bind = op.get_bind()
     store_id = str(uuid.uuid4())
     meta = sa.table("store_meta", sa.column("id"), sa.column("store_id"),
@@ -175,7 +175,7 @@ def _aware(value: Any) -> datetime | None:
         value = datetime.fromisoformat(value)
     if not isinstance(value, datetime):
         return None
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _jsonable(value: Any) -> Any:
