@@ -9,7 +9,7 @@ PostgreSQL alike."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from prefect.input import RunInput
 from pydantic import Field, create_model
@@ -63,7 +63,8 @@ class RevisionInput(ProvenInput):
 
 
 def with_draft_texts(base: type[RunInput], drafts: list[Draft], name: str) -> type[RunInput]:
-    """``base`` plus one optional text field per draft, titled with its type and channels."""
+    """``base`` plus one optional text field per draft, titled with its type and channels; ``name``
+    is the form's title in the Prefect UI (e.g. "Keputusan persetujuan-awal-ke-2")."""
     fields: dict[str, Any] = {
         text_field(d): (
             CleanStr | None,
@@ -77,7 +78,9 @@ def with_draft_texts(base: type[RunInput], drafts: list[Draft], name: str) -> ty
 class VerificationBase(ProvenInput):
     verified_by: CleanStr | None = Field(None, max_length=200, title="Diverifikasi oleh (nama sesuai roster)")
     source: CleanStr | None = Field(None, max_length=500, title="Sumber utama (mis. SDP, Polres, RSUD, BMKG)")
-    sources: dict[str, CleanStr] = Field(default_factory=dict, title="Sumber per butir (opsional: butir → sumber)")
+    sources: dict[str, Annotated[CleanStr, Field(max_length=500)]] = Field(
+        default_factory=dict, max_length=100, title="Sumber per butir (opsional: butir → sumber)"
+    )
 
     def answers(self) -> dict[str, str]:
         """Checklist item id → confirmed value (blank answers mean: still not confirmed)."""

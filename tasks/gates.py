@@ -136,7 +136,7 @@ def await_approval(step: GateStep, incident: Incident, plan: RunbookPlan) -> App
         refusals=[d for d in decisions.decisions(db, incident.id) if d.gate == step.gate and not d.accepted][-3:],
         drafts=step.drafts,
     )
-    form = with_draft_texts(ApprovalInput, step.drafts, "Persetujuan").with_initial_data(
+    form = with_draft_texts(ApprovalInput, step.drafts, f"Keputusan {step.key}").with_initial_data(
         description=description, putaran=step.key, hash_teks=step.text_hash, **{text_field(d): d.body for d in step.drafts}
     )
     given = _suspend(form, step.key or "", incident, f"keputusan {roster.roles[approval.authority.role].title}", step.text_hash)
@@ -216,7 +216,7 @@ def verified_facts(incident: Incident) -> FactSet:
 def await_revision(key: str, incident: Incident, step: GateStep) -> RevisionInput | None:
     """Back to drafting: suspend until a drafter submits revised text (or leaves it to the templates)."""
     description = _describe("revision_request.md.j2", incident=incident, decision=step.last, drafts=step.drafts)
-    form = with_draft_texts(RevisionInput, step.drafts, "Revisi").with_initial_data(
+    form = with_draft_texts(RevisionInput, step.drafts, f"Penyusunan ulang {key}").with_initial_data(
         description=description, putaran=key, **{text_field(d): d.body for d in step.drafts}
     )
     given = _suspend(form, key, incident, "penyusunan ulang oleh TKK humas")

@@ -23,7 +23,13 @@ from pasopati.decisions.tables import GateRoundRow
 from pasopati.drafts.models import Draft
 from pasopati.drafts.service import latest_of, revise_in
 from pasopati.facts.models import Fact, VerificationAnswers
-from pasopati.facts.service import check_items, current_in, recorded_in, submit_in
+from pasopati.facts.service import (
+    UnknownChecklistItem,
+    check_items,
+    current_in,
+    recorded_in,
+    submit_in,
+)
 from pasopati.identity.codes import step_length
 from pasopati.identity.models import Refusal
 from pasopati.identity.prover import Prover
@@ -33,7 +39,7 @@ from pasopati.plan.catalog import Catalog
 from pasopati.plan.roster import Person, Roster
 from pasopati.plan.runbook import RunbookPlan
 from pasopati.team.models import Team
-from pasopati.team.service import acknowledge_in, team_in
+from pasopati.team.service import NotOnTeam, acknowledge_in, team_in
 from pasopati.time import utcnow
 
 
@@ -97,14 +103,14 @@ def verify(
     """Record a verification submitted at round ``key``: the facts become new versions if the
     verifier is proven and on the team. ``from_run``: the run read it as its input (a round closed
     meanwhile, or already read, returns None: nothing to do); otherwise the CLI submits it."""
-    check_items(plan, set(answers.values) | set(answers.sources))
     with db.write() as session:
         row = _round(session, incident, GATE_VERIFICATION, key, from_run)
         if row is None:
             return None
         if isinstance(row, str):
             return _refused(session, incident, "verification.refused", answers.verified_by, row, key, answers.via)
-        outcome = _prove(session, incident, plan, row, answers.verified_by, answers, roster, prover)
+        outcome = _unknown_items(plan, set(answers.values) | set(answers.sources), answers.verified_by) or _prove(
+            session, incident, plan, row, answers.verified_by, answers, roster, prover)
         if outcome.accepted:
             submit_in(session, incident, plan, answers.values, source=answers.source, sources=answers.sources, by=outcome.person,
                       change=f"verifikasi:{incident.severity.value}", via=answers.via, stage=Stage.VERIFIED, proof=outcome.proof)
@@ -149,6 +155,16 @@ def consume(db: Database, incident: Incident, key: str) -> None:
     with db.write() as session:
         if (row := rounds.read_input(session, incident, key)) is not None:
             rounds.consume(session, incident, row, None)
+
+
+def _unknown_items(plan: RunbookPlan, items: set[str], claimed: str) -> StepOutcome | None:
+    """A submission naming checklist items the runbook does not have is refused (recorded by the
+    caller), never an exception that would end the run."""
+    try:
+        check_items(plan, items)
+    except UnknownChecklistItem as exc:
+        return StepOutcome(accepted=False, person=claimed, refusal=f"butir daftar periksa tidak dikenal: {exc}")
+    return None
 
 
 def _round(session: Session, incident: Incident, gate: str, key: str, from_run: bool) -> GateRoundRow | str | None:
@@ -217,11 +233,10 @@ def correct(
 ) -> StepOutcome:
     """Corrected facts after verification, by a proven member of the team: new versions under
     ``change`` (the correction run then flags what was published with the old values)."""
-    check_items(plan, set(values))
     with db.write() as session:
         if done := recorded_in(session, incident.id, change):  # a re-run of the same correction: proven then
             return StepOutcome(accepted=True, person=done[0].verified_by, message="already recorded")
-        outcome = _outside_round(session, incident, plan, by, claim, "koreksi", roster, prover)
+        outcome = _unknown_items(plan, set(values), by) or _outside_round(session, incident, plan, by, claim, "koreksi", roster, prover)
         if outcome.accepted:
             submit_in(session, incident, plan, values, source=source, by=outcome.person, change=change, via=via, proof=outcome.proof)
         else:
@@ -231,13 +246,17 @@ def correct(
 
 def acknowledge(db: Database, incident: Incident, name: str, *, claim: object, via: str, roster: Roster, prover: Prover) -> StepOutcome:
     """A proven acknowledgement of the team call (pasopati.team.service.acknowledge_in); refused
-    ones are recorded. Raises NotOnTeam (after recording) for someone neither on the team nor called."""
+    ones — unproven, or proven but neither on the team nor called as a deputy — are recorded."""
     with db.write() as session:
         outcome = _outside_round(session, incident, None, name, claim, "tanda-terima", roster, prover, team_only=False)  # type: ignore[arg-type]
         if not outcome.accepted:
             _refused(session, incident, "team.acknowledgement_refused", name, outcome.refusal or "", "tanda-terima", via)
             return outcome
-        message = acknowledge_in(session, incident, outcome.person, via=via, proof=outcome.proof)
+        try:
+            message = acknowledge_in(session, incident, outcome.person, via=via, proof=outcome.proof)
+        except NotOnTeam as exc:  # proven, but neither on the team nor called as a deputy: refused, recorded
+            why = f"{outcome.person} bukan anggota tim krisis insiden ini dan tidak dipanggil sebagai deputi ({exc})"
+            return _refused(session, incident, "team.acknowledgement_refused", name, why, "tanda-terima", via)
         return StepOutcome(accepted=True, person=outcome.person, proof=outcome.proof, message=message)
 
 

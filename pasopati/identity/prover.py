@@ -62,6 +62,11 @@ class Prover:
                 return grant
             if grant.person != person.name:
                 return Refusal(code="other_person", reason=f"tautan ini dikirim kepada {grant.person}, bukan {person.name}", person=person.name)
+            if (grant.pause_key, grant.text_hash) != (round_.pause_key, round_.text_hash or ""):
+                # Another round or another text: redeem_link refuses and records it; no code is spent on it.
+                refused = links.redeem_link(session, claim.link_token, pause_key=round_.pause_key, text_hash=round_.text_hash or "", now=now)
+                return refused if isinstance(refused, Refusal) else Refusal(
+                    code="other_gate", person=person.name, reason="tautan ini untuk ronde atau teks lain")
             if strong:
                 if not claim.code:
                     return Refusal(code="wrong_code", person=person.name,
