@@ -190,6 +190,15 @@ def describe(ref: str) -> str:
             f"summary   {incident.summary}",
         ]
         lines += _expiry_lines(db, flow_run, incident)
+        from pasopati.team.service import team
+
+        crew = team(db, incident.id, incident.severity)
+        for member in crew.members if crew else []:
+            role = f"{member.role_title}{' (informed)' if member.informed_only else ''}"
+            lines.append(f"team      {member.name or '(nobody in the roster)'} — {role}")
+        if gate == GATE_VERIFICATION:  # what `pasopati verify --set ITEM=VALUE` may name
+            for item in catalog().plan(incident.category, incident.severity).checklist:
+                lines.append(f"checklist {item.id}: {item.label}")
         for decision in decisions.decisions(db, incident.id):
             outcome = decision.verdict.value if decision.accepted else f"REFUSED {decision.verdict.value} ({decision.refusal})"
             lines.append(
@@ -200,10 +209,11 @@ def describe(ref: str) -> str:
 
         for fact in facts.history(db, incident.id):
             lines.append(f"fact      {fact.item_id} v{fact.version}: {fact.value} (source {fact.source}, {fact.verified_by})")
-        for publication in publications.publications(db, incident.id):
+        kinds = {d.id: f"{d.message_type.value}/{d.language}" for d in drafts.list_drafts(db, incident.id)}
+        for publication in sorted(publications.publications(db, incident.id), key=lambda p: (kinds.get(p.draft_id, ""), p.channel)):
             flag = f" — FLAGGED: {publication.flag}" if publication.flag else ""
             lines.append(
-                f"published {publication.channel}: {publication.status.value}"
+                f"published {kinds.get(publication.draft_id, publication.draft_id)} → {publication.channel}: {publication.status.value}"
                 f" {publication.location or publication.error or ''}{flag}"
             )
         for escalation in incidents.escalations(db, incident.id):

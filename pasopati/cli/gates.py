@@ -240,7 +240,7 @@ def facts(
     from pasopati.decisions import steps
     from pasopati.decisions.gates import GATE_VERIFICATION
     from pasopati.plan.catalog import catalog
-    from pasopati.runs import find_run, incident_of, plan_of, waiting_gate
+    from pasopati.runs import find_run, incident_of, plan_of, run_name, waiting_gate
 
     values = parse_pairs(set_, "--set")
     if file is not None:
@@ -270,6 +270,7 @@ def facts(
             fail(f"refused (recorded): {outcome.refusal}")
     correction = run_deployment(
         "koreksi-fakta/koreksi", parameters={"incident_id": incident.id, "recorded_change": change}, timeout=0,
+        flow_run_name=f"koreksi · {run_name(incident)}",
     )
     typer.echo(f"{len(values)} fact(s) recorded by {outcome.person} for {incident.id}; correction run {correction.name} ({correction.id})")
 
