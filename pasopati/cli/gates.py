@@ -78,6 +78,7 @@ def _decide(
     from pasopati.plan.catalog import catalog
     from pasopati.runs import (
         awaiting_drafts,
+        find_run,
         incident_of,
         plan_of,
         ring,
@@ -89,9 +90,13 @@ def _decide(
     texts = {k: clean_text(v) for k, v in (texts or {}).items()}
     with clear_errors():
         db = get_database()
-        flow_run = waiting_run(run, set(APPROVAL_GATES))
-        key = waiting_key(flow_run) or ""
+        # With --round the store decides whether that round is still open (another decision may have
+        # just closed it and woken the run): the caller is then told who decided, not "not waiting".
+        flow_run = find_run(run) if round_ else waiting_run(run, set(APPROVAL_GATES))
+        key = round_ or waiting_key(flow_run) or ""
         gate = gate_of(key)
+        if gate not in APPROVAL_GATES:
+            fail(f"--round {key!r} is not an approval round (rounds look like {APPROVAL_GATES[0]}, {APPROVAL_GATES[0]}-ke-2)")
         incident, plan = incident_of(flow_run), plan_of(flow_run)
         seed = awaiting_drafts(db, incident, gate)
         by_field = {text_field(d): d for d in seed}
@@ -100,7 +105,7 @@ def _decide(
                  f"{[f.removeprefix('teks_') for f in by_field]}")
         answer = ApprovalAnswer(
             verdict=Verdict(verdict), approver=by, reason=reason, edits={by_field[f].id: t for f, t in texts.items()},
-            via="cli", round_key=round_ or key, text_hash=text_hash, code=code,
+            via="cli", round_key=key, text_hash=text_hash, code=code,
         )
         decision = decisions.submit(db, incident, plan, gate, seed, answer, catalog().roster, _prover())
         if not decision.accepted:
