@@ -7,16 +7,18 @@ import pytest
 
 from pasopati.audit import service as audit
 from pasopati.db import Database
+from pasopati.decisions import service as decisions
 from pasopati.decisions import steps
-from pasopati.decisions.gates import GATE_VERIFICATION
+from pasopati.decisions.gates import GATE_CORRECTION, GATE_VERIFICATION
+from pasopati.decisions.models import StepKind, Verdict
 from pasopati.facts.models import VerificationAnswers
 from pasopati.identity.prover import Prover
 from pasopati.incidents.models import Incident
 from pasopati.plan.catalog import Catalog, load_catalog
-from pasopati.plan.runbook import Severity
+from pasopati.plan.runbook import MessageType, Severity
 from pasopati.team import service as team_service
-from tests.people import Authenticators
-from tests.test_store import opened
+from tests.people import Authenticators, decide
+from tests.test_store import authority, opened, stored_draft
 
 
 @pytest.fixture(scope="module")
@@ -79,3 +81,16 @@ def test_an_acknowledgement_by_someone_proven_but_off_the_team_is_refused_and_re
     on = steps.acknowledge(db, incident, member, claim=steps.Claim(code=auth.code(member)), via="ui", roster=cat.roster,
                            prover=Prover(key=auth.key))
     assert on.accepted and "acknowledged" in on.message
+
+
+def test_a_rejected_ralat_does_not_decide_the_next_correction(db: Database, cat: Catalog) -> None:
+    """Decisions at the correction gate belong to the ralat they were made on: a later correction's
+    ralat waits for its own decision."""
+    incident = opened(db, cat, "keamanan-ketertiban", Severity.SEDANG)
+    plan = cat.plan(incident.category, incident.severity)
+    (head,) = authority(cat, incident)
+    first = stored_draft(db, incident, body="Ralat pertama.\n", id=f"{incident.id}-sedang-correction-id-a", message_type=MessageType.CORRECTION)
+    assert decide(db, Authenticators(db), incident, plan, GATE_CORRECTION, [first], Verdict.REJECT, head, reason="tidak perlu").accepted
+    assert decisions.step(db, incident, plan, GATE_CORRECTION, [first], cat.roster).kind is StepKind.REJECTED
+    second = stored_draft(db, incident, body="Ralat kedua.\n", id=f"{incident.id}-sedang-correction-id-b", message_type=MessageType.CORRECTION)
+    assert decisions.step(db, incident, plan, GATE_CORRECTION, [second], cat.roster).kind is StepKind.DECIDE

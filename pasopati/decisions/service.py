@@ -63,6 +63,8 @@ def step(db: Database, incident: Incident, plan: RunbookPlan, gate: str, seed: l
 def _step(session: Session, incident: Incident, plan: RunbookPlan, gate: str, seed: list[Draft], roster: Roster) -> GateStep:
     drafts = latest_of(session, seed)
     last = last_effective(session, incident, gate)
+    if last is not None and seed and last.decided_at < min(d.created_at for d in seed):
+        last = None  # decided on earlier messages at this gate (a previous ralat), not on these
     base = {"gate": gate, "drafts": drafts, "last": last, "unread": rounds.unread(session, incident, gate)}
     if last is not None and last.verdict is Verdict.REJECT:
         return GateStep(kind=StepKind.REJECTED, **base)
