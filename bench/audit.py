@@ -14,7 +14,9 @@ goes first, so background load on the machine hits both alike. Each incident liv
   facts.report    facts.submit (what the reporter confirms: di_mana, apa and 3 reported facts)
   team.assemble   team.assemble                      team.assembled
   drafts.prepare  drafts.prepare (holding statement) draft.created
-  decide          decisions.decide (approve)         decision.recorded
+  gate.open       decisions.step (a round opens)     gate.opened
+  decide          decisions.submit (approve, proven by the approver's TOTP code, as the CLI does)
+                                                     identity.code_accepted + decision.recorded
   facts.verify    facts.submit (every other checklist item at once)
   fact.correct    facts.submit × --corrections (one changed figure each)
   acknowledge     team.acknowledge                   team.acknowledged
@@ -56,7 +58,7 @@ PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_STORE = "postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
 GOAL_ADDED_MS = 2.0
 GOAL_VERIFY_PER_S = 50_000
-KINDS = ["open", "facts.report", "team.assemble", "drafts.prepare", "decide", "facts.verify", "fact.correct", "acknowledge", "close"]
+KINDS = ["open", "facts.report", "team.assemble", "drafts.prepare", "gate.open", "decide", "facts.verify", "fact.correct", "acknowledge", "close"]
 SERVICES = [
     "pasopati.alerts.service", "pasopati.decisions.service", "pasopati.drafts.service", "pasopati.evaluations.service",
     "pasopati.facts.service", "pasopati.incidents.service", "pasopati.publications.corrections", "pasopati.publications.service",
@@ -175,6 +177,7 @@ class Store:
     url: str
     audited: bool
     db: Any = None
+    authenticators: Any = None  # tests.people.Authenticators for this store (enrolments are per store)
     times: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in KINDS})
     per_incident: list[dict[str, list[float]]] = field(default_factory=list)  # act times of each incident
 
@@ -189,6 +192,7 @@ class Workload:
         from pasopati.decisions import service as decisions
         from pasopati.decisions.gates import GATE_HOLDING
         from pasopati.decisions.models import ApprovalAnswer, Verdict
+        from pasopati.identity.prover import Prover
         from pasopati.drafts import service as drafts
         from pasopati.facts import service as facts
         from pasopati.incidents import service as incidents
@@ -224,10 +228,13 @@ class Workload:
         holding = act("drafts.prepare", lambda: drafts.prepare(db, incident, plan, crew, [MessageType.HOLDING_STATEMENT], cat,
                                                                Stage.HOLDING_DRAFTED))
         approver = roster.holders(plan.plan.approval.authority, unit)[0].name
-        answer = ApprovalAnswer(verdict=Verdict.APPROVE, approver=approver, via="bench")
-        status = act("decide", lambda: decisions.decide(db, incident, plan, GATE_HOLDING, GATE_HOLDING, answer, holding, roster))
-        if not status.decision.accepted:
-            raise RuntimeError(f"bench decision refused: {status.decision.refusal}")
+        step = act("gate.open", lambda: decisions.step(db, incident, plan, GATE_HOLDING, holding, roster))
+        answer = ApprovalAnswer(verdict=Verdict.APPROVE, approver=approver, via="bench", round_key=step.key, text_hash=step.text_hash,
+                                code=store.authenticators.code(approver))  # outside the timing: the person reads their app
+        prover = Prover(key=store.authenticators.key)
+        decision = act("decide", lambda: decisions.submit(db, incident, plan, GATE_HOLDING, holding, answer, roster, prover))
+        if not decision.accepted:
+            raise RuntimeError(f"bench decision refused: {decision.refusal}")
         rest = {item.id: f"{item.label}: hasil verifikasi ({i})" for item in plan.checklist if item.id not in reported}
         act("facts.verify", lambda: facts.submit(db, incident, plan, rest, source="SDP", by="Petugas Verifikasi",
                                                  change="verifikasi", via="bench"))
@@ -283,9 +290,14 @@ def run_database(kind: str, args: argparse.Namespace, work: Path, dbs: Databases
 
     stores = stores_for(kind, work, dbs)
     switch.set(True)
+    from pasopati.identity.keys import CredentialKey
+    from tests.people import Authenticators
+
+    key = CredentialKey.generate()
     for store in stores:
         store.db = Database(store.url)
         upgrade(store.db)
+        store.authenticators = Authenticators(store.db, key)
     audited, baseline = stores
     try:
         if kind == "sqlite":
@@ -457,6 +469,10 @@ def main() -> None:
     parser.add_argument("--tmp-dir", type=Path, default=None, help="where the SQLite stores go (default: the system temp dir)")
     args = parser.parse_args()
 
+    # Every decision is proven by a TOTP code, once per step per person (RFC 6238 §5.2): with the
+    # default 30 s step one Kakanwil could decide twice a minute; the smallest allowed step lets the
+    # bench decide as fast as it runs (the check's cost does not depend on the step).
+    os.environ.setdefault("PASOPATI_TOTP_STEP_SECONDS", "2")
     started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="pasopati-bench-audit-", dir=args.tmp_dir))
     from pasopati.plan.catalog import load_catalog
