@@ -15,8 +15,9 @@ goes first, so background load on the machine hits both alike. Each incident liv
   team.assemble   team.assemble                      team.assembled
   drafts.prepare  drafts.prepare (holding statement) draft.created
   gate.open       decisions.step (a round opens)     gate.opened
-  decide          decisions.submit (approve, proven by the approver's TOTP code, as the CLI does)
-                                                     identity.code_accepted + decision.recorded
+  decide          decisions.submit (approve, proven by the approver's single-use link, as the approval
+                  page does; the link is issued untimed, as sending it is the round's notification)
+                                                     identity.link_redeemed + decision.recorded
   facts.verify    facts.submit (every other checklist item at once)
   fact.correct    facts.submit × --corrections (one changed figure each)
   acknowledge     team.acknowledge                   team.acknowledged
@@ -47,6 +48,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +59,7 @@ sys.path.insert(0, str(ROOT))
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_STORE = "postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
 GOAL_ADDED_MS = 2.0
+
 GOAL_VERIFY_PER_S = 50_000
 KINDS = ["open", "facts.report", "team.assemble", "drafts.prepare", "gate.open", "decide", "facts.verify", "fact.correct", "acknowledge", "close"]
 SERVICES = [
@@ -177,7 +180,6 @@ class Store:
     url: str
     audited: bool
     db: Any = None
-    authenticators: Any = None  # tests.people.Authenticators for this store (enrolments are per store)
     times: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in KINDS})
     per_incident: list[dict[str, list[float]]] = field(default_factory=list)  # act times of each incident
 
@@ -192,6 +194,8 @@ class Workload:
         from pasopati.decisions import service as decisions
         from pasopati.decisions.gates import GATE_HOLDING
         from pasopati.decisions.models import ApprovalAnswer, Verdict
+        from pasopati.identity import links
+        from pasopati.identity.keys import CredentialKey
         from pasopati.identity.prover import Prover
         from pasopati.drafts import service as drafts
         from pasopati.facts import service as facts
@@ -229,9 +233,12 @@ class Workload:
                                                                Stage.HOLDING_DRAFTED))
         approver = roster.holders(plan.plan.approval.authority, unit)[0].name
         step = act("gate.open", lambda: decisions.step(db, incident, plan, GATE_HOLDING, holding, roster))
+        with db.write() as session:  # untimed: the link goes out with the round's notification
+            token = links.issue_link(session, person=approver, incident_id=incident.id, flow_run_id=str(uuid.uuid4()),
+                                     pause_key=step.key, text_hash=step.text_hash, expires_at=step.opened_at + timedelta(hours=1))
         answer = ApprovalAnswer(verdict=Verdict.APPROVE, approver=approver, via="bench", round_key=step.key, text_hash=step.text_hash,
-                                code=store.authenticators.code(approver))  # outside the timing: the person reads their app
-        prover = Prover(key=store.authenticators.key)
+                                link_token=token)
+        prover = Prover(key=CredentialKey.generate())  # a link alone proves a person at sedang: no TOTP secret is opened
         decision = act("decide", lambda: decisions.submit(db, incident, plan, GATE_HOLDING, holding, answer, roster, prover))
         if not decision.accepted:
             raise RuntimeError(f"bench decision refused: {decision.refusal}")
@@ -290,14 +297,9 @@ def run_database(kind: str, args: argparse.Namespace, work: Path, dbs: Databases
 
     stores = stores_for(kind, work, dbs)
     switch.set(True)
-    from pasopati.identity.keys import CredentialKey
-    from tests.people import Authenticators
-
-    key = CredentialKey.generate()
     for store in stores:
         store.db = Database(store.url)
         upgrade(store.db)
-        store.authenticators = Authenticators(store.db, key)
     audited, baseline = stores
     try:
         if kind == "sqlite":
@@ -469,10 +471,6 @@ def main() -> None:
     parser.add_argument("--tmp-dir", type=Path, default=None, help="where the SQLite stores go (default: the system temp dir)")
     args = parser.parse_args()
 
-    # Every decision is proven by a TOTP code, once per step per person (RFC 6238 §5.2): with the
-    # default 30 s step one Kakanwil could decide twice a minute; the smallest allowed step lets the
-    # bench decide as fast as it runs (the check's cost does not depend on the step).
-    os.environ.setdefault("PASOPATI_TOTP_STEP_SECONDS", "2")
     started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="pasopati-bench-audit-", dir=args.tmp_dir))
     from pasopati.plan.catalog import load_catalog
