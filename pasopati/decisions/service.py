@@ -239,12 +239,6 @@ def decisions(db: Database, incident_id: str) -> list[Decision]:
         return [_decision(r) for r in rows]
 
 
-def decision(db: Database, decision_id: int) -> Decision | None:
-    with db.read() as session:
-        row = session.get(DecisionRow, decision_id)
-        return _decision(row) if row else None
-
-
 def approvers(db: Database, draft: Draft) -> set[str]:
     with db.read() as session:
         return approvers_of(session, draft)

@@ -55,8 +55,8 @@ def submit(
     differ from the current ones. Idempotent per ``change``: re-running a submission records
     nothing new. Returns the current version of every item of the incident.
 
-    Raises UnknownChecklistItem for an id not in the runbook's checklist."""
-    check_items(plan, set(values) | set(sources or {}))
+    Raises UnknownChecklistItem for an id not in the runbook's checklist (``submit_in`` checks,
+    before it writes anything)."""
     with db.write() as session:
         return submit_in(session, incident, plan, values, source=source, by=by, change=change, sources=sources, via=via, stage=stage)
 
