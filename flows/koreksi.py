@@ -18,6 +18,7 @@ from pasopati.incidents import service as incidents
 from pasopati.incidents.models import Incident
 from pasopati.plan.catalog import catalog
 from pasopati.publications import service as publications
+from pasopati.publications.corrections import RALAT_PREFIX
 from pasopati.team import service as team_service
 from tasks.correction import correction_recorded, flag_outdated, record_corrections
 from tasks.evaluation import publish_timeline
@@ -40,11 +41,12 @@ def join_incident(incident_id: str, flow_run_id: str) -> Incident:
 @flow(name="koreksi-fakta", persist_result=True, log_prints=True, validate_parameters=True)
 def correct_facts(
     incident_id: str, facts: dict[str, str] | None = None, source: str = "", verified_by: str = "", kode: str = "",
-    recorded_change: str = "",
+    ralat: bool = False, recorded_change: str = "",
 ) -> int | State:
-    """Record corrected facts (item id → value) proven by ``verified_by``'s TOTP ``kode`` — or take a
-    correction already recorded and proven through ``pasopati facts`` (``recorded_change``); returns
-    how many of the incident's publications are flagged as outdated so far."""
+    """Record changed facts (item id → value) proven by ``verified_by``'s TOTP ``kode`` — or take a
+    change already recorded and proven through ``pasopati facts`` (``recorded_change``); returns
+    how many of the incident's publications are flagged as outdated so far. ``ralat``: the published
+    figures were wrong (a ralat with apology); otherwise they evolved (an update)."""
     flow_run = get_run_context().flow_run  # type: ignore[union-attr]
     run_id = str(flow_run.id) if flow_run else incident_id
     incident = join_incident(incident_id, run_id)
@@ -54,7 +56,7 @@ def correct_facts(
         if not correction_recorded(incident, change):
             return Failed(message=f"Ditolak — tidak ada koreksi tercatat {change!r} untuk insiden {incident.id}")
     else:
-        change = f"koreksi:{run_id}"
+        change = f"{RALAT_PREFIX if ralat else 'koreksi:'}{run_id}"
         if (refused := record_corrections(incident, plan, facts or {}, source, verified_by, kode, change)) is not None:
             return Failed(message=f"Ditolak — koreksi tidak dicatat: {refused}")
     drafts = flag_outdated(incident, plan, change)

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from num2words import num2words
 
 MARKDOWN_SPECIAL = re.compile(r"[\\|<>\[\]`*_#!]")
 TIME_PATTERNS = {"id": "d MMMM y 'pukul' HH.mm", "en": "d MMMM y, HH:mm"}
@@ -35,6 +36,9 @@ def environment(templates_dir: Path) -> Environment:
     env.filters["short_time"] = short_time
     env.filters["md_cell"] = md_cell
     env.filters["fenced"] = fenced
+    env.filters["capital"] = capital
+    env.filters["count_words"] = count_words
+    env.filters["join_list"] = join_list
     return env
 
 
@@ -47,6 +51,46 @@ def local_time(moment: datetime, tz_name: str, language: str = "id") -> str:
     tz = ZoneInfo(tz_name)
     stamp = format_datetime(moment, TIME_PATTERNS[language], tzinfo=tz, locale=language)
     return f"{stamp} {zone_abbreviation(moment, tz_name)}"
+
+
+def clock(moment: datetime, tz_name: str, language: str = "id") -> str:
+    """'pukul 14.05 WIB' / '14:05 WIB (UTC+7)': the time of day in the unit's zone (WRITING.md)."""
+    tz = ZoneInfo(tz_name)
+    zone = zone_abbreviation(moment, tz_name)
+    if language == "en":
+        offset = format_datetime(moment, "xxxxx", tzinfo=tz, locale="en").replace(":00", "").lstrip("+0") or "0"
+        return f"{format_datetime(moment, 'HH:mm', tzinfo=tz, locale='en')} {zone} (UTC+{offset})"
+    return f"pukul {format_datetime(moment, 'HH.mm', tzinfo=tz, locale='id')} {zone}"
+
+
+def day_date(moment: datetime, tz_name: str, language: str = "id") -> str:
+    """'Senin, 30 November 2026' / 'Monday, 30 November 2026' in the unit's zone."""
+    return format_datetime(moment, "EEEE, d MMMM y", tzinfo=ZoneInfo(tz_name), locale=language)
+
+
+def moment_text(moment: datetime, tz_name: str, language: str = "id") -> str:
+    """'Senin, 30 November 2026 pukul 05.00 WIB' / 'Monday, 30 November 2026, 05:00 WIB (UTC+7)'."""
+    joint = ", " if language == "en" else " "
+    return f"{day_date(moment, tz_name, language)}{joint}{clock(moment, tz_name, language)}"
+
+
+def count_words(number: int, language: str = "id") -> str:
+    """Numbers one to nine in words, figures from 10 (WRITING.md; words by num2words)."""
+    return num2words(number, lang=language) if 0 < number < 10 else f"{number:,}".replace(",", "." if language == "id" else ",")
+
+
+def capital(text: str) -> str:
+    """The first letter upper-case, the rest as written (names and abbreviations keep their case)."""
+    return text[:1].upper() + text[1:]
+
+
+def join_list(items: list[str], language: str = "id") -> str:
+    """'a dan b', 'a, b, dan c' (EYD) / 'a and b', 'a, b and c'."""
+    if len(items) < 2:
+        return "".join(items)
+    word = "dan" if language == "id" else "and"
+    comma = "," if language == "id" and len(items) > 2 else ""
+    return f"{', '.join(items[:-1])}{comma} {word} {items[-1]}"
 
 
 def short_time(moment: datetime, tz_name: str, language: str = "id") -> str:

@@ -166,8 +166,8 @@ def test_the_page_shows_the_exact_text_escaped_with_facts_deadline_and_strict_he
 ) -> None:
     incident = opened(db, cat, "keamanan-ketertiban", Severity.RINGAN)
     plan = cat.plan("keamanan-ketertiban", Severity.RINGAN)
-    facts.submit(db, incident, plan, {"kapan": "Senin pukul 02.00 WIB"}, source="Polres", by="Petugas Uji", change="uji-1", via="uji")
-    facts.submit(db, incident, plan, {"kapan": "Senin pukul 02.30 WIB"}, source="SDP", by="Petugas Uji", change="uji-2", via="uji")
+    facts.submit(db, incident, plan, {"kapan": "Senin pukul 02.00 WIB"}, source="Kepala UPT", by="Petugas Uji", change="uji-1", via="uji")
+    facts.submit(db, incident, plan, {"kapan": "Senin pukul 02.30 WIB"}, source="buku laporan jaga", by="Petugas Uji", change="uji-2", via="uji")
     ringan = Crisis(db, cat, incident, plan, stored_draft(db, incident, body=TRICKY, fact_versions={"kapan": 1}))
     ringan.send()
     (token,) = outbox.tokens()
@@ -182,7 +182,7 @@ def test_the_page_shows_the_exact_text_escaped_with_facts_deadline_and_strict_he
     assert 'name="verdict" value="approve"' in html and 'name="code"' not in html, "ringan: the link alone proves the person"
     kapan = re.search(r"<tr>\s*<td>[^<]*</td>\s*<td>Senin pukul 02.30 WIB</td>.*?</tr>", html, re.DOTALL)
     assert kapan, "the current version of each fact"
-    assert all(part in kapan.group(0) for part in ("SDP", "v2", "Petugas Uji", "v1", "usang")), "source, version, who; the stale one the draft states"
+    assert all(part in kapan.group(0) for part in ("buku laporan jaga", "v2", "Petugas Uji", "v1", "usang")), "source, version, who; the stale one the draft states"
     headers = response.headers
     assert headers["referrer-policy"] == "no-referrer" and headers["cache-control"] == "no-store"
     csp = headers["content-security-policy"]

@@ -62,7 +62,7 @@ def crisis(db: Database, cat: Catalog) -> str:
     assert decide(db, auth, incident, plan, GATE_HOLDING, [draft], Verdict.APPROVE, approver, reason="sesuai").accepted
     publication, _ = publications.claim(db, incident, draft.id, "akun-upt", cat)
     publications.finish(db, incident, publication.id, draft, receipt=Receipt(location="https://upt.example/p/1"))
-    facts.submit(db, incident, plan, {"jumlah_wbp_terlibat": "4 orang"}, source="Polres", by="Petugas Verifikasi", change="k", via="koreksi")
+    facts.submit(db, incident, plan, {"jumlah_wbp_terlibat": "4 orang"}, source="Kepala KPLP", by="Petugas Verifikasi", change="k", via="koreksi")
     incidents.close(db, incident.id, by=approver, reason="tertangkap kembali", flow_run_id=incident.flow_run_id)
     return incident.id
 

@@ -90,7 +90,7 @@ def fill(db: Database) -> dict[str, str]:
     first = opened(db, cat, "keamanan-ketertiban", Severity.BERAT, summary="Tiga warga binaan kabur dari blok B")
     plan = cat.plan(first.category, first.severity)
     facts.submit(db, first, plan, {ITEM: "3"}, source="SDP", by=VERIFIER, change="verifikasi:berat", via="uji")
-    facts.submit(db, first, plan, {ITEM: "4"}, source="Polres", by=VERIFIER, change="koreksi:a", via="uji")
+    facts.submit(db, first, plan, {ITEM: "4"}, source="KPLP", by=VERIFIER, change="koreksi:a", via="uji")
     body = "Tiga warga binaan Lapas Cipinang tidak berada di blok B saat apel pagi."
     draft = stored_draft(db, first, body=body, fact_versions={ITEM: 2})  # the current version
     approver = authority(cat, first)[0]

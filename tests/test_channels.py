@@ -15,7 +15,7 @@ from tests.channel_api import ChannelAPI
 
 def message(key: str = "k1") -> OutgoingMessage:
     return OutgoingMessage(
-        idempotency_key=key, channel="medsos-ditjenpas", incident_id="inc-1", message_type="social_post", language="id", body="Isi pesan"
+        idempotency_key=key, channel="medsos-ditjenpas", incident_id="inc-1", message_type="press_release", language="id", body="Isi pesan", text="Isi pesan"
     )
 
 

@@ -47,7 +47,7 @@ def test_a_verification_naming_unknown_items_is_refused_and_recorded(db: Databas
     key = steps.open_step(db, incident, GATE_VERIFICATION).key
     assert key is not None
     auth = Authenticators(db)
-    answers = VerificationAnswers(values={"kapan": "Senin"}, verified_by=member, source="SDP", sources={"tidak_ada": "x"},
+    answers = VerificationAnswers(values={"kapan": "Senin"}, verified_by=member, source="Kepala UPT", sources={"tidak_ada": "x"},
                                   code=auth.code(member))
     outcome = steps.verify(db, incident, plan, key, answers, cat.roster, Prover(key=auth.key), from_run=True)
     assert outcome is not None and not outcome.accepted and "tidak_ada" in (outcome.refusal or "")
@@ -62,11 +62,11 @@ def test_a_correction_naming_unknown_items_or_unproven_is_refused_and_recorded(d
     unknown = steps.correct(db, incident, plan, {"tidak_ada": "1"}, source="SDP", by="Penyusup", claim=steps.Claim(code=None),
                             change="koreksi:a", via="uji", roster=cat.roster, prover=Prover(key=auth.key))
     assert not unknown.accepted and "tidak_ada" in (unknown.refusal or "")
-    unproven = steps.correct(db, incident, plan, {"kapan": "Selasa"}, source="SDP", by=member, claim=steps.Claim(code="000000"),
+    unproven = steps.correct(db, incident, plan, {"kapan": "Selasa"}, source="Kepala UPT", by=member, claim=steps.Claim(code="000000"),
                              change="koreksi:b", via="uji", roster=cat.roster, prover=Prover(key=auth.key))
     assert not unproven.accepted
     assert kinds(db, incident).count("correction.refused") == 2
-    proven = steps.correct(db, incident, plan, {"kapan": "Selasa"}, source="SDP", by=member, claim=steps.Claim(code=auth.code(member)),
+    proven = steps.correct(db, incident, plan, {"kapan": "Selasa"}, source="Kepala UPT", by=member, claim=steps.Claim(code=auth.code(member)),
                            change="koreksi:c", via="uji", roster=cat.roster, prover=Prover(key=auth.key))
     assert proven.accepted and proven.person == member and "fact.recorded" in kinds(db, incident)
 

@@ -178,7 +178,7 @@ def test_a_corrected_fact_flags_published_messages_and_a_ralat_is_approved_and_p
     verifier = verifier_for(run_id)
     assert "bukan anggota tim krisis" in pasopati_fails("facts", str(run_id), "--by", "Orang Luar", "--code", "123456", "--source", "SDP",
                                                          "--set", "kapan=Senin malam")
-    pasopati("facts", str(run_id), "--by", verifier, "--code", code(verifier), "--source", "SDP", "--set", "kapan=Senin malam")
+    pasopati("facts", str(run_id), "--by", verifier, "--code", code(verifier), "--source", "Kepala UPT", "--set", "kapan=Senin malam")
     wait_for_gate(run_id, GATE_FULL)
     decide(run_id, "approve", "", kakanwil)
     assert wait_final(run_id).state.is_completed()
@@ -195,8 +195,8 @@ def test_a_corrected_fact_flags_published_messages_and_a_ralat_is_approved_and_p
     assert "expected a mapping" in pasopati_fails("facts", str(run_id), "--by", verifier, "--code", "000000", "--source", "Polres", "--file", str(wrong))
     corrected = tmp_path / "koreksi.yaml"
     corrected.write_text("jumlah_wbp_terlibat: 4 orang\n", encoding="utf-8")
-    assert "kode" in pasopati_fails("facts", str(run_id), "--by", verifier, "--code", "000000", "--source", "Polres", "--file", str(corrected))
-    output = pasopati("facts", str(run_id), "--by", verifier, "--code", code(verifier), "--source", "Polres", "--file", str(corrected))
+    assert "kode" in pasopati_fails("facts", str(run_id), "--by", verifier, "--code", "000000", "--source", "Kepala UPT", "--file", str(corrected))
+    output = pasopati("facts", str(run_id), "--by", verifier, "--code", code(verifier), "--source", "Kepala UPT", "--file", str(corrected))
     correction_id = UUID(re.search(r"\(([0-9a-f-]{36})\)", output).group(1))  # type: ignore[union-attr]
     wait_for_gate(correction_id, GATE_CORRECTION)
     history = [(f.version, f.value, f.source) for f in store.facts(incident.id) if f.item_id == "jumlah_wbp_terlibat"]

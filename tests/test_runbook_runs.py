@@ -264,7 +264,7 @@ def test_publish_refuses_a_draft_without_approval(channels_file: Path, channel_a
 
     db, cat = get_database(), catalog()
     inc = opened(db, cat, "opini-publik", Severity.SEDANG)
-    draft = stored_draft(db, inc, body="Belum disetujui", channels=[WEBHOOK_CHANNEL], message_type=MessageType.SOCIAL_POST)
+    draft = stored_draft(db, inc, body="Belum disetujui", channels=[WEBHOOK_CHANNEL], message_type=MessageType.PRESS_RELEASE)
     with pytest.raises(NotApproved):
         publish.fn(inc, draft.id, WEBHOOK_CHANNEL)
     # An approval of a different text does not cover this one either.

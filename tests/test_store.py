@@ -81,13 +81,13 @@ def test_fact_corrections_are_new_versions_never_overwrites(db: Database, cat: C
         facts.submit(db, incident, plan, {"jumlah_wbp_terlibat": value}, source=source, by="Petugas", change=change, via="uji")
 
     submit("3", "SDP", "verifikasi:berat")
-    submit("3", "Polres", "koreksi:a")  # the same value: no new version
-    submit("4", "Polres", "koreksi:b")
-    submit("5", "Polres", "koreksi:b")  # the same submission again (a re-run): nothing new
+    submit("3", "KPLP", "koreksi:a")  # the same value: no new version
+    submit("4", "KPLP", "koreksi:b")
+    submit("5", "KPLP", "koreksi:b")  # the same submission again (a re-run): nothing new
     history = [(f.version, f.value, f.source, f.change) for f in facts.history(db, incident.id) if f.item_id == "jumlah_wbp_terlibat"]
-    assert history == [(1, "3", "SDP", "verifikasi:berat"), (2, "4", "Polres", "koreksi:b")]
+    assert history == [(1, "3", "SDP", "verifikasi:berat"), (2, "4", "KPLP", "koreksi:b")]
     recorded = [e.details for e in audit.events(db, incident_id=incident.id) if e.kind == "fact.recorded"]
-    assert [(d["version"], d["value"], d["previous"], d["source"]) for d in recorded] == [(1, "3", None, "SDP"), (2, "4", "3", "Polres")]
+    assert [(d["version"], d["value"], d["previous"], d["source"]) for d in recorded] == [(1, "3", None, "SDP"), (2, "4", "3", "KPLP")]
     with pytest.raises(facts.UnknownChecklistItem, match="jumlah_naga"):
         facts.submit(db, incident, plan, {"jumlah_naga": "1"}, source="x", by="y", change="z", via="uji")
 

@@ -1,7 +1,7 @@
 """``pasopati``: the command line of media-center operators, approvers and auditors.
 
 Commands live beside this module by who uses them: ``operate`` (start, trigger, status), ``gates``
-(decide, redraft, correct facts, acknowledge, close), ``audit`` (read-only history) and ``db``
+(decide, redraft, correct facts, acknowledge, close), ``drafting`` (preview, show), ``audit`` (read-only history) and ``db``
 (migrations). Each is a thin caller of the domain services.
 """
 
@@ -11,7 +11,7 @@ import os
 import sys
 from typing import Any
 
-from pasopati.cli import audit, db, gates, operate, people  # noqa: F401  (register their commands on ``app``)
+from pasopati.cli import audit, db, drafting, gates, operate, people  # noqa: F401  (register their commands on ``app``)
 from pasopati.cli.common import app
 from pasopati.settings import get_settings
 

@@ -4,7 +4,7 @@ facts, acknowledge, close.
 Every act needs proof, not a name: ``--code`` is the TOTP code from the person's authenticator app
 (``pasopati people enrol``). The act is checked and recorded in the store first — refused ones
 too, with what was claimed — and only then is the waiting run woken (it reads the act from the
-store). A decision names the text it decides on (``--hash``, from ``pasopati drafts RUN``): if the
+store). A decision names the text it decides on (``--hash``, from ``pasopati show RUN``): if the
 text changed since it was read, the decision is refused. Two decisions at once: the first takes
 effect, the second is refused and its caller told by whom the round was decided.
 """
@@ -22,8 +22,8 @@ from pasopati.cli.common import app, clear_errors, fail, parse_pairs
 Run = Annotated[str, typer.Argument(help="Flow run id or name.")]
 By = Annotated[str, typer.Option("--by", help="Your name, as in the roster.")]
 Code = Annotated[str, typer.Option("--code", help="Your TOTP code (6 digits, from your authenticator app).")]
-TextHash = Annotated[str, typer.Option("--hash", help="The text hash `pasopati drafts RUN` showed you (12+ hex digits).")]
-Round = Annotated[str | None, typer.Option("--round", help="The round you decide at, as `pasopati drafts` showed it (default: the one open now).")]
+TextHash = Annotated[str, typer.Option("--hash", help="The text hash `pasopati show RUN` showed you (12+ hex digits).")]
+Round = Annotated[str | None, typer.Option("--round", help="The round you decide at, as `pasopati show` showed it (default: the one open now).")]
 
 
 def _text_edits(edits: list[str], option: str) -> dict[str, str]:
@@ -42,29 +42,6 @@ def _prover():  # type: ignore[no-untyped-def]
     from pasopati.identity.prover import Prover
 
     return Prover()
-
-
-@app.command()
-def drafts(run: Run) -> None:
-    """Show the texts a run waits for a decision on, the round, and the hash to decide with."""
-    from pasopati.db import get_database
-    from pasopati.decisions import service as decisions
-    from pasopati.decisions.gates import APPROVAL_GATES, gate_of
-    from pasopati.decisions.models import gate_text_hash, short_hash
-    from pasopati.runs import awaiting_drafts, incident_of, waiting_key, waiting_run
-
-    with clear_errors():
-        flow_run = waiting_run(run, set(APPROVAL_GATES))
-        key = waiting_key(flow_run) or ""
-        incident = incident_of(flow_run)
-        texts = awaiting_drafts(get_database(), incident, gate_of(key))
-        text_hash = gate_text_hash(texts)
-        approved = decisions.approvers_of_all(get_database(), texts)
-    typer.echo(f"run      {flow_run.name} ({flow_run.id})\nround    {key}\nhash     {short_hash(text_hash)}  (full: {text_hash})")
-    typer.echo(f"approved {', '.join(approved) or '-'}")
-    for draft in texts:
-        typer.echo(f"\n--- {draft.message_type.value} ({draft.language}) → {', '.join(draft.channels)}  [{draft.id}]\n{draft.body}")
-    typer.echo(f"\ndecide: pasopati approve {flow_run.id} --by NAME --code CODE --hash {short_hash(text_hash)} --round {key}")
 
 
 def _decide(
@@ -117,7 +94,7 @@ def _decide(
 @app.command()
 def approve(run: Run, by: By, code: Code, text_hash: TextHash,
             reason: Annotated[str, typer.Option(help="Note kept with the decision.")] = "", round_: Round = None) -> None:
-    """Approve the drafts a run is waiting on, exactly as shown by `pasopati drafts`."""
+    """Approve the drafts a run is waiting on, exactly as shown by `pasopati show`."""
     _decide(run, "approve", by, code, text_hash, reason, round_=round_)
 
 
@@ -234,9 +211,12 @@ def facts(
     source: Annotated[str, typer.Option(help="Where the figures come from: SDP, Polres, RSUD, BMKG…")],
     set_: Annotated[list[str], typer.Option("--set", help="ITEM=VALUE (repeatable).")] = [],
     file: Annotated[Path | None, typer.Option(help="YAML or JSON mapping ITEM: VALUE.")] = None,
+    ralat: Annotated[bool, typer.Option("--ralat", help="The published figures were WRONG (a ralat with apology);"
+                                        " without it they evolved (an update, pemutakhiran).")] = False,
 ) -> None:
-    """Supply or correct facts. At verification this verifies; later it records new versions and
-    starts a correction run that flags published messages relying on old values."""
+    """Supply or change facts. At verification this verifies; later it records new versions and
+    starts a correction run that flags the published messages that stated the old values and drafts
+    an update (or with --ralat a ralat) to their channels."""
     import uuid
 
     from prefect.deployments import run_deployment
@@ -245,6 +225,7 @@ def facts(
     from pasopati.decisions import steps
     from pasopati.decisions.gates import GATE_VERIFICATION
     from pasopati.plan.catalog import catalog
+    from pasopati.publications.corrections import RALAT_PREFIX
     from pasopati.runs import find_run, incident_of, plan_of, run_name, waiting_gate
 
     values = parse_pairs(set_, "--set")
@@ -268,7 +249,7 @@ def facts(
         if unknown := sorted(set(values) - known):
             fail(f"unknown checklist item(s) {unknown} for {plan.category}; known: {', '.join(sorted(known))}")
         incident = incident_of(flow_run)
-        change = f"koreksi:{uuid.uuid4()}"
+        change = f"{RALAT_PREFIX if ralat else 'koreksi:'}{uuid.uuid4()}"
         outcome = steps.correct(get_database(), incident, plan, values, source=source, by=by, claim=steps.Claim(code=code),
                                 change=change, via="cli", roster=catalog().roster, prover=_prover())
         if not outcome.accepted:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 
@@ -12,6 +14,7 @@ from pasopati.cli.common import app, clear_errors, fail, parse_pairs
 from pasopati.plan.catalog import CatalogError, catalog, load_catalog
 from pasopati.plan.runbook import Severity
 from pasopati.settings import get_settings
+from pasopati.time import utcnow
 
 runbooks_app = typer.Typer(no_args_is_help=True, help="Inspect and validate runbooks.")
 app.add_typer(runbooks_app, name="runbooks")
@@ -78,17 +81,19 @@ def trigger(
     unit: Annotated[str, typer.Option(help="Unit (UPT) name, id or short form.")],
     summary: Annotated[str, typer.Option(help="What happened, as confirmed by the reporter.")],
     fact: Annotated[list[str], typer.Option(help="A confirmed checklist item: ITEM=VALUE (repeatable).")] = [],
-    by: Annotated[str, typer.Option(help="Who reports (shown as the source of the facts it confirms).")] = "Media Center PASOPATI",
+    by: Annotated[str, typer.Option(help="Who reports: the source of the --fact values (one the runbook accepts for"
+                                    " them, e.g. 'Kepala Lapas Garut'); the summary stays their claim.")] = "Media Center PASOPATI",
+    detected_at: Annotated[str | None, typer.Option(help="When the crisis was detected: ISO 8601 ('2026-11-30T05:00+07:00')"
+                                                  " or 'YYYY-MM-DD HH:MM' in the unit's zone; default now.")] = None,
 ) -> None:
-    """Start the runbook for CATEGORY × SEVERITY and print the run's UI URL."""
+    """Start the runbook for CATEGORY × SEVERITY and print the run's UI URL. The summary is the
+    reporter's claim: it reaches the team and the internal report, never a public text as a fact."""
     from pydantic import ValidationError
 
-    from pasopati.facts.service import reported_values
+    from pasopati.facts.service import UnacceptedSource, reported_values
     from pasopati.incidents.models import Trigger
     from pasopati.incidents.service import build
     from pasopati.runs import deployment_name, run_name
-    from pasopati.time import utcnow
-
     with clear_errors():
         cat = catalog()  # validated once per process (a CLI call is one process)
         plan = cat.plan(category, severity)
@@ -98,7 +103,12 @@ def trigger(
         except ValidationError as exc:
             fail("; ".join(f"--{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()))
         incident = build(plan, request, cat.roster)  # UnknownUnit names the units the roster knows
-        reported_values(plan, request, incident.unit_name)  # UnknownChecklistItem names the known items
+        if detected_at is not None:
+            request.detected_at = parse_detected_at(detected_at, incident.timezone)
+        try:
+            reported_values(plan, request, incident.unit_name)  # UnknownChecklistItem names the known items
+        except UnacceptedSource as exc:
+            fail(f"--by {by!r}: {exc}")
 
     from prefect.deployments import run_deployment
 
@@ -167,3 +177,18 @@ def status(run: Annotated[str, typer.Argument(help="Flow run id or name.")]) -> 
 
     with clear_errors():
         typer.echo(describe(run))
+
+
+def parse_detected_at(text: str, timezone: str) -> datetime:
+    """``--detected-at``: ISO 8601 with a zone, or a naive 'YYYY-MM-DD HH:MM' in the unit's zone; never
+    in the future (a clock five minutes fast is tolerated). Fails naming the option."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        fail(f"--detected-at {text!r}: not a date and time (use 2026-11-30T05:00+07:00 or '2026-11-30 05:00')")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(timezone))
+    if moment > utcnow() + timedelta(minutes=5):
+        fail(f"--detected-at {text!r}: in the future")
+    return moment.astimezone(UTC)
+

@@ -21,8 +21,8 @@ ROUND = re.compile(r"-ke-(\d+)$")
 # The messages each approval gate decides on.
 GATE_TYPES = {
     GATE_HOLDING: {MessageType.HOLDING_STATEMENT},
-    GATE_FULL: {MessageType.PRESS_RELEASE, MessageType.SOCIAL_POST, MessageType.SITUATION_REPORT},
-    GATE_CORRECTION: {MessageType.CORRECTION},
+    GATE_FULL: {MessageType.PRESS_RELEASE, MessageType.CLARIFICATION, MessageType.QA_SHEET, MessageType.SITUATION_REPORT},
+    GATE_CORRECTION: {MessageType.CORRECTION, MessageType.UPDATE},
 }
 
 

@@ -24,8 +24,10 @@ from pasopati.drafts.models import Draft
 from pasopati.drafts.service import latest_of, revise_in
 from pasopati.facts.models import Fact, VerificationAnswers
 from pasopati.facts.service import (
+    UnacceptedSource,
     UnknownChecklistItem,
     check_items,
+    check_sources,
     current_in,
     recorded_in,
     submit_in,
@@ -109,7 +111,7 @@ def verify(
             return None
         if isinstance(row, str):
             return _refused(session, incident, "verification.refused", answers.verified_by, row, key, answers.via)
-        outcome = _unknown_items(plan, set(answers.values) | set(answers.sources), answers.verified_by) or _prove(
+        outcome = _bad_items(plan, answers.values, answers.source, answers.sources, answers.verified_by) or _prove(
             session, incident, plan, row, answers.verified_by, answers, roster, prover)
         if outcome.accepted:
             submit_in(session, incident, plan, answers.values, source=answers.source, sources=answers.sources, by=outcome.person,
@@ -157,13 +159,17 @@ def consume(db: Database, incident: Incident, key: str) -> None:
             rounds.consume(session, incident, row, None)
 
 
-def _unknown_items(plan: RunbookPlan, items: set[str], claimed: str) -> StepOutcome | None:
-    """A submission naming checklist items the runbook does not have is refused (recorded by the
-    caller), never an exception that would end the run."""
+def _bad_items(plan: RunbookPlan, values: dict[str, str], source: str, sources: dict[str, str], claimed: str) -> StepOutcome | None:
+    """A submission naming checklist items the runbook does not have, or citing a source the runbook
+    does not accept for an item, is refused (recorded by the caller), never an exception that would
+    end the run."""
     try:
-        check_items(plan, items)
+        check_items(plan, set(values) | set(sources))
+        check_sources(plan, values, source, sources)
     except UnknownChecklistItem as exc:
         return StepOutcome(accepted=False, person=claimed, refusal=f"butir daftar periksa tidak dikenal: {exc}")
+    except UnacceptedSource as exc:
+        return StepOutcome(accepted=False, person=claimed, refusal=f"sumber tidak diterima runbook: {exc}")
     return None
 
 
@@ -236,7 +242,7 @@ def correct(
     with db.write() as session:
         if done := recorded_in(session, incident.id, change):  # a re-run of the same correction: proven then
             return StepOutcome(accepted=True, person=done[0].verified_by, message="already recorded")
-        outcome = _unknown_items(plan, set(values), by) or _outside_round(session, incident, plan, by, claim, "koreksi", roster, prover)
+        outcome = _bad_items(plan, values, source, {}, by) or _outside_round(session, incident, plan, by, claim, "koreksi", roster, prover)
         if outcome.accepted:
             submit_in(session, incident, plan, values, source=source, by=outcome.person, change=change, via=via, proof=outcome.proof)
         else:

@@ -1,106 +1,72 @@
-"""Render message texts from the Jinja2 templates, using nothing but the facts gathered for the run.
+"""Render message texts from the Jinja2 templates, using nothing but the verified facts of the run.
 
-An item nobody confirmed reaches the template as ``value=None`` and the template says so
-("belum dapat dikonfirmasi"); undefined variables raise instead of rendering blank. Every text a
-run drafts — holding statement, full statement, posts, situation report, ralat — comes from here.
+Templates get the context of ``pasopati.drafts.context`` (facts as sentences with source and time,
+open questions, standard actions, the named spokesperson); undefined variables raise instead of
+rendering blank. Every text a run drafts — holding statement, press release, Q&A sheet,
+clarification, situation report, update, ralat — comes from here.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel
 
+from pasopati.drafts.context import message_context
 from pasopati.drafts.models import Draft
 from pasopati.facts.models import Fact
 from pasopati.incidents.models import Incident
-from pasopati.plan.runbook import MessageSpec, MessageType, RunbookPlan
+from pasopati.plan.catalog import Catalog
+from pasopati.plan.runbook import Language, MessageSpec, MessageType, RunbookPlan
 from pasopati.team.models import Team
-from pasopati.texts import environment, local_time
+from pasopati.texts import environment
 
 INTERNAL_MESSAGES = {MessageType.SITUATION_REPORT}
+BLANK_RUNS = re.compile(r"\n{3,}")
 
 
 class FactChange(BaseModel):
-    """A figure a published message stated that has changed since (what a ralat says)."""
+    """A figure a published message stated that has changed since: what an update or a ralat says."""
 
     item_id: str
-    label: str
-    old: str
-    new: str
-    source: str
-    at: str
+    old: Fact
+    new: Fact
 
 
 def draft_id(incident: Incident, plan: RunbookPlan, message_type: MessageType, language: str) -> str:
     return f"{incident.id}-{plan.severity.value}-{message_type.value}-{language}"
 
 
-def fact_views(plan: RunbookPlan, facts: list[Fact], *, public: bool) -> list[dict[str, Any]]:
-    """One entry per checklist item, in checklist order; value None where nothing was confirmed."""
-    latest = {f.item_id: f for f in facts if f.value is not None}
-    views = []
-    for item in plan.checklist:
-        if public and not item.public:
-            continue
-        fact = latest.get(item.id)
-        views.append(
-            {
-                "id": item.id,
-                "label": item.label,
-                "value": fact.value if fact else None,
-                "source": fact.source if fact else None,
-                "version": fact.version if fact else None,
-            }
-        )
-    return views
+def stated_versions(body: str, context: dict) -> dict[str, int]:  # type: ignore[type-arg]
+    """Which version of each fact a text states: those whose sentence it carries (a later update or
+    ralat flags exactly the messages that said it; a short rendering that left it out is not flagged)."""
+    views = [v for v in (context["lead"], context["when"]) if v] + context["facts"]
+    return {v["id"]: v["version"] for v in views if v["sentence"][1:] and v["sentence"][1:] in body}
 
 
 def render_message(
     *,
     incident: Incident,
     plan: RunbookPlan,
-    spokesperson: str,
     team: Team,
     facts: list[Fact],
     spec: MessageSpec,
-    language: str,
-    templates_dir: Path,
+    language: Language,
+    cat: Catalog,
     now: datetime,
+    claim_by: str = "",
 ) -> Draft:
     """The first revision of one message in one language."""
-    cadence = plan.plan.update_every_minutes
-    due_at = incident.detected_at + timedelta(minutes=spec.deadline_minutes)
-
-    def when(moment: datetime) -> str:
-        return local_time(moment, incident.timezone, language)
-
-    views = fact_views(plan, facts, public=spec.type not in INTERNAL_MESSAGES)
-    context = {
-        "incident": {
-            "unit_name": incident.unit_name,
-            "unit_type": incident.unit_type,
-            "kanwil_name": incident.kanwil_name,
-            "province": incident.province,
-            "category_title": incident.category_title,
-            "severity": incident.severity.value,
-            "detected_at": when(incident.detected_at),
-        },
-        "facts": views,
-        "plan": {
-            "strategy": plan.plan.strategy.value,
-            "spokesperson": spokesperson,
-            "next_update": when(now + timedelta(minutes=cadence)) if cadence else None,
-            "press_conference_within_minutes": plan.plan.press_conference_within_minutes,
-            "issued_at": when(now),
-        },
-        "message": {"type": spec.type.value, "deadline": when(due_at)},
+    internal = spec.type in INTERNAL_MESSAGES
+    context = message_context(incident=incident, plan=plan, facts=facts, cat=cat, language=language, now=now,
+                              public=not internal, claim_by=claim_by)
+    if internal:
+        known = {v["id"] for v in [context["lead"], context["when"], *context["facts"]] if v}
+        context["pending"] = [i.label for i in plan.checklist if i.id not in known]
         # Names are for the internal situation report; public templates never use them.
-        "team": [m.model_dump(include={"role_title", "name", "duty", "informed_only"}) for m in team.members],
-    }
-    body = environment(templates_dir).get_template(f"{language}/{spec.type.value}.j2").render(**context).strip() + "\n"
+        context["team"] = [m.model_dump(include={"role_title", "name", "duty", "informed_only"}) for m in team.members]
+    body = _render(cat, f"{language}/{spec.type.value}.j2", context)
     return Draft(
         id=draft_id(incident, plan, spec.type, language),
         incident_id=incident.id,
@@ -109,43 +75,56 @@ def render_message(
         language=language,
         body=body,
         channels=spec.channels,
-        due_at=due_at,
+        due_at=incident.detected_at + timedelta(minutes=spec.deadline_minutes),
         created_at=now,
-        # Which version of each figure this text states (templates print values verbatim; a short
-        # template may leave some out): a later correction flags exactly the messages that said it.
-        fact_versions={v["id"]: v["version"] for v in views if v["version"] is not None and v["value"] in body},
+        fact_versions=stated_versions(body, context),
     )
 
 
-def render_correction(
+def _render(cat: Catalog, name: str, context: dict) -> str:  # type: ignore[type-arg]
+    """The template's text with paragraphs separated by exactly one blank line (templates may leave
+    more where an optional paragraph is absent)."""
+    text = environment(cat.templates_dir).get_template(name).render(**context, c=context)
+    lines = [line.rstrip() for line in text.strip().split("\n")]
+    return BLANK_RUNS.sub("\n\n", "\n".join(lines)) + "\n"
+
+
+def render_change(
     *,
     draft_id: str,
+    kind: MessageType,
     incident: Incident,
     plan: RunbookPlan,
-    spokesperson: str,
-    language: str,
+    facts: list[Fact],
+    language: Language,
     changes: list[FactChange],
     channels: list[str],
-    current_versions: dict[str, int],
-    templates_dir: Path,
+    cat: Catalog,
     now: datetime,
 ) -> Draft:
-    """A ralat: what was said, what is true now, its source and time; as urgent as a holding statement."""
-    body = environment(templates_dir).get_template(f"{language}/correction.j2").render(
-        incident=incident.model_dump(),
-        changes=[c.model_dump() for c in changes],
-        issued_at=local_time(now, incident.timezone, language),
-        spokesperson=spokesperson,
-    )
+    """An update (pemutakhiran: a figure evolved) or a ralat (correction: a published figure was
+    wrong): what was said, what is true now, its source and time; as urgent as a holding statement."""
+    context = message_context(incident=incident, plan=plan, facts=facts, cat=cat, language=language, now=now, public=True)
+    views = []
+    for change in changes:
+        item = plan.item(change.item_id)
+        assert item is not None, f"{change.item_id} is a checklist item"
+        now_view = message_context(incident=incident, plan=plan, facts=[change.new], cat=cat, language=language, now=now, public=True)
+        found = [v for v in [now_view["lead"], now_view["when"], *now_view["facts"]] if v and v["id"] == item.id]
+        views.append({"label": item.label_en if language == "en" else item.label, "old": change.old.value,
+                      "new": change.new.value or "", "source": found[0]["source"] if found else change.new.verified_by,
+                      "as_of": found[0]["as_of"] if found else "", "now": found[0] if found else None})
+    context["changes"] = views
+    body = _render(cat, f"{language}/{kind.value}.j2", context)
     return Draft(
         id=draft_id,
         incident_id=incident.id,
         severity=incident.severity,
-        message_type=MessageType.CORRECTION,
+        message_type=kind,
         language=language,
-        body=body.strip() + "\n",
+        body=body,
         channels=channels,
         due_at=now + timedelta(minutes=plan.plan.messages[0].deadline_minutes),
         created_at=now,
-        fact_versions={c.item_id: current_versions[c.item_id] for c in changes},
+        fact_versions={c.item_id: c.new.version for c in changes},
     )

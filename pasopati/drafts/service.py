@@ -4,6 +4,7 @@ one transaction that stores the revisions with a ``draft.created`` audit event h
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,13 +26,14 @@ from pasopati.time import utcnow
 REVISION_SUFFIX = re.compile(r"-r\d+$")
 
 
-def render(incident: Incident, plan: RunbookPlan, team: Team, facts: list[Fact], types: list[MessageType], cat: Catalog) -> list[Draft]:
+def render(
+    incident: Incident, plan: RunbookPlan, team: Team, facts: list[Fact], types: list[MessageType], cat: Catalog,
+    now: datetime | None = None,
+) -> list[Draft]:
     """Revision 1 of every message of ``types`` in every language the runbook asks for (not stored)."""
-    spokesperson = cat.roster.roles[plan.plan.spokesperson.role].title
-    now = utcnow()
+    now = now or utcnow()
     return [
-        render_message(incident=incident, plan=plan, spokesperson=spokesperson, team=team, facts=facts, spec=spec,
-                       language=language, templates_dir=cat.templates_dir, now=now)
+        render_message(incident=incident, plan=plan, team=team, facts=facts, spec=spec, language=language, cat=cat, now=now)
         for spec in plan.plan.messages
         if spec.type in types
         for language in spec.languages

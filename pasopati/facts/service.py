@@ -3,6 +3,8 @@ versions of the figures it changes, in one transaction with one audit event per 
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -12,7 +14,7 @@ from pasopati.facts.models import Fact
 from pasopati.facts.tables import FactRow
 from pasopati.incidents.models import Incident, Stage, Trigger
 from pasopati.incidents.service import mark_stage
-from pasopati.plan.runbook import RunbookPlan
+from pasopati.plan.runbook import ChecklistItem, RunbookPlan
 from pasopati.time import utcnow
 
 
@@ -28,13 +30,38 @@ def check_items(plan: RunbookPlan, items: set[str]) -> None:
         raise UnknownChecklistItem(f"unknown checklist item(s) {unknown} for {plan.category}; known: {known}")
 
 
+class UnacceptedSource(ValueError):
+    """A value whose source the runbook does not accept for that item (a chat group, a rumour, the
+    media center citing itself)."""
+
+
+def accepted(item: ChecklistItem, source: str) -> bool:
+    """Whether ``source`` names one of the item's accepted sources as a word ('Polres Garut' names
+    'Polres'; 'Grup WhatsApp Polres' does not pass as a chat group names no accepted source first)."""
+    return any(re.search(rf"(?<!\w){re.escape(name)}(?!\w)", source, re.IGNORECASE) for name in item.sources)
+
+
+def check_sources(plan: RunbookPlan, values: dict[str, str], source: str, sources: dict[str, str] | None = None) -> None:
+    """Raise UnacceptedSource naming each item whose (non-blank) value comes from a source the
+    runbook does not accept for it, with the sources it accepts."""
+    wrong = []
+    for item_id, value in values.items():
+        item = plan.item(item_id)
+        given = (sources or {}).get(item_id, source)
+        if item is not None and value.strip() and not accepted(item, given):
+            wrong.append(f"{item_id}: source {given!r} is not accepted (accepted: {', '.join(item.sources)})")
+    if wrong:
+        raise UnacceptedSource("; ".join(wrong))
+
+
 def reported_values(plan: RunbookPlan, trigger: Trigger, unit_name: str) -> dict[str, str]:
-    """What a trigger confirms: its reported facts, plus where and what when the reporter confirms
-    the summary (an operator). A monitoring alert is a claim and confirms nothing by itself."""
+    """What a trigger confirms: only the items it reports with a source the runbook accepts for
+    them. Its summary is a claim (the reporter's words) and confirms nothing; neither does an alert.
+
+    Raises UnknownChecklistItem or UnacceptedSource (the reporter is the source of its facts)."""
     check_items(plan, set(trigger.reported_facts))
     values = dict(trigger.reported_facts)
-    if trigger.confirmed:
-        values = {"di_mana": unit_name, "apa": trigger.summary, **values}
+    check_sources(plan, values, trigger.reported_by)
     return values
 
 
@@ -55,8 +82,8 @@ def submit(
     differ from the current ones. Idempotent per ``change``: re-running a submission records
     nothing new. Returns the current version of every item of the incident.
 
-    Raises UnknownChecklistItem for an id not in the runbook's checklist (``submit_in`` checks,
-    before it writes anything)."""
+    Raises UnknownChecklistItem for an id not in the runbook's checklist, UnacceptedSource for a
+    source the runbook does not accept for an item (``submit_in`` checks, before it writes anything)."""
     with db.write() as session:
         return submit_in(session, incident, plan, values, source=source, by=by, change=change, sources=sources, via=via, stage=stage)
 
@@ -78,6 +105,7 @@ def submit_in(
     """``submit`` inside another act's transaction (a verification proven at its gate round);
     ``proof`` says how ``by`` was identified and goes into each fact's audit event."""
     check_items(plan, set(values) | set(sources or {}))
+    check_sources(plan, values, source, sources)
     now = utcnow()
     rows = list(session.scalars(select(FactRow).where(FactRow.incident_id == incident.id).order_by(FactRow.version)))
     current = {r.item_id: r for r in rows}

@@ -16,14 +16,15 @@ class Trigger(BaseModel):
     """What starts a runbook: an operator's report (CLI, Prefect UI) or a monitoring alert."""
 
     unit: CleanStr = Field(description="UPT name, id or short form, e.g. 'Lapas Cipinang'.")
-    summary: CleanStr = Field(min_length=3, max_length=2000, description="What happened, as the reporter confirms it.")
+    summary: CleanStr = Field(
+        min_length=3, max_length=2000,
+        description="What happened in the reporter's words: a claim (never published as a fact; verification decides).",
+    )
     reported_facts: dict[CleanStr, CleanStr] = Field(
-        default_factory=dict, description="Checklist items the reporter already confirms (item id → value)."
+        default_factory=dict, description="Checklist items the reporter confirms (item id → value), with ``reported_by`` as their"
+        " source: one the runbook accepts for each item, or the trigger is refused."
     )
     reported_by: CleanStr = Field("Media Center PASOPATI", max_length=200, description="Who reports: the source of the facts it confirms.")
-    confirmed: bool = Field(
-        True, description="The reporter confirms the summary (an operator); False for media alerts, which are claims."
-    )
     source: str = Field("ui", description="How the runbook was started: ui, cli or alert.")
     detected_at: datetime | None = Field(None, description="When the crisis was detected; default: trigger time.")
     incident_id: str | None = Field(

@@ -418,7 +418,7 @@ def _insert(session: Session, incident: Incident, trigger: Trigger, reasons: lis
             "category": incident.category, "severity": incident.severity.value, "unit_id": incident.unit_id,
             "unit_name": incident.unit_name, "kanwil_name": incident.kanwil_name, "timezone": incident.timezone,
             "summary": incident.summary, "detected_at": incident.detected_at.isoformat(), "source": trigger.source,
-            "reported_by": trigger.reported_by, "confirmed": trigger.confirmed, "reported_facts": trigger.reported_facts,
+            "reported_by": trigger.reported_by, "reported_facts": trigger.reported_facts,
             "alert_ids": trigger.alert_ids, "classification": reasons, "follows_id": incident.follows_id,
         },
     )

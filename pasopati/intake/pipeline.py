@@ -199,7 +199,7 @@ class Intake:
             summary=summary if len(summary) >= 3 else f"{summary} (alert)",
             reported_by=alert.source,
             source="alert",
-            confirmed=False,  # a media report is a claim to verify, not a confirmed fact
-            detected_at=utcnow(),
+            # Detected when it was published (deadlines count from it), never later than now.
+            detected_at=min(alert.published_at, utcnow()) if alert.published_at and alert.published_at.tzinfo else utcnow(),
             alert_ids=[alert_id],
         )

@@ -6,6 +6,7 @@ reading Python; the server refuses to start while any problem remains.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -67,8 +68,17 @@ class Catalog:
             category=category,
             category_title=runbook.title,
             severity=severity,
+            category_title_en=runbook.title_en,
             checklist=[*self.common.checklist, *runbook.checklist],
             plan=runbook.severities[severity],
+            headline=runbook.headline,
+            topic=runbook.topic,
+            first_questions=runbook.first_questions,
+            actions=[a for a in runbook.standard_actions if a.from_severity.rank <= severity.rank],
+            commitment=runbook.commitment,
+            misconduct=runbook.misconduct,
+            hashtags=runbook.hashtags,
+            internal_details=[*self.common.internal_details, *runbook.internal_details],
         )
 
 
@@ -145,6 +155,17 @@ def _cross_check(
     ids = [item.id for item in [*common.checklist, *runbook.checklist]]
     for dup in sorted({i for i in ids if ids.count(i) > 1}):
         problems.append(Problem(file, "checklist", f"item id {dup!r} appears more than once (common.yaml included)"))
+    public = {item.id for item in [*common.checklist, *runbook.checklist] if item.public}
+    for i, item_id in enumerate(runbook.first_questions):
+        if item_id not in public:
+            problems.append(Problem(file, f"first_questions[{i}]", f"{item_id!r} is not a public checklist item"))
+    if runbook.misconduct and runbook.misconduct.item not in ids:
+        problems.append(Problem(file, "misconduct.item", f"unknown checklist item {runbook.misconduct.item!r}"))
+    for i, pattern in enumerate([*common.internal_details, *runbook.internal_details]):
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            problems.append(Problem(file, f"internal_details[{i}]", f"not a valid pattern: {exc}"))
     for severity, plan in runbook.severities.items():
         base = f"severities.{severity.value}"
         refs = [(f"team[{i}]", slot) for i, slot in enumerate(plan.team)]

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from pasopati.plan.runbook import Level, RoleRef, Slug, Strict
+from pasopati.plan.runbook import Level, RoleRef, Slug, Strict, Wording
 
 UnitType = Literal["lapas", "rutan", "bapas", "lpka", "rupbasan"]
 HEADQUARTERS = {Level.DITJENPAS: "ditjenpas", Level.KEMENTERIAN: "kementerian"}
@@ -15,6 +15,7 @@ HEADQUARTERS = {Level.DITJENPAS: "ditjenpas", Level.KEMENTERIAN: "kementerian"}
 
 class Role(Strict):
     title: str
+    public_title: Wording = Field(description="Title in public texts; {unit}, {kanwil}, {province} are filled in.")
     level: Level
     deputy: Slug | None = Field(None, description="Role (same level, same org) that stands in when a holder is unreachable.")
 
@@ -23,6 +24,7 @@ class Kanwil(Strict):
     id: Slug
     name: str
     province: str
+    city: str = Field(description="Where the office sits: the place of a press release's dateline.")
 
 
 class Unit(Strict):
@@ -31,6 +33,7 @@ class Unit(Strict):
     type: UnitType
     kanwil: Slug
     timezone: Literal["Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"] = "Asia/Jakarta"
+    city: str = Field(description="Where the unit sits: the place of a press release's dateline.")
     aliases: list[str] = Field([], description="Short forms used in the press: 'Lapas Cipinang'.")
 
 
@@ -41,11 +44,21 @@ class Person(Strict):
     contact: str = Field("", description="Apprise URL used to notify this person.")
 
 
+class Desk(Strict):
+    """An organisation's official Humas desk: the press release's Narahubung (WRITING.md: an office
+    phone and e-mail, never a personal number)."""
+
+    name: str
+    phone: str
+    email: str
+
+
 class Roster(Strict):
     roles: dict[Slug, Role]
     kanwil: list[Kanwil]
     units: list[Unit]
     people: list[Person]
+    desks: dict[Slug, Desk] = Field(description="Org id (unit, kanwil, 'ditjenpas', 'kementerian') → its Humas desk.")
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Roster:
@@ -61,6 +74,12 @@ class Roster(Strict):
             deputy = self.roles.get(role.deputy) if role.deputy else None
             if role.deputy and (deputy is None or deputy.level is not role.level):
                 raise ValueError(f"role {role_id!r}: deputy {role.deputy!r} is not a {role.level.value} role")
+        for level in (Level.DITJENPAS, Level.KEMENTERIAN):
+            if HEADQUARTERS[level] not in self.desks:
+                raise ValueError(f"desks: no desk for {HEADQUARTERS[level]!r}")
+        for kanwil in self.kanwil:
+            if kanwil.id not in self.desks:
+                raise ValueError(f"desks: no desk for {kanwil.id!r}")
         for person in self.people:
             role = self.roles.get(person.role)
             if role is None:
@@ -90,6 +109,14 @@ class Roster(Strict):
         if ref.level is Level.KANWIL:
             return unit.kanwil
         return HEADQUARTERS[ref.level]
+
+    def desk_for(self, org: str, unit: Unit) -> Desk:
+        """The Humas desk of ``org``; a unit without its own desk speaks through its Kanwil's."""
+        return self.desks.get(org) or self.desks[unit.kanwil]
+
+    def institution_contacts(self) -> list[str]:
+        """Every desk's phone and e-mail: institutional, never personal data (pasopati.privacy allow-list)."""
+        return [value for desk in self.desks.values() for value in (desk.phone, desk.email)]
 
     def holders(self, ref: RoleRef, unit: Unit) -> list[Person]:
         org = self.org_for(ref, unit)

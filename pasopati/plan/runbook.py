@@ -9,9 +9,17 @@ from __future__ import annotations
 from enum import Enum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")]
+Language = Literal["id", "en"]
 
 
 class Strict(BaseModel):
@@ -43,9 +51,11 @@ class Level(str, Enum):
 class MessageType(str, Enum):
     HOLDING_STATEMENT = "holding_statement"
     PRESS_RELEASE = "press_release"
-    SOCIAL_POST = "social_post"
+    QA_SHEET = "qa_sheet"  # tanya-jawab for the spokesperson, the call center and the family post
+    CLARIFICATION = "clarification"  # klarifikasi: a rumour answered with verified counter-facts
     SITUATION_REPORT = "situation_report"
-    CORRECTION = "correction"  # ralat: prepared when a fact a published message used changes
+    UPDATE = "update"  # pemutakhiran: a published figure has evolved (no apology)
+    CORRECTION = "correction"  # ralat: a published figure was wrong (with apology)
 
 
 class Strategy(str, Enum):
@@ -58,12 +68,44 @@ class Strategy(str, Enum):
     DENY_RUMOUR = "deny-rumour"
 
 
+class Wording(Strict):
+    """One piece of public wording in both languages (WRITING.md: Indonesian first, English that is English)."""
+
+    id: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+    def text(self, language: Language) -> str:
+        return self.en if language == "en" else self.id
+
+
 class ChecklistItem(Strict):
     id: Slug
-    label: str = Field(description="Indonesian label shown to the verifier and in drafts.")
+    label: str = Field(description="Indonesian label shown to the verifier and in the internal report.")
+    label_en: str = Field(description="English label (internal report, CLI).")
     question: str = Field(description="What the verifier must establish.")
     source_hint: str = Field("", description="Where the fact is usually confirmed (SDP, Polres, RSUD, BMKG…).")
+    sources: list[str] = Field(
+        min_length=1,
+        description="Sources the runbook accepts for this item (a verifier's source must name one: 'Polres Garut'"
+        " names 'Polres'); a chat group or a rumour never does.",
+    )
     public: bool = Field(True, description="False: internal situation report only, never a public message.")
+    kind: Literal["text", "count"] = Field("text", description="count: the value's first number is the figure.")
+    statement: Wording | None = Field(
+        None, description="How a public text states the confirmed value, in a sentence: '{nilai}' is the value."
+    )
+    ask: Wording | None = Field(
+        None, description="The open question in the public's words, for 'what we do not know yet' (no '?')."
+    )
+
+    @model_validator(mode="after")
+    def _public_items_have_wording(self) -> ChecklistItem:
+        if self.public and (self.statement is None or self.ask is None):
+            raise ValueError(f"public item {self.id!r} needs 'statement' and 'ask' wording")
+        for wording in filter(None, [self.statement]):
+            if "{nilai}" not in wording.id or "{nilai}" not in wording.en:
+                raise ValueError(f"item {self.id!r}: statement must contain {{nilai}} in both languages")
+        return self
 
 
 class RoleRef(Strict):
@@ -127,15 +169,49 @@ class SeverityPlan(Strict):
         return next((m for m in self.messages if m.type is message_type), None)
 
 
+class StandardAction(Strict):
+    """A pre-approved action true the moment a runbook starts (WRITING.md, holding statement §3),
+    as a verb phrase that follows "Saat ini kami …" / "We are …"."""
+
+    from_severity: Severity = Field(alias="from", description="The lowest severity at which it is taken.")
+    id: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+
+class Misconduct(Strict):
+    """The checklist answer that confirms misconduct: only then may a text apologise (SCCT rebuild)."""
+
+    item: Slug
+    confirmed_when: list[str] = Field(min_length=1, description="Answers (lower-case prefixes) that confirm it.")
+
+    def confirmed(self, value: str | None) -> bool:
+        answer = (value or "").strip().lower()
+        return any(answer.startswith(word) for word in self.confirmed_when)
+
+
 class CommonChecklist(Strict):
     checklist: list[ChecklistItem] = Field(min_length=1)
+    internal_details: list[str] = Field(
+        default_factory=list,
+        description="Patterns (Python regex, case-insensitive) of security details no public text may carry:"
+        " layouts, damaged perimeter sections, patrol times (DOMAIN.md).",
+    )
 
 
 class Runbook(Strict):
     category: Slug
     title: str
+    title_en: str
     description: str
     examples: list[str] = []
+    headline: Wording = Field(description="The statements' title; '{unit}' is the unit.")
+    topic: Wording = Field(description="What the first report is about, never the claim itself; '{unit}' is the unit.")
+    first_questions: list[Slug] = Field(min_length=1, max_length=3, description="The questions the public asks first.")
+    standard_actions: list[StandardAction] = Field(min_length=2)
+    commitment: Wording | None = Field(None, description="Rebuild before verification: take it seriously, investigate.")
+    misconduct: Misconduct | None = None
+    hashtags: list[Annotated[str, StringConstraints(pattern=r"^#\w+$")]] = Field(min_length=1)
+    internal_details: list[str] = Field(default_factory=list, description="More patterns of security details (see common.yaml).")
     checklist: list[ChecklistItem] = Field(description="Category-specific items, after the common ones.")
     severities: dict[Severity, SeverityPlan]
 
@@ -153,9 +229,18 @@ class RunbookPlan(Strict):
 
     category: str
     category_title: str
+    category_title_en: str = ""
     severity: Severity
     checklist: list[ChecklistItem]
     plan: SeverityPlan
+    headline: Wording | None = None
+    topic: Wording | None = None
+    first_questions: list[str] = []
+    actions: list[StandardAction] = Field(default_factory=list, description="Standard actions at this severity.")
+    commitment: Wording | None = None
+    misconduct: Misconduct | None = None
+    hashtags: list[str] = []
+    internal_details: list[str] = []
 
     def item(self, item_id: str) -> ChecklistItem | None:
         return next((i for i in self.checklist if i.id == item_id), None)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from pasopati.audit.service import record, system
 from pasopati.db import Database
 from pasopati.decisions.authority import approvers_of
+from pasopati.drafts.channel_texts import rendering_for
 from pasopati.drafts.models import Draft
 from pasopati.drafts.service import get_in as draft_in
 from pasopati.incidents.models import Incident, Stage
@@ -43,9 +44,11 @@ def publish(db: Database, incident: Incident, draft_id: str, channel: str, cat: 
     if publication.status is PublicationStatus.SENT:
         return publication  # published before this attempt: never twice
     adapter = adapter_for(cat.channels.channels[channel], settings)
+    rendering = rendering_for(draft, channel, cat, cat.plan(incident.category, draft.severity).hashtags)
     message = OutgoingMessage(
         idempotency_key=publication.id, channel=channel, incident_id=incident.id,
         message_type=draft.message_type.value, language=draft.language, body=draft.body,
+        text=rendering.text, rendering=rendering.as_dict(),
     )
     try:
         receipt = adapter.publish(message)

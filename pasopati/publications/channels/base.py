@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class OutgoingMessage(BaseModel):
@@ -16,7 +16,9 @@ class OutgoingMessage(BaseModel):
     incident_id: str
     message_type: str
     language: str
-    body: str
+    body: str = Field(description="The approved text, exactly as approved.")
+    text: str = Field(description="What this channel posts: the channel's rendering of the approved text.")
+    rendering: dict[str, object] = Field(default_factory=dict, description="The full rendering (subject, html, parameters…).")
 
 
 class Receipt(BaseModel):

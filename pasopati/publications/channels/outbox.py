@@ -17,7 +17,8 @@ class OutboxChannel:
         try:
             # "x" fails if the file exists: a resend after a crash never writes a second copy.
             with path.open("x", encoding="utf-8") as handle:
-                handle.write(message.body)
+                subject = message.rendering.get("subject")
+                handle.write(f"Subjek: {subject}\n\n{message.text}" if subject else message.text)
         except FileExistsError:
             return Receipt(location=str(path), already_published=True)
         return Receipt(location=str(path))

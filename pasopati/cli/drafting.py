@@ -1,0 +1,86 @@
+"""Commands for reading the words: ``preview`` (a runbook cell's messages without a run) and
+``show`` (what a waiting run asks its approvers to approve, with the diff to the last revision)."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+
+from pasopati.cli.common import app, clear_errors, fail
+from pasopati.plan.runbook import Severity
+
+
+@app.command()
+def preview(
+    category: Annotated[str, typer.Option(help="Crisis category id, e.g. keamanan-ketertiban.")],
+    severity: Annotated[Severity, typer.Option(help="Severity.")],
+    unit: Annotated[str, typer.Option(help="Unit (UPT) name, id or short form.")],
+    summary: Annotated[str, typer.Option(help="The reporter's claim (appears only in the internal report).")],
+    facts: Annotated[Path | None, typer.Option(help="YAML/JSON mapping ITEM: VALUE or ITEM: {value, source}.")] = None,
+    format_: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+) -> None:
+    """Render every message of CATEGORY × SEVERITY as a run would draft it, without starting a run."""
+    from pasopati.drafts.preview import preview as render_preview
+    from pasopati.plan.catalog import catalog
+
+    if format_ not in {"text", "json"}:
+        fail(f"--format {format_!r}: use text or json")
+    given: object = {}
+    if facts is not None:
+        try:
+            given = yaml.safe_load(facts.read_text(encoding="utf-8")) or {}
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            fail(f"--facts {facts}: {exc}")
+        if not isinstance(given, dict):
+            fail(f"--facts {facts}: expected a mapping ITEM: VALUE, got {type(given).__name__}")
+    with clear_errors():
+        try:
+            drafts = render_preview(catalog(), category, severity, unit, summary, {str(k): v for k, v in given.items()})  # type: ignore[union-attr]
+        except ValueError as exc:  # an unknown item, a source the runbook does not accept, a bad shape
+            fail(f"--facts: {exc}")
+    if format_ == "json":
+        typer.echo(json.dumps([
+            {"message_type": d.message_type.value, "language": d.language, "channels": d.channels, "words": len(d.body.split()),
+             "fact_versions": d.fact_versions, "body": d.body}
+            for d in drafts
+        ], ensure_ascii=False, indent=2))
+        return
+    for draft in drafts:
+        typer.echo(f"--- {draft.message_type.value} ({draft.language}) → {', '.join(draft.channels)} · {len(draft.body.split())} kata\n{draft.body}")
+
+
+@app.command()
+def show(
+    run: Annotated[str, typer.Argument(help="Flow run id or name.")],
+) -> None:
+    """Print the drafts a run waits for a decision on, the round and hash to decide with, and each
+    draft's diff to its previous revision."""
+    from pasopati.db import get_database
+    from pasopati.decisions import service as decisions
+    from pasopati.decisions.gates import APPROVAL_GATES, gate_of
+    from pasopati.decisions.models import gate_text_hash, short_hash
+    from pasopati.drafts.service import get
+    from pasopati.runs import awaiting_drafts, incident_of, waiting_key, waiting_run
+
+    with clear_errors():
+        flow_run = waiting_run(run, set(APPROVAL_GATES))
+        key = waiting_key(flow_run) or ""
+        db = get_database()
+        texts = awaiting_drafts(db, incident_of(flow_run), gate_of(key))
+        text_hash = gate_text_hash(texts)
+        approved = decisions.approvers_of_all(db, texts)
+        parents = {d.id: get(db, d.parent_id) if d.parent_id else None for d in texts}
+    typer.echo(f"run      {flow_run.name} ({flow_run.id})\nround    {key}\nhash     {short_hash(text_hash)}  (full: {text_hash})")
+    typer.echo(f"approved {', '.join(approved) or '-'}")
+    for draft in texts:
+        author = f" · revisi {draft.revision} oleh {draft.author}" if draft.revision > 1 else ""
+        typer.echo(f"\n--- {draft.message_type.value} ({draft.language}) → {', '.join(draft.channels)}  [{draft.id}]{author}\n{draft.body}")
+        if (parent := parents[draft.id]) is not None:
+            diff = difflib.unified_diff(parent.body.splitlines(), draft.body.splitlines(), f"revisi {parent.revision}", f"revisi {draft.revision}", lineterm="")
+            typer.echo("--- perubahan dari revisi sebelumnya\n" + "\n".join(diff))
+    typer.echo(f"\ndecide: pasopati approve {flow_run.id} --by NAME --code CODE --hash {short_hash(text_hash)} --round {key}")

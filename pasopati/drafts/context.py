@@ -1,0 +1,149 @@
+"""What a message template may say: the facts as sentences with their source and time, the open
+questions, the standard actions, who speaks and how to reach them — never a claim as a fact.
+
+The trigger's summary and an alert's text are claims (the reporter's words, unverified): they reach
+only the internal situation report. Public templates get verified facts of public checklist items,
+each as the runbook's sentence (``statement``) with its source and the time it was recorded
+(WRITING.md: "Every figure states its source and the time it was true").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pasopati.facts.models import Fact
+from pasopati.incidents.models import Incident
+from pasopati.plan.catalog import Catalog
+from pasopati.plan.roster import HEADQUARTERS
+from pasopati.plan.runbook import ChecklistItem, Language, Level, RunbookPlan
+from pasopati.texts import clock, count_words, day_date, moment_text
+
+FIRST_NUMBER = re.compile(r"\d[\d.]*")
+ROMAN_MONTHS = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII"]
+
+
+@dataclass(frozen=True)
+class Speaker:
+    """Who speaks for the incident at this severity: the spokesperson's organisation and person."""
+
+    level: Level
+    org: str
+    name: str
+    title: dict[str, str]
+    city: str
+    desk: dict[str, str]
+
+
+def speaker(incident: Incident, plan: RunbookPlan, cat: Catalog) -> Speaker:
+    """The runbook's spokesperson role at the incident's unit/Kanwil/headquarters, named from the
+    roster. Raises LookupError when the roster has no holder (the catalog check prevents it)."""
+    roster = cat.roster
+    unit = roster.find_unit(incident.unit_id)
+    if unit is None:
+        raise LookupError(f"unit {incident.unit_id!r} is not in roster.yaml")
+    ref = plan.plan.spokesperson
+    holders = roster.holders(ref, unit)
+    if not holders:
+        raise LookupError(f"no holder of {ref.role!r} for {unit.name} in roster.yaml")
+    kanwil = roster.kanwil_of(unit)
+    org = roster.org_for(ref, unit)
+    fill = {"unit": unit.name, "kanwil": kanwil.name, "province": kanwil.province}
+    role = roster.roles[ref.role]
+    city = unit.city if ref.level is Level.UPT else kanwil.city if ref.level is Level.KANWIL else "Jakarta"
+    desk = roster.desk_for(org, unit)
+    return Speaker(
+        level=ref.level, org=org, name=holders[0].name,
+        title={lang: role.public_title.text(lang).format(**fill) for lang in ("id", "en")},  # type: ignore[arg-type]
+        city=city, desk=desk.model_dump(),
+    )
+
+
+def figure(value: str, item: ChecklistItem, language: Language) -> str:
+    """A count's first number in the house style (one to nine in words); other values as given."""
+    if item.kind != "count":
+        return value.strip().rstrip(".")
+    match = FIRST_NUMBER.search(value)
+    if match is None:
+        return value.strip().rstrip(".")
+    digits = match.group(0).rstrip(".").replace(".", "")
+    return count_words(int(digits), language) if digits.isdigit() else value.strip()
+
+
+def fact_view(fact: Fact, item: ChecklistItem, incident: Incident, language: Language, now: datetime) -> dict[str, Any]:
+    """One verified fact as a sentence (no final period), its source, and when it was recorded."""
+    sentence = item.statement.text(language).format(nilai=figure(fact.value or "", item, language)) if item.statement else fact.value
+    same_day = day_date(fact.recorded_at, incident.timezone, language) == day_date(now, incident.timezone, language)
+    return {
+        "id": item.id,
+        "label": item.label_en if language == "en" else item.label,
+        "value": fact.value,
+        "sentence": sentence,
+        "ask": item.ask.text(language) if item.ask else "",
+        "source": fact.source or fact.verified_by,
+        "as_of": clock(fact.recorded_at, incident.timezone, language) if same_day else moment_text(fact.recorded_at, incident.timezone, language),
+        "version": fact.version,
+    }
+
+
+def message_context(
+    *,
+    incident: Incident,
+    plan: RunbookPlan,
+    facts: list[Fact],
+    cat: Catalog,
+    language: Language,
+    now: datetime,
+    public: bool,
+    claim_by: str = "",
+) -> dict[str, Any]:
+    """Everything a template of ``plan`` may use, in ``language``. ``public``: only public items."""
+    who = speaker(incident, plan, cat)
+    latest = {f.item_id: f for f in facts if f.value}
+    confirmed = [
+        fact_view(latest[item.id], item, incident, language, now)
+        for item in plan.checklist
+        if item.id in latest and (item.public or not public)
+    ]
+    by_id = {view["id"]: view for view in confirmed}
+    open_questions = [
+        item.ask.text(language)
+        for item_id in plan.first_questions
+        if item_id not in by_id and (item := plan.item(item_id)) is not None and item.ask is not None
+    ]
+    rule = plan.misconduct
+    misconduct = rule is not None and rule.item in latest and rule.confirmed(latest[rule.item].value)
+    cadence = plan.plan.update_every_minutes
+    unit = cat.roster.find_unit(incident.unit_id)
+    return {
+        "lang": language,
+        "public": public,
+        "speaker": {"level": who.level.value, "org": who.org, "name": who.name, "title": who.title[language], "city": who.city,
+                    "desk": who.desk, "headquarters": who.org in HEADQUARTERS.values()},
+        "incident": {
+            "unit": incident.unit_name, "unit_type": incident.unit_type, "kanwil": incident.kanwil_name,
+            "province": incident.province, "category": plan.category_title_en if language == "en" else plan.category_title,
+            "severity": incident.severity.value, "detected": moment_text(incident.detected_at, incident.timezone, language),
+            "claim": incident.summary, "claim_by": claim_by,
+            "child_unit": incident.unit_type == "lpka", "city": unit.city if unit else "",
+        },
+        "headline": plan.headline.text(language).format(unit=incident.unit_name) if plan.headline else "",
+        "topic": plan.topic.text(language).format(unit=incident.unit_name) if plan.topic else "",
+        "dateline": f"{who.city}, {day_date(now, incident.timezone, language)}",
+        "issued": moment_text(now, incident.timezone, language),
+        "number": f"{incident.id[:8].upper()}/HM.01.02/{ROMAN_MONTHS[now.month - 1]}/{now.year}",
+        "lead": by_id.get("apa"),
+        "when": by_id.get("kapan") if "apa" in by_id else None,  # said in the lead, with what happened
+        "facts": [v for v in confirmed if v["id"] != "apa" and not (v["id"] == "kapan" and "apa" in by_id)],
+        "first": [by_id[i] for i in plan.first_questions if i in by_id],
+        "unknown": open_questions,
+        "actions": [a.en if language == "en" else a.id for a in plan.actions],
+        "strategy": plan.plan.strategy.value,
+        "misconduct_confirmed": misconduct,
+        "commitment": plan.commitment.text(language) if plan.commitment else "",
+        "update_within": cadence,
+        "press_conference_within": plan.plan.press_conference_within_minutes,
+        "hashtags": plan.hashtags,
+    }

@@ -1,0 +1,55 @@
+"""Every message of one runbook cell rendered without a run or a store: how an institution reviews
+its templates (``pasopati preview``) and how the tests check all 20 cells."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pasopati.drafts.models import Draft
+from pasopati.drafts.service import render
+from pasopati.facts.models import Fact
+from pasopati.facts.service import check_items, check_sources
+from pasopati.incidents.models import Trigger
+from pasopati.incidents.service import build
+from pasopati.plan.catalog import Catalog
+from pasopati.plan.runbook import Severity
+from pasopati.team.models import Team
+from pasopati.time import utcnow
+
+PREVIEW_ID = "00000000-preview"
+
+
+def preview_facts(cat: Catalog, category: str, facts: dict[str, object], at: datetime) -> list[Fact]:
+    """Facts for a preview: ``item: value`` (cited to the item's first accepted source) or ``item:
+    {value, source}``. Raises UnknownChecklistItem / UnacceptedSource, ValueError for another shape."""
+    plan = cat.plan(category, Severity.RINGAN)
+    check_items(plan, set(facts))
+    result = []
+    for item_id, given in facts.items():
+        item = plan.item(item_id)
+        assert item is not None
+        if isinstance(given, dict):
+            value, source = str(given.get("value", "")), str(given.get("source", ""))
+        elif isinstance(given, str | int | float):
+            value, source = str(given), item.sources[0]
+        else:
+            raise ValueError(f"{item_id}: expected a value or {{value, source}}, got {type(given).__name__}")
+        check_sources(plan, {item_id: value}, source)
+        result.append(Fact(item_id=item_id, label=item.label, value=value or None, source=source, public=item.public,
+                           verified_by="pratinjau", recorded_at=at))
+    return result
+
+
+def preview(
+    cat: Catalog, category: str, severity: Severity, unit: str, summary: str, facts: dict[str, object] | None = None,
+    *, now: datetime | None = None, detected_at: datetime | None = None,
+) -> list[Draft]:
+    """Revision 1 of every message of CATEGORY × SEVERITY at UNIT, in every language, as a run would
+    draft it with these verified facts. Raises KeyError (category), UnknownUnit, UnknownChecklistItem,
+    UnacceptedSource."""
+    now = now or utcnow()
+    plan = cat.plan(category, severity)
+    incident = build(plan, Trigger(unit=unit, summary=summary, detected_at=detected_at or now), cat.roster, incident_id=PREVIEW_ID)
+    known = preview_facts(cat, category, facts or {}, now)
+    team = Team(incident_id=incident.id, severity=severity, members=[], assembled_at=now)
+    return render(incident, plan, team, known, [m.type for m in plan.plan.messages], cat, now)
