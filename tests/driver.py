@@ -39,6 +39,8 @@ def trigger(category: str, severity: str, unit: str, summary: str, *facts: str) 
     args = ["trigger", "--category", category, "--severity", severity, "--unit", unit, "--summary", summary]
     for fact in facts:
         args += ["--fact", fact]
+    if facts:  # the reporter is the facts' source: one the runbooks accept (the unit's head)
+        args += ["--by", "Kepala UPT"]
     output = pasopati(*args)
     match = re.search(r"/runs/flow-run/([0-9a-f-]{36})", output)
     assert match, output
@@ -105,7 +107,7 @@ def approver_for(run_id: UUID) -> str:
 
 def text_hash(run_id: UUID) -> str:
     """The hash `pasopati drafts` shows for the text awaiting a decision (what an approver reads)."""
-    match = re.search(r"^hash\s+([0-9a-f]{12})", pasopati("drafts", str(run_id)), re.MULTILINE)
+    match = re.search(r"^hash\s+([0-9a-f]{12})", pasopati("show", str(run_id)), re.MULTILINE)
     assert match, "pasopati drafts shows no hash"
     return match.group(1)
 

@@ -62,7 +62,7 @@ class Authenticators:
 
 def decide(
     db: Database, auth: Authenticators, incident: Incident, plan: RunbookPlan, gate: str, seed: list[Draft], verdict: Verdict, approver: str,
-    *, reason: str = "", edits: dict[str, str] | None = None, code: str | None = None, via: str = "uji",
+    *, reason: str = "", edits: dict[str, str] | None = None, code: str | None = None, via: str = "uji", override: str = "",
 ) -> Decision:
     """A decision as the CLI makes it: at the round now open, naming the text shown, with the
     approver's code (or ``code`` as given: a wrong one, an old one)."""
@@ -71,6 +71,6 @@ def decide(
     given = code if code is not None else (auth.code(approver) if in_roster else "000000")
     answer = ApprovalAnswer(
         verdict=verdict, approver=approver, reason=reason, edits=edits or {}, via=via, round_key=step.key, text_hash=step.text_hash,
-        code=given,
+        code=given, privacy_override=override,
     )
     return decisions.submit(db, incident, plan, gate, seed, answer, catalog().roster, Prover(key=auth.key))

@@ -11,7 +11,7 @@ import os
 import sys
 from typing import Any
 
-from pasopati.cli import audit, db, drafting, gates, operate, people  # noqa: F401  (register their commands on ``app``)
+from pasopati.cli import audit, db, drafting, gates, operate, people, redact  # noqa: F401  (register their commands on ``app``)
 from pasopati.cli.common import app
 from pasopati.settings import get_settings
 

@@ -46,6 +46,7 @@ def _prover():  # type: ignore[no-untyped-def]
 
 def _decide(
     run: str, verdict: str, by: str, code: str, text_hash: str, reason: str, texts: dict[str, str] | None = None, round_: str | None = None,
+    override: str = "",
 ) -> None:
     from pasopati.db import clean_text, get_database
     from pasopati.decisions import service as decisions
@@ -82,7 +83,7 @@ def _decide(
                  f"{[f.removeprefix('teks_') for f in by_field]}")
         answer = ApprovalAnswer(
             verdict=Verdict(verdict), approver=by, reason=reason, edits={by_field[f].id: t for f, t in texts.items()},
-            via="cli", round_key=key, text_hash=text_hash, code=code,
+            via="cli", round_key=key, text_hash=text_hash, code=code, privacy_override=clean_text(override),
         )
         decision = decisions.submit(db, incident, plan, gate, seed, answer, catalog().roster, _prover())
         if not decision.accepted:
@@ -91,11 +92,16 @@ def _decide(
     typer.echo(f"{verdict} by {decision.approver} recorded for {flow_run.name} at {key} (decision #{decision.id}; {decision.proof}); {woke}")
 
 
+Override = Annotated[str, typer.Option("--override-privacy", help="Why personal data the check found may be published"
+                                      " (recorded; never lifts a child's identity, a NIK or a KK).")]
+
+
 @app.command()
 def approve(run: Run, by: By, code: Code, text_hash: TextHash,
-            reason: Annotated[str, typer.Option(help="Note kept with the decision.")] = "", round_: Round = None) -> None:
+            reason: Annotated[str, typer.Option(help="Note kept with the decision.")] = "", round_: Round = None,
+            override: Override = "") -> None:
     """Approve the drafts a run is waiting on, exactly as shown by `pasopati show`."""
-    _decide(run, "approve", by, code, text_hash, reason, round_=round_)
+    _decide(run, "approve", by, code, text_hash, reason, round_=round_, override=override)
 
 
 @app.command()
@@ -107,9 +113,10 @@ def edit(
     text: Annotated[list[str], typer.Option("--text", help="TYPE[/LANG]=PATH: publish this file's text instead (repeatable).")],
     reason: Annotated[str, typer.Option(help="Why the text was edited.")] = "",
     round_: Round = None,
+    override: Override = "",
 ) -> None:
     """Approve with edits: the edited text is what gets published; the diff is kept."""
-    _decide(run, "edit", by, code, text_hash, reason, _text_edits(text, "--text"), round_)
+    _decide(run, "edit", by, code, text_hash, reason, _text_edits(text, "--text"), round_, override)
 
 
 @app.command("request-changes")

@@ -35,6 +35,10 @@ class ApprovalAnswer(BaseModel):
     text_hash: str | None = Field(None, description="gate_text_hash of the drafts the approver read; None: not named.")
     code: str | None = Field(None, description="TOTP code from the approver's authenticator app (RFC 6238).")
     link_token: str | None = Field(None, description="The single-use approval-link token the approver opened.")
+    privacy_override: str = Field(
+        "", max_length=1000,
+        description="Why personal data the check found may be published (never a child's identity, a NIK or a KK).",
+    )
 
 
 class Decision(BaseModel):

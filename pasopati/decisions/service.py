@@ -43,8 +43,10 @@ from pasopati.decisions.models import (
 )
 from pasopati.decisions.tables import DecisionRow, GateRoundRow
 from pasopati.drafts.models import Draft
+from pasopati.drafts.privacy_check import blocking, describe, draft_findings
 from pasopati.drafts.service import add as add_draft
 from pasopati.drafts.service import latest_of
+from pasopati.facts.service import current_in
 from pasopati.identity.prover import Prover
 from pasopati.incidents.models import Incident, Stage
 from pasopati.incidents.service import mark_stage
@@ -142,9 +144,27 @@ def _judge(
     decided, diffs = drafts, {}
     if refused is None and answer.verdict is Verdict.EDIT:
         decided, diffs = apply_edits(drafts, answer, approver)
+    if refused is None and answer.verdict in (Verdict.APPROVE, Verdict.EDIT):
+        refused = _personal_data(session, incident, decided, answer, approver, roster)
+    if refused is None and answer.verdict is Verdict.EDIT:
         for draft in decided:
             add_draft(session, draft, actor=approver, flow_run_id=incident.flow_run_id)
     return _insert(session, incident, plan, gate, row.pause_key, answer, approver, person, proof, decided, diffs, refused)
+
+
+def _personal_data(session: Session, incident: Incident, drafts: list[Draft], answer: ApprovalAnswer, approver: str, roster: Roster) -> str | None:
+    """Why the texts may not be approved as they are (pasopati.drafts.privacy_check), or None. An
+    override the approver gave for overridable findings is recorded with them."""
+    facts = current_in(session, incident.id)
+    found = {d.id: draft_findings(d, incident, facts, roster) for d in drafts}
+    blocked = {i: blocking(f, answer.privacy_override) for i, f in found.items() if blocking(f, answer.privacy_override)}
+    if blocked:
+        lift = "" if any(not f.overridable for fs in blocked.values() for f in fs) else " (edit it, or override with a reason)"
+        return "data pribadi dalam teks" + lift + ": " + "; ".join(f"{i}: {describe(f)}" for i, f in blocked.items())
+    if any(found.values()):
+        record(session, "privacy.overridden", actor=approver, incident_id=incident.id, flow_run_id=incident.flow_run_id,
+               details={"reason": answer.privacy_override, "findings": {i: [f.as_dict() for f in fs] for i, fs in found.items() if fs}})
+    return None
 
 
 def _refuse(

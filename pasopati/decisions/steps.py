@@ -21,7 +21,7 @@ from pasopati.decisions.gates import GATE_VERIFICATION, REVISION_PREFIX
 from pasopati.decisions.service import last_effective
 from pasopati.decisions.tables import GateRoundRow
 from pasopati.drafts.models import Draft
-from pasopati.drafts.service import latest_of, revise_in
+from pasopati.drafts.service import NothingRevised, latest_of, revise_in
 from pasopati.facts.models import Fact, VerificationAnswers
 from pasopati.facts.service import (
     UnacceptedSource,
@@ -144,7 +144,10 @@ def redraft(
         if outcome.accepted:
             asked = last_effective(session, incident, gate.removeprefix(REVISION_PREFIX))
             note = "; ".join(n for n in ((asked.reason if asked else ""), note) if n)  # what was asked, then what was done
-            revise_in(session, incident, plan, team, latest_of(session, seed), texts, drafter=outcome.person, note=note, cat=cat)
+            try:
+                revise_in(session, incident, plan, team, latest_of(session, seed), texts, drafter=outcome.person, note=note, cat=cat)
+            except NothingRevised as exc:  # refused, recorded; the round stays open for a real revision
+                return _refused(session, incident, "revision.refused", drafter, str(exc), key, via)
         else:
             _refused(session, incident, "revision.refused", drafter, outcome.refusal or "", key, via)
         if from_run or outcome.accepted:

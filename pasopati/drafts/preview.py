@@ -33,7 +33,7 @@ def preview_facts(cat: Catalog, category: str, facts: dict[str, object], at: dat
         elif isinstance(given, str | int | float):
             value, source = str(given), item.sources[0]
         else:
-            raise ValueError(f"{item_id}: expected a value or {{value, source}}, got {type(given).__name__}")
+            raise ValueError(f"{item_id}: expected a value or {{value, source}}, got {type(given).__name__}")  # noqa: TRY004  (a user file: the CLI reports ValueErrors)
         check_sources(plan, {item_id: value}, source)
         result.append(Fact(item_id=item_id, label=item.label, value=value or None, source=source, public=item.public,
                            verified_by="pratinjau", recorded_at=at))

@@ -26,6 +26,10 @@ from pasopati.time import utcnow
 REVISION_SUFFIX = re.compile(r"-r\d+$")
 
 
+class NothingRevised(ValueError):
+    """A redraft that would change no text."""
+
+
 def render(
     incident: Incident, plan: RunbookPlan, team: Team, facts: list[Fact], types: list[MessageType], cat: Catalog,
     now: datetime | None = None,
@@ -91,22 +95,28 @@ def revise_in(
     note: str,
     cat: Catalog,
 ) -> list[Draft]:
-    """``revise`` inside another act's transaction (a redraft proven at its gate round)."""
+    """``revise`` inside another act's transaction (a redraft proven at its gate round). Every new
+    revision records ``drafter`` as its author, also where the templates redrew it from the current
+    facts. Raises NothingRevised when no text would change (a revision identical to what the
+    approvers already saw is no revision)."""
     facts = current_in(session, incident.id)
+    existing = [session.get(DraftRow, revision_id(draft, draft.revision + 1)) for draft in drafts]
+    if all(row is not None for row in existing):  # a re-run: the revisions already made
+        return [_draft(row) for row in existing if row is not None]
     result = []
     for draft in drafts:
-        if (existing := session.get(DraftRow, revision_id(draft, draft.revision + 1))) is not None:
-            result.append(_draft(existing))
-            continue
         text = texts.get(draft.id)
         if text is not None and normalise_text(text) != normalise_text(draft.body):
-            new = revised(draft, text, author=drafter, note=note)
-        else:
-            fresh = [d for d in render(incident, plan, team, facts, [draft.message_type], cat) if d.language == draft.language]
-            body = fresh[0].body if fresh else draft.body
-            new = revised(draft, body, author="template", note=note, fact_versions=fresh[0].fact_versions if fresh else None)
-        add(session, new, actor=drafter if new.author != "template" else system("template"), flow_run_id=incident.flow_run_id)
-        result.append(new)
+            result.append(revised(draft, text, author=drafter, note=note))
+            continue
+        fresh = [d for d in render(incident, plan, team, facts, [draft.message_type], cat) if d.language == draft.language]
+        body = fresh[0].body if fresh else draft.body
+        result.append(revised(draft, body, author=drafter, note=note or "disusun ulang dari fakta terkini",
+                              fact_versions=fresh[0].fact_versions if fresh else None))
+    if all(new.body == old.body for new, old in zip(result, drafts, strict=True)):
+        raise NothingRevised("no text changed: give the revised text (--text MESSAGE/LANG=FILE), or correct the facts first")
+    for new in result:
+        add(session, new, actor=drafter, flow_run_id=incident.flow_run_id)
     return result
 
 

@@ -16,7 +16,9 @@ from pasopati.db import Database
 from pasopati.decisions.authority import approvers_of
 from pasopati.drafts.channel_texts import rendering_for
 from pasopati.drafts.models import Draft
+from pasopati.drafts.privacy_check import describe, draft_findings
 from pasopati.drafts.service import get_in as draft_in
+from pasopati.facts.service import current_in
 from pasopati.incidents.models import Incident, Stage
 from pasopati.incidents.service import mark_stage
 from pasopati.plan.catalog import Catalog
@@ -75,6 +77,9 @@ def claim(db: Database, incident: Incident, draft_id: str, channel: str, cat: Ca
                     f"draft {draft_id}: {len(approvers)} of {required} distinct approvals cover its current text"
                     f" ({', '.join(sorted(approvers)) or 'none'}): not published"
                 )
+            elif never := [f for f in draft_findings(draft, incident, current_in(session, incident.id), cat.roster) if not f.overridable]:
+                # Checked again right before publishing: no approval lifts a child's identity or a NIK.
+                refusal = f"draft {draft_id}: personal data that may never be published: {describe(never)}: not published"
         if refusal is not None:
             record(session, "publication.refused", actor=PUBLISHER, incident_id=incident.id, flow_run_id=incident.flow_run_id,
                    details={"draft_id": draft_id, "channel": channel, "reason": refusal})

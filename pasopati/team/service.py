@@ -16,6 +16,7 @@ from pasopati.incidents.models import Incident, Stage
 from pasopati.incidents.service import mark_stage
 from pasopati.plan.catalog import Catalog
 from pasopati.plan.runbook import RunbookPlan, Severity
+from pasopati.privacy import scan
 from pasopati.team.delivery import mask, send_many
 from pasopati.team.models import (
     Acknowledgement,
@@ -156,10 +157,21 @@ def acknowledge_in(session: Session, incident: Incident, name: str, *, via: str,
 
 
 def message(templates_dir: Path, template: str, **context: Any) -> tuple[str, str]:
-    """Title (first line) and body of ``templates/notify/<template>``."""
+    """Title (first line) and body of ``templates/notify/<template>``. The incident's summary (the
+    reporter's words) goes out with its personal data masked: notifications travel by e-mail and
+    chat, outside the store (UU PDP 27/2022 Pasal 4)."""
+    if isinstance(incident := context.get("incident"), Incident):
+        context["incident"] = incident.model_copy(update={"summary": masked(incident.summary, child_unit=incident.unit_type == "lpka")})
     text = render(templates_dir, f"notify/{template}", **context)
     title, _, body = text.strip().partition("\n")
     return title.strip(), body.strip() + "\n"
+
+
+def masked(text: str, *, child_unit: bool) -> str:
+    """``text`` with every personal-data finding (pasopati.privacy) replaced by "[disamarkan]"."""
+    for finding in reversed(scan(text, child_unit=child_unit)):
+        text = text[: finding.start] + "[disamarkan]" + text[finding.end :]
+    return text
 
 
 # Reads ---------------------------------------------------------------------------------------------

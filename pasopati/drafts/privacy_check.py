@@ -1,0 +1,38 @@
+"""The personal-data gate applied to drafts (pasopati.privacy; UU PDP 27/2022 Pasal 4, UU SPPA 11/2012
+Pasal 19, UU KIP 14/2008 Pasal 17): every public text is checked when drafted, when edited, when
+approved and right before it is published. A finding blocks: the text is edited, or an authorised
+approver overrides it with a recorded reason — never for a child's identity, a NIK or a KK."""
+
+from __future__ import annotations
+
+from pasopati.drafts.models import Draft
+from pasopati.drafts.rendering import INTERNAL_MESSAGES
+from pasopati.facts.models import Fact
+from pasopati.incidents.models import Incident
+from pasopati.plan.roster import Roster
+from pasopati.privacy import Finding, private_terms_from, scan
+
+
+def findings_in(text: str, incident: Incident, facts: list[Fact], roster: Roster) -> list[Finding]:
+    """Personal data in ``text``: the rules of pasopati.privacy plus the names and numbers in the
+    incident's own non-public facts; the Humas desks' office contacts are institutional."""
+    private = private_terms_from(f.value for f in facts if f.value and not f.public)
+    return scan(text, private_terms=private, allow=roster.institution_contacts(), child_unit=incident.unit_type == "lpka")
+
+
+def draft_findings(draft: Draft, incident: Incident, facts: list[Fact], roster: Roster) -> list[Finding]:
+    """Findings of a public draft (the internal situation report may hold personal data: it is never published)."""
+    return [] if draft.message_type in INTERNAL_MESSAGES else findings_in(draft.body, incident, facts, roster)
+
+
+def blocking(findings: list[Finding], override: str) -> list[Finding]:
+    """What still blocks: every finding without an override reason; with one, those no override lifts."""
+    return [f for f in findings if not (override.strip() and f.overridable)]
+
+
+def describe(findings: list[Finding]) -> str:
+    """'nik "3174…" pada posisi 120 (UU PDP 27/2022 Pasal 4, tidak dapat dikecualikan); …'."""
+    return "; ".join(
+        f'{f.rule} "{f.text}" pada posisi {f.start} ({f.law}{"" if f.overridable else ", tidak dapat dikecualikan"})' for f in findings
+    )
+
