@@ -78,7 +78,7 @@ def test_a_luar_biasa_timeline_matches_what_the_run_did(tmp_path: Path, channel_
 
     # A correction after publication: flagged messages, a ralat through the same two approvals.
     verifier = verifier_for(run_id)
-    output = pasopati("facts", str(run_id), "--by", verifier, "--code", code(verifier), "--source", "Kepala KPLP", "--set", "jumlah_wbp_terlibat=14 orang")
+    output = pasopati("facts", str(run_id), "--by", verifier, "--code", code(verifier), "--source", "Kepala KPLP", "--set", "jumlah_wbp_terlibat=14 orang", "--ralat")
     correction_id = UUID(re.search(r"\(([0-9a-f-]{36})\)", output).group(1))  # type: ignore[union-attr]
     wait_for_gate(correction_id, GATE_CORRECTION)
     decide(correction_id, "approve", "", first)

@@ -196,22 +196,22 @@ def test_a_corrected_fact_flags_published_messages_and_a_ralat_is_approved_and_p
     corrected = tmp_path / "koreksi.yaml"
     corrected.write_text("jumlah_wbp_terlibat: 4 orang\n", encoding="utf-8")
     assert "kode" in pasopati_fails("facts", str(run_id), "--by", verifier, "--code", "000000", "--source", "Kepala UPT", "--file", str(corrected))
-    output = pasopati("facts", str(run_id), "--by", verifier, "--code", code(verifier), "--source", "Kepala UPT", "--file", str(corrected))
+    output = pasopati("facts", str(run_id), "--by", verifier, "--code", code(verifier), "--source", "Kepala UPT", "--file", str(corrected), "--ralat")
     correction_id = UUID(re.search(r"\(([0-9a-f-]{36})\)", output).group(1))  # type: ignore[union-attr]
     wait_for_gate(correction_id, GATE_CORRECTION)
     history = [(f.version, f.value, f.source) for f in store.facts(incident.id) if f.item_id == "jumlah_wbp_terlibat"]
     # The reported count (kept as is by the prefilled verification form), then the correction.
-    assert history == [(1, "3 orang", "Media Center PASOPATI"), (2, "4 orang", "Polres")]
+    assert history == [(1, "3 orang", "Kepala UPT"), (2, "4 orang", "Kepala UPT")]
     flagged = {p.id: p for p in store.publications(incident.id) if p.flag}
     assert set(flagged) == stating and all("'3 orang' → '4 orang'" in (p.flag or "") for p in flagged.values())
     ralat = store.draft(next(iter(flagged.values())).correction_draft_id or "")
     assert ralat and ralat.message_type is MessageType.CORRECTION
-    assert 'sebelumnya disampaikan "3 orang"; yang benar "4 orang" (sumber: Polres' in ralat.body
+    assert 'sebelumnya kami sampaikan "3 orang"; yang benar adalah "4 orang", menurut Kepala UPT' in ralat.body
     assert set(ralat.channels) == {p.channel for p in flagged.values()}
     assert not [p for p in store.publications(incident.id) if p.draft_id == ralat.id], "not published before approval"
 
     status = pasopati("status", str(run_id))  # what an auditor reads
-    assert "fact      jumlah_wbp_terlibat v2: 4 orang (source Polres" in status and "FLAGGED: fakta berubah" in status
+    assert "fact      jumlah_wbp_terlibat v2: 4 orang (source Kepala UPT" in status and "FLAGGED: fakta berubah" in status
     assert "tidak berwenang" in decide_fails(correction_id, "approve", "", verifier)
     decide(correction_id, "approve", "", kakanwil)
     assert wait_final(correction_id).state.is_completed()
