@@ -102,10 +102,12 @@ def test_every_category_and_severity_runs_end_to_end(data_dir: Path, channel_api
         assert len({r["key"] for r in webhook}) == len(webhook), "a message reached the channel API twice"
         assert len(outbox_files(data_dir, incident.id)) == sum(1 for _, _, ch in expected if ch != WEBHOOK_CHANNEL)
 
-        # The holding statement says what the trigger confirmed and that the rest is not yet confirmed.
+        # The trigger's summary is a claim: the holding statement says a report is being verified, in prose.
         holding = next(d for d in drafts.values() if d.message_type is MessageType.HOLDING_STATEMENT and d.language == "id")
-        assert SUMMARIES[category] in holding.body and "belum dapat dikonfirmasi" in holding.body
-        release = next(d for d in drafts.values() if d.message_type is MessageType.PRESS_RELEASE and d.language == "id")
+        assert SUMMARIES[category] not in holding.body and "sedang kami verifikasi" in holding.body
+        assert "belum dapat dikonfirmasi" not in holding.body and "Kami masih memastikan" in holding.body
+        full = {MessageType.PRESS_RELEASE, MessageType.CLARIFICATION}  # opini-publik answers a rumour with a clarification
+        release = next(d for d in drafts.values() if d.message_type in full and d.language == "id")
         assert "Koordinasi dengan aparat setempat sedang berlangsung" in release.body
 
         # The UI shows the stage in a progress artifact, the evaluation as table + markdown, and the
@@ -152,14 +154,16 @@ def test_rejected_full_statement_publishes_only_the_approved_holding(data_dir: P
 
 @pytest.mark.usefixtures("served")
 def test_unverified_items_never_invented(data_dir: Path) -> None:
-    """Nothing verified beyond the trigger: every other public item reads 'belum dapat dikonfirmasi'."""
+    """Nothing verified beyond the trigger: the texts state no fact, name the open questions, and
+    never turn the reporter's claim into one."""
     run_id = trigger("bencana-alam", "sedang", "Lapas Pangkalpinang", "Banjir merendam area dapur")
     drive({run_id: Script(verification=verify_with())})
     incident = incident_for(run_id)
     plan = catalog().plan("bencana-alam", "sedang")
     release = next(d for d in records().drafts(incident.id) if d.message_type is MessageType.PRESS_RELEASE)
-    unconfirmed = [i for i in plan.checklist if i.public and i.id not in {"apa", "di_mana"}]
-    assert release.body.count("belum dapat dikonfirmasi") >= len(unconfirmed)
+    asks = [plan.item(i).ask.id for i in plan.first_questions]  # type: ignore[union-attr]
+    assert "Banjir merendam area dapur" not in release.body and release.fact_versions == {}
+    assert f"Kami masih memastikan {asks[0]}" in release.body and "menurut" not in release.body
 
 
 @pytest.mark.usefixtures("served")
