@@ -116,7 +116,6 @@ def message_context(
     rule = plan.misconduct
     misconduct = rule is not None and rule.item in latest and rule.confirmed(latest[rule.item].value)
     cadence = plan.plan.update_every_minutes
-    unit = cat.roster.find_unit(incident.unit_id)
     return {
         "lang": language,
         "public": public,
@@ -127,7 +126,7 @@ def message_context(
             "province": incident.province, "category": plan.category_title_en if language == "en" else plan.category_title,
             "severity": incident.severity.value, "detected": moment_text(incident.detected_at, incident.timezone, language),
             "claim": incident.summary, "claim_by": claim_by,
-            "child_unit": incident.unit_type == "lpka", "city": unit.city if unit else "",
+            "child_unit": incident.unit_type == "lpka",
         },
         "headline": plan.headline.text(language).format(unit=incident.unit_name) if plan.headline else "",
         "topic": plan.topic.text(language).format(unit=incident.unit_name) if plan.topic else "",

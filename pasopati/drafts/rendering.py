@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 
-from pasopati.drafts.context import message_context
+from pasopati.drafts.context import fact_view, message_context
 from pasopati.drafts.models import Draft
 from pasopati.facts.models import Fact
 from pasopati.incidents.models import Incident
@@ -109,11 +109,10 @@ def render_change(
     for change in changes:
         item = plan.item(change.item_id)
         assert item is not None, f"{change.item_id} is a checklist item"
-        now_view = message_context(incident=incident, plan=plan, facts=[change.new], cat=cat, language=language, now=now, public=True)
-        found = [v for v in [now_view["lead"], now_view["when"], *now_view["facts"]] if v and v["id"] == item.id]
+        now_view = fact_view(change.new, item, incident, language, now) if change.new.value else None
         views.append({"label": item.label_en if language == "en" else item.label, "old": change.old.value,
-                      "new": change.new.value or "", "source": found[0]["source"] if found else change.new.verified_by,
-                      "as_of": found[0]["as_of"] if found else "", "now": found[0] if found else None})
+                      "new": change.new.value or "", "source": now_view["source"] if now_view else change.new.verified_by,
+                      "as_of": now_view["as_of"] if now_view else "", "now": now_view})
     context["changes"] = views
     body = _render(cat, f"{language}/{kind.value}.j2", context)
     return Draft(
