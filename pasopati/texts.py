@@ -79,6 +79,20 @@ def count_words(number: int, language: str = "id") -> str:
     return num2words(number, lang=language) if 0 < number < 10 else f"{number:,}".replace(",", "." if language == "id" else ",")
 
 
+@lru_cache(maxsize=2)
+def number_words(language: str = "id") -> dict[str, int]:
+    """Number words one to a hundred ("dua belas" → 12, "twenty-one" → 21), by num2words."""
+    return {num2words(n, lang=language): n for n in range(1, 101)}
+
+
+@lru_cache(maxsize=2)
+def number_pattern(language: str = "id") -> str:
+    """A regex (no groups) matching a count as written: digits ("12", "1.200", "2,5") or words one
+    to a hundred, longest first."""
+    words = sorted(number_words(language), key=len, reverse=True)
+    return r"\b(?:\d+(?:[.,]\d+)*|" + "|".join(re.escape(w) for w in words) + r")\b"
+
+
 def capital(text: str) -> str:
     """The first letter upper-case, the rest as written (names and abbreviations keep their case)."""
     return text[:1].upper() + text[1:]

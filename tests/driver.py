@@ -117,11 +117,11 @@ def decide(run_id: UUID, verdict: str, reason: str, by: str | None = None, *extr
     return pasopati(verdict, str(run_id), "--by", name, "--code", code(name), "--hash", text_hash(run_id), "--reason", reason, *extra)
 
 
-def decide_fails(run_id: UUID, verdict: str, reason: str, by: str) -> str:
+def decide_fails(run_id: UUID, verdict: str, reason: str, by: str, *extra: str) -> str:
     """A decision the CLI refuses (exit 2), with a valid code where ``by`` is someone who has one:
     refused for what it says, not for its proof."""
     given = code(by) if catalog().roster.person_named(by) else "123456"
-    return pasopati_fails(verdict, str(run_id), "--by", by, "--code", given, "--hash", text_hash(run_id), "--reason", reason)
+    return pasopati_fails(verdict, str(run_id), "--by", by, "--code", given, "--hash", text_hash(run_id), "--reason", reason, *extra)
 
 
 def approve(run_id: UUID) -> None:

@@ -91,7 +91,9 @@ def test_two_distinct_approvers_and_edits_published_exactly_as_approved(tmp_path
 
     # The first minister edits the Indonesian holding statement while approving it.
     original = next(d for d in records().drafts(incident.id) if d.message_type is MessageType.HOLDING_STATEMENT and d.language == "id")
-    edited_text = original.body.replace("PERNYATAAN AWAL", "PERNYATAAN AWAL (disunting Menteri)")
+    edited_text = original.body.replace("PERNYATAAN AWAL", "PERNYATAAN AWAL (disunting Menteri)").replace(
+        "Kami memahami kekhawatiran", "Kami sangat memahami kekhawatiran")
+    assert edited_text.count("Kami sangat memahami") == 1
     edited_file = tmp_path / "holding.txt"
     edited_file.write_text(edited_text, encoding="utf-8")
     decide(run_id, "edit", "judul diperjelas", first, "--text", f"holding_statement/id={edited_file}")
@@ -117,7 +119,9 @@ def test_two_distinct_approvers_and_edits_published_exactly_as_approved(tmp_path
     posted = [r for r in channel_api.for_incident(incident.id) if r["language"] == "id"]
     assert [r["body"] for r in posted] == [edited_text], "published exactly as approved"
     outbox = Path(published["situs-ditjenpas"].location or "")
-    assert outbox.read_text(encoding="utf-8") == edited_text
+    website = outbox.read_text(encoding="utf-8")  # the website post: the edited article as HTML
+    assert outbox.suffix == ".html" and "Gangguan Keamanan dan Ketertiban" in website and "Kami sangat memahami kekhawatiran" in website
+    assert "Kami memahami kekhawatiran" not in website
 
     verify_with("kapan=Selasa, 24 November 2026 pukul 01.00 WITA")(run_id)
     wait_for_gate(run_id, GATE_FULL)
@@ -185,7 +189,8 @@ def test_a_corrected_fact_flags_published_messages_and_a_ralat_is_approved_and_p
     incident = incident_of(run_id)
     store = records()
     before = [p for p in store.publications(incident.id) if p.status is PublicationStatus.SENT]
-    stating = {p.id for p in before if "3 orang" in (store.draft(p.draft_id).body)}  # type: ignore[union-attr]
+    said = re.compile(r"3 orang|\btiga warga binaan|three inmates|number of inmates involved is three", re.IGNORECASE)
+    stating = {p.id for p in before if said.search(store.draft(p.draft_id).body)}  # type: ignore[union-attr]
     assert stating, "the published messages state the first count"
 
     wrong = tmp_path / "salah.yaml"

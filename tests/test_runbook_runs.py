@@ -56,7 +56,7 @@ def run_artifacts(run_id: UUID) -> list:  # type: ignore[type-arg]
 
 
 def outbox_files(data_dir: Path, incident_id: str) -> list[Path]:
-    return sorted((data_dir / "outbox" / incident_id).glob("*.txt"))
+    return sorted((data_dir / "outbox" / incident_id).glob("*.*"))  # .txt, and .html for the website
 
 
 @pytest.mark.usefixtures("served")

@@ -25,7 +25,9 @@ def preview(
     format_: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
 ) -> None:
     """Render every message of CATEGORY × SEVERITY as a run would draft it, without starting a run."""
-    from pasopati.drafts.preview import preview as render_preview
+    from pydantic import ValidationError
+
+    from pasopati.drafts.preview import reviewed_preview
     from pasopati.plan.catalog import catalog
 
     if format_ not in {"text", "json"}:
@@ -40,18 +42,22 @@ def preview(
             fail(f"--facts {facts}: expected a mapping ITEM: VALUE, got {type(given).__name__}")
     with clear_errors():
         try:
-            drafts = render_preview(catalog(), category, severity, unit, summary, {str(k): v for k, v in given.items()})  # type: ignore[union-attr]
+            drafts = reviewed_preview(catalog(), category, severity, unit, summary, {str(k): v for k, v in given.items()})  # type: ignore[union-attr]
+        except ValidationError as exc:  # the trigger's fields (--summary, --unit)
+            fail("; ".join(f"--{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
         except ValueError as exc:  # an unknown item, a source the runbook does not accept, a bad shape
             fail(f"--facts: {exc}")
     if format_ == "json":
         typer.echo(json.dumps([
             {"message_type": d.message_type.value, "language": d.language, "channels": d.channels, "words": len(d.body.split()),
-             "fact_versions": d.fact_versions, "body": d.body}
-            for d in drafts
+             "fact_versions": d.fact_versions, "body": d.body, **review.as_dict()}
+            for d, review in drafts
         ], ensure_ascii=False, indent=2))
         return
-    for draft in drafts:
+    for draft, review in drafts:
         typer.echo(f"--- {draft.message_type.value} ({draft.language}) → {', '.join(draft.channels)} · {len(draft.body.split())} kata\n{draft.body}")
+        for line in review.lines():
+            typer.echo(line)
 
 
 @app.command()
@@ -64,7 +70,9 @@ def show(
     from pasopati.decisions import service as decisions
     from pasopati.decisions.gates import APPROVAL_GATES, gate_of
     from pasopati.decisions.models import gate_text_hash, short_hash
+    from pasopati.drafts.review import reviews
     from pasopati.drafts.service import get
+    from pasopati.plan.catalog import catalog
     from pasopati.runs import awaiting_drafts, incident_of, waiting_key, waiting_run
 
     with clear_errors():
@@ -75,11 +83,15 @@ def show(
         text_hash = gate_text_hash(texts)
         approved = decisions.approvers_of_all(db, texts)
         parents = {d.id: get(db, d.parent_id) if d.parent_id else None for d in texts}
+        checked = reviews(db, incident_of(flow_run), texts, catalog())
     typer.echo(f"run      {flow_run.name} ({flow_run.id})\nround    {key}\nhash     {short_hash(text_hash)}  (full: {text_hash})")
     typer.echo(f"approved {', '.join(approved) or '-'}")
     for draft in texts:
         author = f" · revisi {draft.revision} oleh {draft.author}" if draft.revision > 1 else ""
         typer.echo(f"\n--- {draft.message_type.value} ({draft.language}) → {', '.join(draft.channels)}  [{draft.id}]{author}\n{draft.body}")
+        # What would refuse an approval of this text now: the reviewer sees it before deciding.
+        for line in checked[draft.id].lines():
+            typer.echo(line)
         if (parent := parents[draft.id]) is not None:
             diff = difflib.unified_diff(parent.body.splitlines(), draft.body.splitlines(), f"revisi {parent.revision}", f"revisi {draft.revision}", lineterm="")
             typer.echo("--- perubahan dari revisi sebelumnya\n" + "\n".join(diff))

@@ -42,11 +42,12 @@ from pasopati.decisions.models import (
     gate_text_hash,
 )
 from pasopati.decisions.tables import DecisionRow, GateRoundRow
+from pasopati.drafts import coherence
 from pasopati.drafts.models import Draft
 from pasopati.drafts.privacy_check import blocking, describe, draft_findings
 from pasopati.drafts.service import add as add_draft
 from pasopati.drafts.service import latest_of
-from pasopati.facts.service import current_in
+from pasopati.facts.service import current_in, history_in
 from pasopati.identity.prover import Prover
 from pasopati.incidents.models import Incident, Stage
 from pasopati.incidents.service import mark_stage
@@ -145,7 +146,7 @@ def _judge(
     if refused is None and answer.verdict is Verdict.EDIT:
         decided, diffs = apply_edits(drafts, answer, approver)
     if refused is None and answer.verdict in (Verdict.APPROVE, Verdict.EDIT):
-        refused = _personal_data(session, incident, decided, answer, approver, roster)
+        refused = _personal_data(session, incident, decided, answer, approver, roster) or _incoherent(session, incident, plan, decided)
     if refused is None and answer.verdict is Verdict.EDIT:
         for draft in decided:
             add_draft(session, draft, actor=approver, flow_run_id=incident.flow_run_id)
@@ -165,6 +166,18 @@ def _personal_data(session: Session, incident: Incident, drafts: list[Draft], an
         record(session, "privacy.overridden", actor=approver, incident_id=incident.id, flow_run_id=incident.flow_run_id,
                details={"reason": answer.privacy_override, "findings": {i: [f.as_dict() for f in fs] for i, fs in found.items() if fs}})
     return None
+
+
+def _incoherent(session: Session, incident: Incident, plan: RunbookPlan, drafts: list[Draft]) -> str | None:
+    """Why the texts may not go out as they are (pasopati.drafts.coherence: figures that disagree
+    with the verified facts, confirm-and-deny, a time after now, internal security details), or None.
+    No override: the fix is an edit, a redraft from the current facts, or a corrected fact."""
+    history, now = history_in(session, incident.id), utcnow()
+    found = {d.id: p for d in drafts if (p := coherence.draft_problems(d, incident, plan, history, now))}
+    if not found:
+        return None
+    return ("teks tidak sesuai fakta terverifikasi atau memuat rincian internal (sunting, minta susun ulang, atau koreksi faktanya): "
+            + "; ".join(f"{i}: {coherence.describe(p)}" for i, p in found.items()))
 
 
 def _refuse(

@@ -21,7 +21,7 @@ from pasopati.decisions.gates import GATE_VERIFICATION, REVISION_PREFIX
 from pasopati.decisions.service import last_effective
 from pasopati.decisions.tables import GateRoundRow
 from pasopati.drafts.models import Draft
-from pasopati.drafts.service import NothingRevised, latest_of, revise_in
+from pasopati.drafts.service import RevisionRefused, latest_of, revise_in
 from pasopati.facts.models import Fact, VerificationAnswers
 from pasopati.facts.service import (
     UnacceptedSource,
@@ -111,8 +111,11 @@ def verify(
             return None
         if isinstance(row, str):
             return _refused(session, incident, "verification.refused", answers.verified_by, row, key, answers.via)
-        outcome = _bad_items(plan, answers.values, answers.source, answers.sources, answers.verified_by) or _prove(
-            session, incident, plan, row, answers.verified_by, answers, roster, prover)
+        # Who first (a stranger learns nothing about the runbook), then what, then the proof (a
+        # submission refused for its items never spends the verifier's one-time code).
+        outcome = (_stranger(session, incident, plan, answers.verified_by, roster)
+                   or _bad_items(plan, answers.values, answers.source, answers.sources, answers.verified_by)
+                   or _prove(session, incident, plan, row, answers.verified_by, answers, roster, prover))
         if outcome.accepted:
             submit_in(session, incident, plan, answers.values, source=answers.source, sources=answers.sources, by=outcome.person,
                       change=f"verifikasi:{incident.severity.value}", via=answers.via, stage=Stage.VERIFIED, proof=outcome.proof)
@@ -146,7 +149,7 @@ def redraft(
             note = "; ".join(n for n in ((asked.reason if asked else ""), note) if n)  # what was asked, then what was done
             try:
                 revise_in(session, incident, plan, team, latest_of(session, seed), texts, drafter=outcome.person, note=note, cat=cat)
-            except NothingRevised as exc:  # refused, recorded; the round stays open for a real revision
+            except RevisionRefused as exc:  # refused, recorded; the round stays open for a real revision
                 return _refused(session, incident, "revision.refused", drafter, str(exc), key, via)
         else:
             _refused(session, incident, "revision.refused", drafter, outcome.refusal or "", key, via)
@@ -174,6 +177,12 @@ def _bad_items(plan: RunbookPlan, values: dict[str, str], source: str, sources: 
     except UnacceptedSource as exc:
         return StepOutcome(accepted=False, person=claimed, refusal=f"sumber tidak diterima runbook: {exc}")
     return None
+
+
+def _stranger(session: Session, incident: Incident, plan: RunbookPlan, name: str, roster: Roster) -> StepOutcome | None:
+    """A refusal when ``name`` is not on the incident's team (pasopati.decisions.steps.member)."""
+    person = member(session, incident, plan, name, roster)
+    return StepOutcome(accepted=False, person=name, refusal=person) if isinstance(person, str) else None
 
 
 def _round(session: Session, incident: Incident, gate: str, key: str, from_run: bool) -> GateRoundRow | str | None:

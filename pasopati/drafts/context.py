@@ -108,10 +108,11 @@ def message_context(
         if item.id in latest and (item.public or not public)
     ]
     by_id = {view["id"]: view for view in confirmed}
+    narrative = " ".join(str(view["value"]) for view in confirmed)  # "Dua warga binaan melarikan diri" states a count
     open_questions = [
         item.ask.text(language)
         for item_id in plan.first_questions
-        if item_id not in by_id and (item := plan.item(item_id)) is not None and item.ask is not None
+        if item_id not in by_id and (item := plan.item(item_id)) is not None and item.ask is not None and not item.stated_in(narrative)
     ]
     rule = plan.misconduct
     misconduct = rule is not None and rule.item in latest and rule.confirmed(latest[rule.item].value)

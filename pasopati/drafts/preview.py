@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pasopati.drafts.models import Draft
+from pasopati.drafts.review import Review, review_of
 from pasopati.drafts.service import render
 from pasopati.facts.models import Fact
 from pasopati.facts.service import check_items, check_sources
@@ -47,9 +48,18 @@ def preview(
     """Revision 1 of every message of CATEGORY × SEVERITY at UNIT, in every language, as a run would
     draft it with these verified facts. Raises KeyError (category), UnknownUnit, UnknownChecklistItem,
     UnacceptedSource."""
+    return [draft for draft, _ in reviewed_preview(cat, category, severity, unit, summary, facts, now=now, detected_at=detected_at)]
+
+
+def reviewed_preview(
+    cat: Catalog, category: str, severity: Severity, unit: str, summary: str, facts: dict[str, object] | None = None,
+    *, now: datetime | None = None, detected_at: datetime | None = None,
+) -> list[tuple[Draft, Review]]:
+    """``preview``, each draft with what its approval would be refused for (pasopati.drafts.review)."""
     now = now or utcnow()
     plan = cat.plan(category, severity)
     incident = build(plan, Trigger(unit=unit, summary=summary, detected_at=detected_at or now), cat.roster, incident_id=PREVIEW_ID)
     known = preview_facts(cat, category, facts or {}, now)
     team = Team(incident_id=incident.id, severity=severity, members=[], assembled_at=now)
-    return render(incident, plan, team, known, [m.type for m in plan.plan.messages], cat, now)
+    drafts = render(incident, plan, team, known, [m.type for m in plan.plan.messages], cat, now)
+    return [(draft, review_of(draft, incident, known, cat, now)) for draft in drafts]

@@ -11,11 +11,12 @@ from sqlalchemy.orm import Session
 
 from pasopati.audit.service import record, system
 from pasopati.db import Database
+from pasopati.drafts import coherence
 from pasopati.drafts.models import Draft
 from pasopati.drafts.rendering import render_message
 from pasopati.drafts.tables import DraftRow
 from pasopati.facts.models import Fact
-from pasopati.facts.service import current_in
+from pasopati.facts.service import current_in, history_in
 from pasopati.incidents.models import Incident, Stage
 from pasopati.incidents.service import mark_stage
 from pasopati.plan.catalog import Catalog
@@ -26,8 +27,16 @@ from pasopati.time import utcnow
 REVISION_SUFFIX = re.compile(r"-r\d+$")
 
 
-class NothingRevised(ValueError):
+class RevisionRefused(ValueError):
+    """A redraft that may not be recorded; the message says why."""
+
+
+class NothingRevised(RevisionRefused):
     """A redraft that would change no text."""
+
+
+class IncoherentText(RevisionRefused):
+    """A typed revision whose figures, times or details may not go out (pasopati.drafts.coherence)."""
 
 
 def render(
@@ -64,25 +73,6 @@ def prepare(
     return drafts
 
 
-def revise(
-    db: Database,
-    incident: Incident,
-    plan: RunbookPlan,
-    team: Team,
-    drafts: list[Draft],
-    texts: dict[str, str],
-    *,
-    drafter: str,
-    note: str,
-    cat: Catalog,
-) -> list[Draft]:
-    """The next revision of each draft after request-changes: the drafter's text (draft id → text)
-    where it differs, otherwise the templates again on the current facts (which picks up any
-    correction made meanwhile). A re-run returns the revisions already made."""
-    with db.write() as session:
-        return revise_in(session, incident, plan, team, drafts, texts, drafter=drafter, note=note, cat=cat)
-
-
 def revise_in(
     session: Session,
     incident: Incident,
@@ -95,10 +85,13 @@ def revise_in(
     note: str,
     cat: Catalog,
 ) -> list[Draft]:
-    """``revise`` inside another act's transaction (a redraft proven at its gate round). Every new
-    revision records ``drafter`` as its author, also where the templates redrew it from the current
-    facts. Raises NothingRevised when no text would change (a revision identical to what the
-    approvers already saw is no revision)."""
+    """The next revision of each draft after request-changes, inside the redraft act's transaction:
+    the drafter's text (draft id → text) where it differs, otherwise the templates again on the
+    current facts (which picks up any correction made meanwhile). A re-run returns the revisions
+    already made. Every new revision records ``drafter`` as its author, also where the templates
+    redrew it. Raises NothingRevised when no text would change (a revision identical to what the
+    approvers already saw is no revision), IncoherentText when a typed text fails
+    pasopati.drafts.coherence."""
     facts = current_in(session, incident.id)
     existing = [session.get(DraftRow, revision_id(draft, draft.revision + 1)) for draft in drafts]
     if all(row is not None for row in existing):  # a re-run: the revisions already made
@@ -107,7 +100,10 @@ def revise_in(
     for draft in drafts:
         text = texts.get(draft.id)
         if text is not None and normalise_text(text) != normalise_text(draft.body):
-            result.append(revised(draft, text, author=drafter, note=note))
+            typed = revised(draft, text, author=drafter, note=note)
+            if found := coherence.draft_problems(typed, incident, plan, history_in(session, incident.id), utcnow()):
+                raise IncoherentText(f"{draft.id}: {coherence.describe(found)}")
+            result.append(typed)
             continue
         fresh = [d for d in render(incident, plan, team, facts, [draft.message_type], cat) if d.language == draft.language]
         body = fresh[0].body if fresh else draft.body

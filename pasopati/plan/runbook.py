@@ -6,6 +6,7 @@ for the checklist items every category shares (the CERC who/what/where/when).
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 from typing import Annotated, Literal
 
@@ -17,6 +18,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from pasopati.texts import number_pattern
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")]
 Language = Literal["id", "en"]
@@ -97,9 +100,32 @@ class ChecklistItem(Strict):
     ask: Wording | None = Field(
         None, description="The open question in the public's words, for 'what we do not know yet' (no '?')."
     )
+    said_as: list[str] = Field(
+        default_factory=list,
+        description="A count only: what follows the number when a narrative states this same count (Indonesian,"
+        " Python regex, case-insensitive: 'warga binaan[^.]{0,40}(melarikan diri|kabur)'). A text stating it does"
+        " not also ask it.",
+    )
+
+    def count_phrases(self, text: str) -> list[re.Match[str]]:
+        """Every place ``text`` states this count as a narrative ("Dua warga binaan melarikan diri")."""
+        if not self.said_as:
+            return []
+        return list(re.finditer(rf"{number_pattern('id')}\s+(?:orang\s+)?(?:{'|'.join(self.said_as)})", text, re.IGNORECASE))
+
+    def stated_in(self, text: str) -> re.Match[str] | None:
+        """The first of ``count_phrases``, or None."""
+        return next(iter(self.count_phrases(text)), None)
 
     @model_validator(mode="after")
     def _public_items_have_wording(self) -> ChecklistItem:
+        if self.said_as and self.kind != "count":
+            raise ValueError(f"item {self.id!r}: said_as is for counts (kind: count)")
+        for phrase in self.said_as:
+            try:
+                re.compile(phrase)
+            except re.error as exc:
+                raise ValueError(f"item {self.id!r}: said_as {phrase!r} is not a regex: {exc}") from exc
         if self.public and (self.statement is None or self.ask is None):
             raise ValueError(f"public item {self.id!r} needs 'statement' and 'ask' wording")
         for wording in filter(None, [self.statement]):

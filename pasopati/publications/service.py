@@ -14,11 +14,12 @@ from sqlalchemy.orm import Session
 from pasopati.audit.service import record, system
 from pasopati.db import Database
 from pasopati.decisions.authority import approvers_of
+from pasopati.drafts import coherence
 from pasopati.drafts.channel_texts import rendering_for
 from pasopati.drafts.models import Draft
 from pasopati.drafts.privacy_check import describe, draft_findings
 from pasopati.drafts.service import get_in as draft_in
-from pasopati.facts.service import current_in
+from pasopati.facts.service import current_in, history_in
 from pasopati.incidents.models import Incident, Stage
 from pasopati.incidents.service import mark_stage
 from pasopati.plan.catalog import Catalog
@@ -60,6 +61,11 @@ def publish(db: Database, incident: Incident, draft_id: str, channel: str, cat: 
     return finish(db, incident, publication.id, draft, receipt=receipt)
 
 
+def _sent(session: Session, draft_id: str, channel: str) -> bool:
+    row = session.get(PublicationRow, publication_id(draft_id, channel))
+    return row is not None and row.status == PublicationStatus.SENT.value
+
+
 def claim(db: Database, incident: Incident, draft_id: str, channel: str, cat: Catalog) -> tuple[Publication, Draft]:
     """Reserve draft × channel before sending. Raises NotApproved (after recording the refusal)
     unless enough distinct approvals cover the draft's current text (SHA-256)."""
@@ -80,6 +86,10 @@ def claim(db: Database, incident: Incident, draft_id: str, channel: str, cat: Ca
             elif never := [f for f in draft_findings(draft, incident, current_in(session, incident.id), cat.roster) if not f.overridable]:
                 # Checked again right before publishing: no approval lifts a child's identity or a NIK.
                 refusal = f"draft {draft_id}: personal data that may never be published: {describe(never)}: not published"
+            elif not _sent(session, draft_id, channel) and (problems := coherence.draft_problems(
+                    draft, incident, cat.plan(incident.category, draft.severity), history_in(session, incident.id), utcnow())):
+                # A fact corrected after the approval: the approved figures are no longer the verified ones.
+                refusal = f"draft {draft_id}: no longer matches the verified facts: {coherence.describe(problems)}: not published"
         if refusal is not None:
             record(session, "publication.refused", actor=PUBLISHER, incident_id=incident.id, flow_run_id=incident.flow_run_id,
                    details={"draft_id": draft_id, "channel": channel, "reason": refusal})

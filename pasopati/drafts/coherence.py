@@ -1,0 +1,270 @@
+"""Coherent and safe by construction: the checks a public text passes when it is drafted, edited,
+revised, approved and published (issue 10, items 10 and 11).
+
+- **One set of figures.** Every count a text states traces to a verified fact version of the
+  incident; a figure that is a fact's superseded value, or no fact's value, is named with the fact
+  it should match ("12" vs jumlah_wbp_terlibat = "14 orang"). Updates and ralat texts may state a
+  superseded value: saying what changed is their point.
+- **No confirm-and-deny.** An item with a verified value is not also asked about or called
+  unconfirmed.
+- **No time after the text's own moment** ("pukul 14.00" in a text issued at 13.16), unless the
+  sentence speaks of the future ("akan", "paling lambat", "hingga").
+- **No security detail** the runbook marks internal (``internal_details``: layouts, perimeter
+  damage, patrol times; DOMAIN.md).
+
+Times, dates, durations, statute and letter numbers, addresses and phone numbers are not figures
+here: they are masked before counting (the personal-data gate, pasopati.privacy, owns the last two).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from pasopati.drafts.models import Draft
+from pasopati.drafts.rendering import INTERNAL_MESSAGES
+from pasopati.facts.models import Fact
+from pasopati.incidents.models import Incident
+from pasopati.plan.runbook import Language, MessageType, RunbookPlan
+from pasopati.texts import number_pattern, number_words
+
+ZONES = {"WIB": ZoneInfo("Asia/Jakarta"), "WITA": ZoneInfo("Asia/Makassar"), "WIT": ZoneInfo("Asia/Jayapura")}
+# A minute of slack: a text issued at 13.16 may say "pukul 13.16".
+SLACK = timedelta(minutes=1)
+MONTHS = {
+    **{m: i for i, m in enumerate(["januari", "februari", "maret", "april", "mei", "juni", "juli", "agustus", "september",
+                                   "oktober", "november", "desember"], start=1)},
+    **{m: i for i, m in enumerate(["january", "february", "march", "april", "may", "june", "july", "august", "september",
+                                   "october", "november", "december"], start=1)},
+}
+_MONTH = "|".join(MONTHS)
+_UNITS = r"menit|jam|hari|minggu|pekan|bulan|tahun|detik|minutes?|hours?|days?|weeks?|months?|years?|seconds?"
+
+# Spans that hold digits but no count (replaced by spaces, so positions stay).
+_NOT_FIGURES = re.compile(
+    "|".join([
+        r"https?://\S+|www\.\S+",  # links
+        r"\S+@\S+",  # e-mail addresses
+        r"#\w+",  # hashtags
+        r"\S*\d\S*/\S+|\S+/\S*\d\S*",  # letter and statute numbers: 27/2022, 1A2B/HM.01.02/XI/2026
+        r"\+?\(?\d[\d\s().-]{6,}\d",  # phone and identity numbers
+        r"\butc\s*[+-]\s*\d+",
+        r"\b\d{1,2}[.:]\d{2}\b",  # clock times
+        rf"\b\d{{1,2}}\s+(?:{_MONTH})\b",  # dates
+        r"\b(?:19|20)\d{2}\b",  # years
+        r"\b(?:pasal|uu|undang-undang|nomor|no\.|article|law|kelas|class|pp|perpres|permen\w*|tahun|rt|rw|blok|ke-)\s*\d+\w*",
+        rf"\b(?:\d+|[a-z]+)(?:\s*x\s*\d+)?\s+(?:{_UNITS})\b",  # durations: "2 x 24 jam", "satu jam"
+        r"\bsalah satu\b|\bsatu-satunya\b|\bsatu pintu\b|\bsatu per satu\b|\bone of\b|\bno one\b|\bone-stop\b",
+    ]),
+    re.IGNORECASE,
+)
+_FIGURE: dict[str, re.Pattern[str]] = {lang: re.compile(number_pattern(lang), re.IGNORECASE) for lang in ("id", "en")}
+# "pukul 14.00", "14.00 WITA", "11:05 WIB": a clock time (a bare "14.00" may be anything).
+_CLOCK = re.compile(r"\b(pukul\s+)?(\d{1,2})[.:](\d{2})\b(?:\s*(WITA|WIB|WIT)\b)?", re.IGNORECASE)
+_DATE = re.compile(rf"\b(\d{{1,2}})\s+({_MONTH})\s+(\d{{4}})\b", re.IGNORECASE)
+_FUTURE = re.compile(
+    r"\b(?:akan|dijadwalkan|direncanakan|rencananya|paling lambat|berikutnya|selanjutnya|nanti|mulai|hingga|sampai"
+    r"|will|scheduled|next|until|from|by)\b",
+    re.IGNORECASE,
+)
+# A sentence ends at a period not inside a number ("pukul 05.00") or at a line break.
+_SENTENCE = re.compile(r"(?:[^.\n]|\.(?=\d))*(?:\.|\n|$)")
+_UNCONFIRMED = r"\s*:?\s*(?:belum dapat dikonfirmasi|belum terkonfirmasi|belum (?:di)?ketahui|not yet confirmed|unknown)"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a text may not go out as it is: the rule ("angka", "kontradiksi", "waktu",
+    "detail-keamanan"), the matched text, its position (0-based character offset) and why."""
+
+    rule: str
+    text: str
+    start: int
+    detail: str
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def figures(text: str, language: str) -> list[tuple[Decimal, str, int]]:
+    """The counts ``text`` states: (value, as written, position); digits ("12", "1.200") and words
+    one to a hundred ("dua belas", "twelve"). Times, dates, durations and reference numbers are not counts."""
+    masked = _NOT_FIGURES.sub(lambda m: " " * len(m.group(0)), text)
+    words = number_words("en" if language == "en" else "id")
+    found = []
+    for match in _FIGURE["en" if language == "en" else "id"].finditer(masked):
+        written = match.group(0)
+        value = words.get(written.lower())
+        number = Decimal(value) if value is not None else _digits(written)
+        if number is not None:
+            found.append((number, written, match.start()))
+    return found
+
+
+def _digits(written: str) -> Decimal | None:
+    """"1.200" → 1200 (Indonesian thousands), "2,5" → 2.5."""
+    plain = re.sub(r"\.(?=\d{3}\b)", "", written).replace(",", ".")
+    try:
+        return Decimal(plain)
+    except InvalidOperation:
+        return None
+
+
+def _numbers(value: str | None) -> set[Decimal]:
+    if not value:
+        return set()
+    return {n for lang in ("id", "en") for n, _, _ in figures(value, lang)}
+
+
+def figure_problems(
+    text: str, language: str, history: list[Fact], *, allow_superseded: bool, names: str = "", plan: RunbookPlan | None = None,
+) -> list[Problem]:
+    """Counts in ``text`` that no current fact version states (``history``: every version of every
+    item, pasopati.facts.service.history_in), and, with ``plan``, a narrative stating a verified count
+    with another number ("Dua warga binaan melarikan diri" while the count is "3 orang"). ``names``:
+    text whose numbers are names, not counts (the unit's name)."""
+    current = _current(history)
+    allowed = set().union(*(_numbers(f.value) for f in current.values()), _numbers(names))
+    superseded: dict[Decimal, Fact] = {}
+    for fact in history:
+        latest = current.get(fact.item_id)
+        for number in _numbers(fact.value) - allowed:
+            if latest is not None and latest.version > fact.version:
+                superseded.setdefault(number, latest)
+    if allow_superseded:
+        allowed |= set(superseded)
+    counts = "; ".join(f'{f.item_id} = "{f.value}"' for f in current.values() if f.value and _numbers(f.value))
+    problems = []
+    for item_id, fact in current.items():
+        item = plan.item(item_id) if plan else None
+        for said in item.count_phrases(text) if item and fact.value else []:
+            stated = _numbers(said.group(0))
+            if stated and not stated & _numbers(fact.value) and not (allow_superseded and stated <= allowed):
+                problems.append(Problem("angka", said.group(0), said.start(),
+                                        f'"{said.group(0)}" menyebut {item_id} berbeda dari fakta terverifikasi "{fact.value}"'))
+    reported = {p.start for p in problems}
+    for number, written, start in figures(text, language):
+        if start in reported:
+            continue
+        if number in allowed:
+            continue
+        if (fact := superseded.get(number)) is not None:
+            detail = f'"{written}" adalah nilai lama {fact.item_id}; fakta terverifikasi kini "{fact.value}" (versi {fact.version})'
+        else:
+            detail = f'"{written}" tidak berasal dari fakta terverifikasi mana pun' + (f" (fakta: {counts})" if counts else "")
+        problems.append(Problem("angka", written, start, detail))
+    return problems
+
+
+def contradiction_problems(text: str, language: Language, plan: RunbookPlan, history: list[Fact], *, questions: bool = True) -> list[Problem]:
+    """Verified items the text still asks about (unless ``questions``: False for a Q&A sheet, whose
+    questions are the public's, each with its answer) or calls unconfirmed."""
+    lowered = text.lower()
+    problems = []
+    verified = {i for i, f in _current(history).items() if f.value}
+    for item in plan.checklist:  # "Dua warga binaan melarikan diri … kami masih memastikan berapa warga binaan yang terlibat"
+        ask = item.ask.text(language).lower() if item.ask else ""
+        if questions and item.id not in verified and ask and (at := lowered.find(ask)) >= 0 and (said := item.stated_in(text)):
+            problems.append(Problem("kontradiksi", text[at:at + len(ask)], at,
+                                    f'teks sudah menyebut jumlahnya ("{said.group(0)}") tetapi masih menanyakan "{ask}"'))
+    for item_id, fact in _current(history).items():
+        item = plan.item(item_id)
+        if item is None or not fact.value:
+            continue
+        ask = item.ask.text(language).lower() if item.ask else ""
+        if questions and ask and (at := lowered.find(ask)) >= 0:
+            problems.append(Problem("kontradiksi", text[at:at + len(ask)], at,
+                                    f'{item_id} sudah terverifikasi ("{fact.value}") tetapi teks masih menanyakan "{ask}"'))
+        label = item.label_en if language == "en" else item.label
+        for match in re.finditer(re.escape(label) + _UNCONFIRMED, text, re.IGNORECASE):
+            problems.append(Problem("kontradiksi", match.group(0), match.start(),
+                                    f'{item_id} sudah terverifikasi ("{fact.value}") tetapi teks menyebutnya belum terkonfirmasi'))
+    return problems
+
+
+def time_problems(text: str, issued_at: datetime, timezone: str) -> list[Problem]:
+    """Clock times with a zone (or "pukul") later than ``issued_at``, the text's own moment. A time
+    without a date in its sentence is on the issue's local date; a sentence about the future passes."""
+    local_zone = ZoneInfo(timezone)
+    problems = []
+    for sentence in _SENTENCE.finditer(text):
+        said = sentence.group(0)
+        if not said.strip() or _FUTURE.search(said):
+            continue
+        for match in _CLOCK.finditer(said):
+            said_pukul, hour, minute, zone_name = match.groups()
+            if not (said_pukul or zone_name) or int(hour) > 23 or int(minute) > 59:
+                continue
+            zone = ZONES.get((zone_name or "").upper(), local_zone)
+            day = _last_date(said[: match.start()]) or issued_at.astimezone(zone).date()
+            moment = datetime(day.year, day.month, day.day, int(hour), int(minute), tzinfo=zone)
+            if moment > issued_at + SLACK:
+                own = issued_at.astimezone(zone)
+                problems.append(Problem("waktu", match.group(0), sentence.start() + match.start(),
+                                        f"{match.group(0)} lebih lambat dari waktu terbit teks ini"
+                                        f" ({own:%d-%m-%Y %H.%M} {zone_name or own.tzname()})"))
+    return problems
+
+
+def _last_date(before: str) -> date | None:
+    dates = list(_DATE.finditer(before))
+    if not dates:
+        return None
+    day, month, year = dates[-1].groups()
+    try:
+        return date(int(year), MONTHS[month.lower()], int(day))
+    except ValueError:
+        return None
+
+
+def internal_detail_problems(text: str, plan: RunbookPlan) -> list[Problem]:
+    """Matches of the runbook's ``internal_details`` patterns (security details no public text carries)."""
+    problems = []
+    for pattern in plan.internal_details:
+        for match in re.finditer(pattern, text, re.IGNORECASE):
+            problems.append(Problem("detail-keamanan", match.group(0), match.start(),
+                                    f'rincian pengamanan yang oleh runbook ditandai internal (pola "{pattern}")'))
+    return problems
+
+
+def problems(
+    text: str, *, language: Language, plan: RunbookPlan, history: list[Fact], issued_at: datetime, timezone: str,
+    allow_superseded: bool = False, questions: bool = True, names: str = "",
+) -> list[Problem]:
+    """Every problem of one public text, in text order (see the module's rules)."""
+    found = [
+        *figure_problems(text, language, history, allow_superseded=allow_superseded, names=names, plan=plan),
+        *contradiction_problems(text, language, plan, history, questions=questions),
+        *time_problems(text, issued_at, timezone),
+        *internal_detail_problems(text, plan),
+    ]
+    return sorted(found, key=lambda p: p.start)
+
+
+def draft_problems(draft: Draft, incident: Incident, plan: RunbookPlan, history: list[Fact], now: datetime) -> list[Problem]:
+    """The problems of a public draft if it went out at ``now`` (the internal situation report
+    quotes claims with their reporter: it is not checked). An update or ralat may state the value
+    it replaces; a Q&A sheet asks the public's questions."""
+    if draft.message_type in INTERNAL_MESSAGES:
+        return []
+    return problems(
+        draft.body, language=draft.language, plan=plan, history=history, issued_at=now, timezone=incident.timezone,
+        allow_superseded=draft.message_type in (MessageType.CORRECTION, MessageType.UPDATE),
+        questions=draft.message_type is not MessageType.QA_SHEET, names=f"{incident.unit_name} {incident.kanwil_name}",
+    )
+
+
+def describe(found: list[Problem]) -> str:
+    """'angka "12" pada posisi 40: "12" tidak berasal dari …; …' (Indonesian, for the refusal)."""
+    return "; ".join(f'{p.rule} "{p.text}" pada posisi {p.start}: {p.detail}' for p in found)
+
+
+def _current(history: list[Fact]) -> dict[str, Fact]:
+    current: dict[str, Fact] = {}
+    for fact in history:
+        if fact.item_id not in current or fact.version > current[fact.item_id].version:
+            current[fact.item_id] = fact
+    return current

@@ -1,0 +1,144 @@
+"""Coherent and safe by construction (pasopati.drafts.coherence): one set of figures traced to the
+verified facts, no confirm-and-deny, no time after the text's own moment, no security detail the
+runbook marks internal — refused at approval, at a typed revision and before publishing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from pasopati.db import Database
+from pasopati.decisions.gates import GATE_HOLDING
+from pasopati.decisions.models import Verdict
+from pasopati.drafts.coherence import describe, figures, problems
+from pasopati.drafts.preview import preview
+from pasopati.facts import service as facts
+from pasopati.facts.models import Fact
+from pasopati.plan.catalog import Catalog, load_catalog
+from pasopati.plan.runbook import MessageType, RunbookPlan, Severity
+from pasopati.publications import service as publications
+from pasopati.publications.service import NotApproved
+from tests.people import Authenticators, decide
+from tests.test_store import authority, opened, stored_draft
+
+ISSUED = datetime(2026, 11, 30, 5, 16, tzinfo=UTC)  # 13.16 WITA, 12.16 WIB
+MAKASSAR = "Asia/Makassar"
+
+
+@pytest.fixture(scope="module")
+def cat() -> Catalog:
+    return load_catalog()
+
+
+@pytest.fixture(scope="module")
+def plan(cat: Catalog) -> RunbookPlan:
+    return cat.plan("keamanan-ketertiban", Severity.SEDANG)
+
+
+def fact(item: str, value: str, version: int = 1) -> Fact:
+    return Fact(item_id=item, label=item, value=value, source="Polres", verified_by="Uji", recorded_at=ISSUED, version=version)
+
+
+def check(text: str, plan: RunbookPlan, history: list[Fact], **options: object) -> list[str]:
+    found = problems(text, language="id", plan=plan, history=history, issued_at=ISSUED, timezone=MAKASSAR, **options)  # type: ignore[arg-type]
+    return [f"{p.rule}:{p.text}" for p in found]
+
+
+def test_a_figure_no_fact_states_is_named_with_the_fact_it_should_match(plan: RunbookPlan) -> None:
+    history = [fact("jumlah_tertangkap_kembali", "14 orang")]
+    found = problems("Sebanyak 12 warga binaan telah tertangkap kembali.", language="id", plan=plan, history=history,
+                     issued_at=ISSUED, timezone=MAKASSAR)
+    assert [(p.rule, p.text) for p in found] == [("angka", "12")]
+    assert 'jumlah_tertangkap_kembali = "14 orang"' in describe(found)
+    assert check("Sebanyak 14 warga binaan telah tertangkap kembali.", plan, history) == []
+    assert check("Empat belas warga binaan telah tertangkap kembali.", plan, history) == [], "a count in words traces too"
+    assert check("Dua belas warga binaan telah tertangkap kembali.", plan, history) == ["angka:Dua belas"]
+
+
+def test_a_superseded_value_is_refused_except_in_an_update_or_ralat(plan: RunbookPlan) -> None:
+    history = [fact("jumlah_wbp_terlibat", "3 orang", 1), fact("jumlah_wbp_terlibat", "4 orang", 2)]
+    found = problems("Tercatat tiga orang dalam peristiwa ini.", language="id", plan=plan, history=history, issued_at=ISSUED, timezone=MAKASSAR)
+    assert [p.rule for p in found] == ["angka"] and "nilai lama jumlah_wbp_terlibat" in found[0].detail and '"4 orang"' in found[0].detail
+    ralat = "Sebelumnya kami menyampaikan tiga warga binaan; yang benar empat warga binaan."
+    assert check(ralat, plan, history, allow_superseded=True) == []
+
+
+def test_times_dates_durations_and_reference_numbers_are_not_figures() -> None:
+    text = ("Nomor: 1A2B3C4D/HM.01.02/XI/2026. Pada Senin, 30 November 2026 pukul 02.30 WITA, sesuai Pasal 19 UU 11/2012 "
+            "dan UU 22/2022, Lapas Kelas IIA menerapkan pengamanan 2 x 24 jam; pembaruan dalam satu jam 30 menit. "
+            "Hubungi (0411) 871-234 atau humas@kemenimipas.go.id, https://ditjenpas.go.id/siaran/2. Ini salah satu langkah, "
+            "layanan satu pintu, pelaksanaan ke-2.")
+    assert figures(text, "id") == []
+    assert [(int(v), w) for v, w, _ in figures("3 WBP dan dua petugas serta 1.200 warga binaan", "id")] == [(3, "3"), (2, "dua"), (1200, "1.200")]
+    assert [int(v) for v, _, _ in figures("two officers and 3 inmates", "en")] == [2, 3]
+
+
+def test_a_verified_item_is_not_also_asked_about_or_called_unconfirmed(plan: RunbookPlan) -> None:
+    history = [fact("jumlah_wbp_terlibat", "2 orang")]
+    asked = "Dua warga binaan terlibat. Kami masih memastikan berapa warga binaan yang terlibat dan apakah ada korban."
+    assert check(asked, plan, history) == ["kontradiksi:berapa warga binaan yang terlibat"]
+    assert check("Dua warga binaan terlibat.\nJumlah WBP terlibat: belum dapat dikonfirmasi", plan, history) == [
+        "kontradiksi:Jumlah WBP terlibat: belum dapat dikonfirmasi"]
+    qa = "T: Berapa warga binaan yang terlibat?\nJ: Dua warga binaan."
+    assert check(qa, plan, history, questions=False) == [], "a Q&A sheet asks the public's questions with their answers"
+    assert check("Kami masih memastikan berapa warga binaan yang terlibat.", plan, []) == [], "unverified: asking is right"
+
+
+def test_a_time_after_the_texts_own_moment_is_refused_unless_it_speaks_of_the_future(plan: RunbookPlan) -> None:
+    assert check("Seluruh warga binaan kembali ke kamar hunian pukul 14.00 WITA.", plan, []) == ["waktu:pukul 14.00 WITA"]
+    assert check("Seluruh warga binaan kembali ke kamar hunian pukul 13.10 WITA.", plan, []) == []
+    assert check("Peristiwa terjadi pukul 12.40 WIB.", plan, []) == ["waktu:pukul 12.40 WIB"], "12.40 WIB is 13.40 WITA"
+    assert check("Peristiwa terjadi pada 29 November 2026 pukul 21.00 WITA.", plan, []) == [], "yesterday evening"
+    assert check("Konferensi pers akan digelar pukul 15.00 WITA.", plan, []) == []
+    assert check("Kunjungan ditiadakan hingga pukul 18.00 WITA.", plan, []) == []
+
+
+def test_security_details_the_runbook_marks_internal_are_refused(plan: RunbookPlan) -> None:
+    found = check("Tembok perimeter sisi utara retak sepanjang 3 meter; jadwal patroli diperketat.", plan, [])
+    internal = [f for f in found if f.startswith("detail-keamanan:")]
+    assert any("jadwal patroli" in f for f in internal) and any("sisi utara" in f for f in internal)
+    assert "angka:3" in found, "a measurement no fact states is a figure too"
+    assert check("Kami memperketat pengamanan di seluruh area UPT.", plan, []) == []
+
+
+# Through the services -------------------------------------------------------------------------------
+def test_an_edit_whose_figure_disagrees_with_the_verified_fact_is_refused_at_approval(db: Database, cat: Catalog) -> None:
+    incident = opened(db, cat, "keamanan-ketertiban", Severity.RINGAN)
+    plan = cat.plan(incident.category, incident.severity)
+    facts.submit(db, incident, plan, {"jumlah_tertangkap_kembali": "14 orang"}, source="Polres", by="Uji", change="uji", via="uji")
+    draft = stored_draft(db, incident, body="Empat belas warga binaan telah tertangkap kembali.")
+    (head,) = authority(cat, incident)
+    auth = Authenticators(db)
+    edited = "Sebanyak 12 warga binaan telah tertangkap kembali."
+    refused = decide(db, auth, incident, plan, GATE_HOLDING, [draft], Verdict.EDIT, head, edits={draft.id: edited})
+    assert not refused.accepted and '"12"' in (refused.refusal or "") and '"14 orang"' in (refused.refusal or "")
+    assert decide(db, auth, incident, plan, GATE_HOLDING, [draft], Verdict.APPROVE, head).accepted
+
+
+def test_an_approved_text_is_not_published_once_its_figure_was_corrected(db: Database, cat: Catalog) -> None:
+    incident = opened(db, cat, "keamanan-ketertiban", Severity.RINGAN)
+    plan = cat.plan(incident.category, incident.severity)
+    facts.submit(db, incident, plan, {"jumlah_wbp_terlibat": "3 orang"}, source="Kepala UPT", by="Uji", change="uji-1", via="uji")
+    draft = stored_draft(db, incident, body="Tiga warga binaan terlibat dalam peristiwa ini.")
+    (head,) = authority(cat, incident)
+    assert decide(db, Authenticators(db), incident, plan, GATE_HOLDING, [draft], Verdict.APPROVE, head).accepted
+    facts.submit(db, incident, plan, {"jumlah_wbp_terlibat": "4 orang"}, source="Kepala UPT", by="Uji", change="uji-2", via="uji")
+    with pytest.raises(NotApproved, match="no longer matches the verified facts"):
+        publications.claim(db, incident, draft.id, "akun-upt", cat)
+    ralat = stored_draft(db, incident, body="Ralat: sebelumnya tiga warga binaan; yang benar empat warga binaan.",
+                         id=f"{incident.id}-ralat", message_type=MessageType.CORRECTION, created_at=ISSUED + timedelta(days=1))
+    assert problems(ralat.body, language="id", plan=plan, history=facts.history(db, incident.id), issued_at=ISSUED,
+                    timezone=MAKASSAR, allow_superseded=True) == []
+
+
+def test_a_count_a_narrative_states_is_not_asked_and_must_match_the_verified_count(cat: Catalog, plan: RunbookPlan) -> None:
+    said = "Dua warga binaan melarikan diri dari blok hunian. Kami masih memastikan berapa warga binaan yang terlibat."
+    assert check(said, plan, [fact("apa", "Dua warga binaan melarikan diri dari blok hunian")]) == [
+        "kontradiksi:berapa warga binaan yang terlibat"]
+    assert check("Dua warga binaan melarikan diri. Tiga warga binaan terlibat dalam peristiwa ini.", plan,
+                 [fact("apa", "Dua warga binaan melarikan diri"), fact("jumlah_wbp_terlibat", "3 orang")]) == [
+        "angka:Dua warga binaan melarikan diri"]
+    facts = {"apa": {"value": "Dua warga binaan melarikan diri dari blok hunian", "source": "Kepala Lapas Sukamiskin"}}
+    holding = preview(cat, "keamanan-ketertiban", Severity.SEDANG, "Lapas Sukamiskin", "Ada yang kabur", facts)[0]
+    assert "Dua warga binaan melarikan diri" in holding.body and "berapa warga binaan yang terlibat" not in holding.body
