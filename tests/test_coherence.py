@@ -142,3 +142,25 @@ def test_a_count_a_narrative_states_is_not_asked_and_must_match_the_verified_cou
     facts = {"apa": {"value": "Dua warga binaan melarikan diri dari blok hunian", "source": "Kepala Lapas Sukamiskin"}}
     holding = preview(cat, "keamanan-ketertiban", Severity.SEDANG, "Lapas Sukamiskin", "Ada yang kabur", facts)[0]
     assert "Dua warga binaan melarikan diri" in holding.body and "berapa warga binaan yang terlibat" not in holding.body
+
+
+def test_an_estimate_stays_an_estimate_and_no_misconduct_found_never_apologises(cat: Catalog) -> None:
+    facts = {"jumlah_wbp_terlibat": {"value": "sekitar 60 orang", "source": "KPR"}}
+    texts = preview(cat, "keamanan-ketertiban", Severity.LUAR_BIASA, "Rutan Salemba", "Kerusuhan", facts)
+    holding = {d.language: d.body for d in texts if d.message_type is MessageType.HOLDING_STATEMENT}
+    assert "Sekitar 60 warga binaan terlibat" in holding["id"] and "is about 60" in holding["en"]
+    rule = cat.plan("keamanan-ketertiban", Severity.BERAT).misconduct
+    assert rule is not None
+    assert rule.confirmed("terbukti") and rule.confirmed("Terbukti, menurut hasil pemeriksaan Inspektorat")
+    for answer in ("Terbukti tidak ada kelalaian petugas", "tidak terbukti", "belum selesai", "ya tidak", ""):
+        assert not rule.confirmed(answer), answer
+
+
+def test_a_verified_death_is_met_with_condolence_in_every_public_statement(cat: Catalog) -> None:
+    facts = {"apa": {"value": "Seorang warga binaan meninggal dunia di RSUD setelah dirawat", "source": "Kepala Lapas Cipinang"}}
+    texts = preview(cat, "kesehatan", Severity.LUAR_BIASA, "Lapas Cipinang", "Ada yang meninggal", facts)
+    for draft in texts:
+        if draft.message_type in (MessageType.HOLDING_STATEMENT, MessageType.PRESS_RELEASE):
+            assert ("duka cita" in draft.body) if draft.language == "id" else ("condolences" in draft.body), draft.message_type
+    quiet = preview(cat, "kesehatan", Severity.LUAR_BIASA, "Lapas Cipinang", "Ada yang meninggal", {})
+    assert not any("duka cita" in d.body for d in quiet), "a claim of a death is not a verified death"

@@ -147,4 +147,4 @@ def test_a_childs_identity_at_an_lpka_is_never_approved_and_the_edited_text_goes
     assert wait_final(run_id).state.is_completed()
     for bodies in published(incident).values():
         for body in bodies:
-            assert "RN" not in body and "SMP Negeri" not in body
+            assert not re.search(r"\bRN\b", body) and "SMP Negeri" not in body

@@ -18,7 +18,7 @@ from pasopati.facts.models import Fact
 from pasopati.incidents.models import Incident
 from pasopati.plan.catalog import Catalog
 from pasopati.plan.roster import HEADQUARTERS
-from pasopati.plan.runbook import ChecklistItem, Language, Level, RunbookPlan
+from pasopati.plan.runbook import ChecklistItem, Language, Level, RunbookPlan, Wording
 from pasopati.texts import clock, count_words, day_date, moment_text
 
 FIRST_NUMBER = re.compile(r"\d[\d.]*")
@@ -61,20 +61,30 @@ def speaker(incident: Incident, plan: RunbookPlan, cat: Catalog) -> Speaker:
     )
 
 
-def figure(value: str, item: ChecklistItem, language: Language) -> str:
-    """A count's first number in the house style (one to nine in words); other values as given."""
+def figure(value: str, item: ChecklistItem, language: Language, qualifiers: dict[str, Wording] | None = None) -> str:
+    """A count's first number in the house style (one to nine in words), with the estimate or bound
+    the verifier wrote before it ("sekitar 60 orang" → "sekitar 60" / "about 60"); other values, and
+    a count with any other words before its number, as given."""
     if item.kind != "count":
         return value.strip().rstrip(".")
     match = FIRST_NUMBER.search(value)
     if match is None:
         return value.strip().rstrip(".")
+    before = " ".join(value[: match.start()].lower().split())
+    qualifier = (qualifiers or {}).get(before)
+    if before and qualifier is None:
+        return value.strip().rstrip(".")
     digits = match.group(0).rstrip(".").replace(".", "")
-    return count_words(int(digits), language) if digits.isdigit() else value.strip()
+    number = count_words(int(digits), language) if digits.isdigit() else match.group(0)
+    return f"{qualifier.text(language)} {number}" if qualifier else number
 
 
-def fact_view(fact: Fact, item: ChecklistItem, incident: Incident, language: Language, now: datetime) -> dict[str, Any]:
+def fact_view(
+    fact: Fact, item: ChecklistItem, incident: Incident, language: Language, now: datetime, qualifiers: dict[str, Wording] | None = None,
+) -> dict[str, Any]:
     """One verified fact as a sentence (no final period), its source, and when it was recorded."""
-    sentence = item.statement.text(language).format(nilai=figure(fact.value or "", item, language)) if item.statement else fact.value
+    nilai = figure(fact.value or "", item, language, qualifiers)
+    sentence = item.statement.text(language).format(nilai=nilai) if item.statement else fact.value
     same_day = day_date(fact.recorded_at, incident.timezone, language) == day_date(now, incident.timezone, language)
     return {
         "id": item.id,
@@ -103,17 +113,20 @@ def message_context(
     who = speaker(incident, plan, cat)
     latest = {f.item_id: f for f in facts if f.value}
     confirmed = [
-        fact_view(latest[item.id], item, incident, language, now)
+        fact_view(latest[item.id], item, incident, language, now, plan.count_qualifiers)
         for item in plan.checklist
         if item.id in latest and (item.public or not public)
     ]
     by_id = {view["id"]: view for view in confirmed}
+    public_ids = {item.id for item in plan.checklist if item.public}
     narrative = " ".join(str(view["value"]) for view in confirmed)  # "Dua warga binaan melarikan diri" states a count
     open_questions = [
         item.ask.text(language)
         for item_id in plan.first_questions
         if item_id not in by_id and (item := plan.item(item_id)) is not None and item.ask is not None and not item.stated_in(narrative)
     ]
+    grief = plan.condolence
+    died = grief is not None and any(re.search(grief.when, str(v["value"]), re.IGNORECASE) for v in confirmed if v["id"] in public_ids)
     rule = plan.misconduct
     misconduct = rule is not None and rule.item in latest and rule.confirmed(latest[rule.item].value)
     cadence = plan.plan.update_every_minutes
@@ -142,6 +155,7 @@ def message_context(
         "actions": [a.en if language == "en" else a.id for a in plan.actions],
         "strategy": plan.plan.strategy.value,
         "misconduct_confirmed": misconduct,
+        "condolence": grief.words.text(language) if died and grief else "",
         "commitment": plan.commitment.text(language) if plan.commitment else "",
         "update_within": cadence,
         "press_conference_within": plan.plan.press_conference_within_minutes,

@@ -109,7 +109,7 @@ def render_change(
     for change in changes:
         item = plan.item(change.item_id)
         assert item is not None, f"{change.item_id} is a checklist item"
-        now_view = fact_view(change.new, item, incident, language, now) if change.new.value else None
+        now_view = fact_view(change.new, item, incident, language, now, plan.count_qualifiers) if change.new.value else None
         views.append({"label": item.label_en if language == "en" else item.label, "old": change.old.value,
                       "new": change.new.value or "", "source": now_view["source"] if now_view else change.new.verified_by,
                       "as_of": now_view["as_of"] if now_view else "", "now": now_view})

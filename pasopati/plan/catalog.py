@@ -79,6 +79,8 @@ class Catalog:
             misconduct=runbook.misconduct,
             hashtags=runbook.hashtags,
             internal_details=[*self.common.internal_details, *runbook.internal_details],
+            count_qualifiers=self.common.count_qualifiers,
+            condolence=self.common.condolence,
         )
 
 

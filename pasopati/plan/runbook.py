@@ -208,15 +208,37 @@ class Misconduct(Strict):
     """The checklist answer that confirms misconduct: only then may a text apologise (SCCT rebuild)."""
 
     item: Slug
-    confirmed_when: list[str] = Field(min_length=1, description="Answers (lower-case prefixes) that confirm it.")
+    confirmed_when: list[str] = Field(min_length=1, description="Answers (lower-case) that confirm it.")
 
     def confirmed(self, value: str | None) -> bool:
-        answer = (value or "").strip().lower()
-        return any(answer.startswith(word) for word in self.confirmed_when)
+        """True only when the answer's first clause is exactly one of ``confirmed_when`` ("terbukti",
+        "Terbukti, menurut hasil pemeriksaan"), never "Terbukti tidak ada kelalaian" or "tidak terbukti":
+        a false admission is worse than a late apology."""
+        first = re.split(r"[,;.:(\n]|\s[-—]\s", (value or "").strip().lower(), maxsplit=1)[0].strip()
+        return first in self.confirmed_when
+
+
+class Condolence(Strict):
+    """Condolence once a death is verified (WRITING.md: concern for those affected; DOMAIN.md: empathy first)."""
+
+    when: str = Field(description="Python regex (case-insensitive) on verified public facts that says someone died.")
+    words: Wording = Field(description="The sentence of condolence.")
+
+    @field_validator("when")
+    @classmethod
+    def _pattern(cls, value: str) -> str:
+        re.compile(value)
+        return value
 
 
 class CommonChecklist(Strict):
     checklist: list[ChecklistItem] = Field(min_length=1)
+    condolence: Condolence | None = None
+    count_qualifiers: dict[str, Wording] = Field(
+        default_factory=dict,
+        description="Words before a count that make it an estimate or a bound ('sekitar' → about): kept when the"
+        " count is stated, so 'sekitar 60 orang' never becomes an exact 60.",
+    )
     internal_details: list[str] = Field(
         default_factory=list,
         description="Patterns (Python regex, case-insensitive) of security details no public text may carry:"
@@ -267,6 +289,8 @@ class RunbookPlan(Strict):
     misconduct: Misconduct | None = None
     hashtags: list[str] = []
     internal_details: list[str] = []
+    count_qualifiers: dict[str, Wording] = {}
+    condolence: Condolence | None = None
 
     def item(self, item_id: str) -> ChecklistItem | None:
         return next((i for i in self.checklist if i.id == item_id), None)
