@@ -79,7 +79,8 @@ def test_every_cell_drafts_signable_public_texts(cat: Catalog, category: str, se
             assert (int(hour), int(minute)) <= (13, 14), f"{where}: a time later than the text itself"
         if draft.language == "en":
             assert not INDONESIAN_IN_ENGLISH.search(draft.body), f"{where}: {INDONESIAN_IN_ENGLISH.search(draft.body)}"
-            assert "MINISTRY OF IMMIGRATION AND CORRECTIONS" in draft.body and "(UTC+" in draft.body
+            assert "MINISTRY OF IMMIGRATION AND CORRECTIONS" in draft.body
+            assert all("(UTC+" in draft.body[m.end():m.end() + 12] for m in re.finditer(r"\d{2}:\d{2} WI", draft.body)), "times with the offset"
         for channel in draft.channels:
             assert limit_problems(rendering_for(draft, channel, cat, plan.hashtags)) == [], f"{where} on {channel}"
     holding = [d for d in public if d.message_type is MessageType.HOLDING_STATEMENT]
@@ -176,3 +177,24 @@ def test_an_evolved_figure_is_an_update_and_only_a_wrong_one_a_ralat(cat: Catalo
     assert bool(APOLOGY.search(text)) is apology
     assert ("Dua warga binaan telah tertangkap kembali, menurut Polres Makassar" in text) is not apology
     assert ('sebelumnya kami sampaikan "1 orang"; yang benar adalah "2 orang"' in text) is apology
+
+
+def test_review_fixes_children_dates_press_conference_and_done_actions(cat: Catalog) -> None:
+    """The Humas review's findings (closing note of issue 10), each held by a check."""
+    lpka = preview(cat, "kesehatan", Severity.SEDANG, "LPKA Bandung", CLAIM, {}, now=NOW)
+    assert all("warga binaan" not in d.body.lower() for d in lpka if d.language == "id" and d.message_type is not MessageType.SITUATION_REPORT)
+    assert "keluarga Anak Binaan" in lpka[0].body, "at an LPKA: Anak Binaan (WRITING.md)"
+    late = datetime(2026, 11, 30, 15, 30, tzinfo=UTC)  # 22.30 WIB, already 00.30 WIT on Tuesday in Nabire
+    nabire = preview(cat, "kesehatan", Severity.BERAT, "Lapas Nabire", CLAIM, {}, now=late, detected_at=late - timedelta(hours=7))
+    release = next(d.body for d in nabire if d.message_type is MessageType.PRESS_RELEASE and d.language == "id")
+    assert "Jakarta, Senin, 30 November 2026 —" in release and "/XI/2026" in release, "Jakarta's date for a Jakarta statement"
+    assert "Konferensi pers akan diselenggarakan paling lambat" not in release, "a deadline already past is not promised"
+    fresh = preview(cat, "kesehatan", Severity.BERAT, "Lapas Nabire", CLAIM, {}, now=late, detected_at=late - timedelta(minutes=10))
+    assert "Konferensi pers akan diselenggarakan paling lambat pukul 06.20 WIT" in next(
+        d.body for d in fresh if d.message_type is MessageType.PRESS_RELEASE and d.language == "id")
+    checked = {"tanggal_rekaman": {"value": "pada Maret 2019 di lapas lain", "source": "Kepala UPT"}}
+    opini = preview(cat, "opini-publik", Severity.SEDANG, "Lapas Cipinang", CLAIM, checked, now=NOW)
+    assert all("menelusuri kapan dan di mana" not in d.body for d in opini), "an action done once its item is verified"
+    officers = {"inisial_petugas": {"value": "dua petugas berinisial AH dan DS", "source": "Inspektorat Jenderal"}}
+    integrity = preview(cat, "tata-kelola-integritas", Severity.SEDANG, "Lapas Banyuasin", CLAIM, officers, now=NOW)
+    assert "berinisial AH dan DS" in integrity[1].body

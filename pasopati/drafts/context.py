@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 from typing import Any
 
 from pasopati.facts.models import Fact
@@ -21,6 +22,7 @@ from pasopati.plan.roster import HEADQUARTERS
 from pasopati.plan.runbook import ChecklistItem, Language, Level, RunbookPlan, Wording
 from pasopati.texts import clock, count_words, day_date, moment_text
 
+HEADQUARTERS_ZONE = "Asia/Jakarta"  # Ditjenpas and the ministry speak from Jakarta
 FIRST_NUMBER = re.compile(r"\d[\d.]*")
 ROMAN_MONTHS = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII"]
 
@@ -79,6 +81,18 @@ def figure(value: str, item: ChecklistItem, language: Language, qualifiers: dict
     return f"{qualifier.text(language)} {number}" if qualifier else number
 
 
+_INMATES = re.compile(r"\bwarga binaan\b", re.IGNORECASE)
+
+
+def _for_children(text: str) -> str:
+    """At an LPKA those held are Anak Binaan, never "warga binaan" (WRITING.md, UU SPPA)."""
+    return _INMATES.sub("Anak Binaan", text)
+
+
+def _as_is(text: str) -> str:
+    return text
+
+
 def fact_view(
     fact: Fact, item: ChecklistItem, incident: Incident, language: Language, now: datetime, qualifiers: dict[str, Wording] | None = None,
 ) -> dict[str, Any]:
@@ -95,6 +109,7 @@ def fact_view(
         "source": fact.source or fact.verified_by,
         "as_of": clock(fact.recorded_at, incident.timezone, language) if same_day else moment_text(fact.recorded_at, incident.timezone, language),
         "version": fact.version,
+        "count": item.kind == "count",  # a figure that can change says when it was true (WRITING.md)
     }
 
 
@@ -111,20 +126,32 @@ def message_context(
 ) -> dict[str, Any]:
     """Everything a template of ``plan`` may use, in ``language``. ``public``: only public items."""
     who = speaker(incident, plan, cat)
+    child = incident.unit_type == "lpka"
+    say = _for_children if child and language == "id" else _as_is
     latest = {f.item_id: f for f in facts if f.value}
     confirmed = [
         fact_view(latest[item.id], item, incident, language, now, plan.count_qualifiers)
         for item in plan.checklist
         if item.id in latest and (item.public or not public)
     ]
+    for view in confirmed:
+        view["sentence"] = say(str(view["sentence"]))
     by_id = {view["id"]: view for view in confirmed}
     public_ids = {item.id for item in plan.checklist if item.public}
     narrative = " ".join(str(view["value"]) for view in confirmed)  # "Dua warga binaan melarikan diri" states a count
     open_questions = [
-        item.ask.text(language)
+        say(item.ask.text(language))
         for item_id in plan.first_questions
         if item_id not in by_id and (item := plan.item(item_id)) is not None and item.ask is not None and not item.stated_in(narrative)
     ]
+    office_zone = HEADQUARTERS_ZONE if who.org in HEADQUARTERS.values() else incident.timezone
+    office_day = now.astimezone(ZoneInfo(office_zone)).date()
+    within = plan.plan.press_conference_within_minutes
+    deadline = incident.detected_at + timedelta(minutes=within) if within else None
+    # Said only while it can still be kept: after the deadline the text announces the time instead.
+    press_by = "" if not deadline or deadline <= now else (
+        clock(deadline, incident.timezone, language) if day_date(deadline, incident.timezone, language) == day_date(now, incident.timezone, language)
+        else moment_text(deadline, incident.timezone, language))
     grief = plan.condolence
     died = grief is not None and any(re.search(grief.when, str(v["value"]), re.IGNORECASE) for v in confirmed if v["id"] in public_ids)
     rule = plan.misconduct
@@ -142,22 +169,25 @@ def message_context(
             "claim": incident.summary, "claim_by": claim_by,
             "child_unit": incident.unit_type == "lpka",
         },
-        "headline": plan.headline.text(language).format(unit=incident.unit_name) if plan.headline else "",
-        "topic": plan.topic.text(language).format(unit=incident.unit_name) if plan.topic else "",
-        "dateline": f"{who.city}, {day_date(now, incident.timezone, language)}",
+        "headline": say(plan.headline.text(language).format(unit=incident.unit_name)) if plan.headline else "",
+        "topic": say(plan.topic.text(language).format(unit=incident.unit_name)) if plan.topic else "",
+        "wbp": "Anak Binaan" if child else "warga binaan",
+        # The dateline and the letter number carry the date where the speaking office is (Jakarta for Ditjenpas).
+        "dateline": f"{who.city}, {day_date(now, office_zone, language)}",
         "issued": moment_text(now, incident.timezone, language),
-        "number": f"{incident.id[:8].upper()}/HM.01.02/{ROMAN_MONTHS[now.month - 1]}/{now.year}",
+        "number": f"{incident.id[:8].upper()}/HM.01.02/{ROMAN_MONTHS[office_day.month - 1]}/{office_day.year}",
         "lead": by_id.get("apa"),
         "when": by_id.get("kapan") if "apa" in by_id else None,  # said in the lead, with what happened
         "facts": [v for v in confirmed if v["id"] != "apa" and not (v["id"] == "kapan" and "apa" in by_id)],
         "first": [by_id[i] for i in plan.first_questions if i in by_id],
         "unknown": open_questions,
-        "actions": [a.en if language == "en" else a.id for a in plan.actions],
+        "actions": [say(a.en if language == "en" else a.id) for a in plan.actions if not (a.until and a.until in by_id)],
         "strategy": plan.plan.strategy.value,
         "misconduct_confirmed": misconduct,
         "condolence": grief.words.text(language) if died and grief else "",
-        "commitment": plan.commitment.text(language) if plan.commitment else "",
+        "commitment": say(plan.commitment.text(language)) if plan.commitment else "",
         "update_within": cadence,
         "press_conference_within": plan.plan.press_conference_within_minutes,
+        "press_conference_by": press_by,
         "hashtags": plan.hashtags,
     }

@@ -5,6 +5,8 @@ approver overrides it with a recorded reason — never for a child's identity, a
 
 from __future__ import annotations
 
+import re
+
 from pasopati.drafts.models import Draft
 from pasopati.drafts.rendering import INTERNAL_MESSAGES
 from pasopati.facts.models import Fact
@@ -16,7 +18,11 @@ from pasopati.privacy import Finding, private_terms_from, scan
 def findings_in(text: str, incident: Incident, facts: list[Fact], roster: Roster) -> list[Finding]:
     """Personal data in ``text``: the rules of pasopati.privacy plus the names and numbers in the
     incident's own non-public facts; the Humas desks' office contacts are institutional."""
-    private = private_terms_from(f.value for f in facts if f.value and not f.public)
+    # A term a verified public item states (the officers' initials in inisial_petugas) was verified to be said;
+    # the other rules still check that public value.
+    said = " ".join(f.value for f in facts if f.value and f.public)
+    private = [t for t in private_terms_from(f.value for f in facts if f.value and not f.public)
+               if not re.search(rf"(?<!\w){re.escape(t)}(?!\w)", said)]
     return scan(text, private_terms=private, allow=roster.institution_contacts(), child_unit=incident.unit_type == "lpka")
 
 

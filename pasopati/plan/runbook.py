@@ -200,6 +200,7 @@ class StandardAction(Strict):
     as a verb phrase that follows "Saat ini kami …" / "We are …"."""
 
     from_severity: Severity = Field(alias="from", description="The lowest severity at which it is taken.")
+    until: Slug | None = Field(None, description="A checklist item: once it is verified, the action is done and no longer said.")
     id: str = Field(min_length=1)
     en: str = Field(min_length=1)
 

@@ -17,7 +17,7 @@ _DIAGNOSIS = (
     r"|\bkanker(?:\s+(?:paru|payudara|serviks|hati|darah|usus|prostat|otak|kulit))?\b|\bcancer\b|\bleukemia\b"
     r"|\bdiabetes(?:\s+mell?itus)?\b|\bgagal\s+ginjal\b|\bkidney\s+failure\b|\bepilepsi\b|\bepilepsy\b"
     r"|\bsyphilis\b|\bsifilis\b|\bkusta\b|\bleprosy\b|\bhipertensi\b|\bhypertension\b|\bstroke\b"
-    r"|\bserangan\s+jantung\b|\bheart\s+attack\b)"
+    r"|\bserangan\s+jantung\b|\bheart\s+attack\b|\bHIV\b)"
 )
 _CUE = (
     r"\b(?:didiagnosis|didiagnosa|terdiagnosis|mengidap|menderita|riwayat\s+penyakit|diagnosed\s+with"

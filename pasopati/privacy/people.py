@@ -138,6 +138,17 @@ def child_recognizer() -> RegexEntityRecognizer:
     )
 
 
+# DOMAIN.md: an officer under examination is named by initials only — those initials are the rule, not a leak.
+_OFFICER_BEFORE = re.compile(r"\b(?:petugas|oknum|pejabat|pegawai|sipir|officers?|officials?)\b[^.\n]{0,30}$", re.IGNORECASE)
+
+
+def _name_not_officer_initials(match: re.Match[str], text: str, group: int | str) -> Span | None:
+    span = _trim_name(match, text, group)
+    if span is not None and re.fullmatch(INITIALS, text[span[0]:match.end("who")]) and _OFFICER_BEFORE.search(text, 0, match.start()):
+        return None
+    return span
+
+
 def person_recognizer() -> RegexEntityRecognizer:
     """A person's name or initials after a naming cue ("bernama …", "berinisial …", "atas nama …",
     "Sdr. …"); titles and institutions after the cue are not names."""
@@ -149,7 +160,7 @@ def person_recognizer() -> RegexEntityRecognizer:
                 "PERSON_NAME",
                 re.compile(rf"{cue}(?P<who>{WHO})", re.IGNORECASE),
                 group="who",
-                check=_trim_name,
+                check=_name_not_officer_initials,
             ),
         ],
     )
