@@ -56,7 +56,7 @@ _NOT_FIGURES = re.compile(
         rf"\b\d{{1,2}}\s+(?:{_MONTH})\b",  # dates
         r"\b(?:19|20)\d{2}\b",  # years
         r"\b(?:pasal|uu|undang-undang|nomor|no\.|article|law|kelas|class|pp|perpres|permen\w*|tahun|rt|rw|blok|ke-)\s*\d+\w*",
-        rf"\b(?:\d+|[a-z]+)(?:\s*x\s*\d+)?\s+(?:{_UNITS})\b",  # durations: "2 x 24 jam", "satu jam"
+        rf"\b(?:\d+|[a-z]+)(?:\s+setengah|\s+and\s+a\s+half)?(?:\s*x\s*\d+)?\s+(?:{_UNITS})\b",  # "2 x 24 jam", "dua setengah jam"
         r"\bsalah satu\b|\bsatu-satunya\b|\bsatu pintu\b|\bsatu per satu\b|\bone of\b|\bno one\b|\bone-stop\b",
     ]),
     re.IGNORECASE,
