@@ -7,6 +7,7 @@ with the Indonesian abbreviation (WIB, WITA, WIT), dates per language (CLDR via 
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -79,18 +80,47 @@ def count_words(number: int, language: str = "id") -> str:
     return num2words(number, lang=language) if 0 < number < 10 else f"{number:,}".replace(",", "." if language == "id" else ",")
 
 
+# A public text and a fact value hold what a reader sees: no invisible format or control characters
+# (they split "3174\u200b0512…" so a check misses what a channel, which drops them, then shows).
+_INVISIBLE = re.compile(r"[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_ODD_SPACE = re.compile(r"[^\S\n]")  # NBSP, thin space, ideographic space, tab…
+# Limits of what a person may submit as a public text or a fact value (a 600-word press release is
+# about 4 000 characters): beyond them a check would take seconds (measured: bench/privacy.py).
+MAX_TEXT = 20_000
+MAX_WORD = 200
+
+
+class TextRefused(ValueError):
+    """A submitted text that cannot be a statement: too long, or a 'word' no reader would read."""
+
+
+def plain(text: str) -> str:
+    """``text`` as every check and every channel sees it: Unicode NFKC (full-width and circled
+    digits become digits), invisible characters removed, every space a plain space, line ends LF.
+    Raises TextRefused beyond MAX_TEXT characters or with a word longer than MAX_WORD."""
+    if len(text) > MAX_TEXT * 2:
+        raise TextRefused(f"text of {len(text)} characters: at most {MAX_TEXT}")
+    normal = _ODD_SPACE.sub(" ", _INVISIBLE.sub("", unicodedata.normalize("NFKC", text.replace("\r\n", "\n").replace("\r", "\n"))))
+    if len(normal) > MAX_TEXT:
+        raise TextRefused(f"text of {len(normal)} characters: at most {MAX_TEXT}")
+    if (longest := max(normal.split(), key=len, default="")) and len(longest) > MAX_WORD:
+        raise TextRefused(f"a word of {len(longest)} characters ({longest[:20]}…): at most {MAX_WORD}")
+    return normal
+
+
 @lru_cache(maxsize=2)
 def number_words(language: str = "id") -> dict[str, int]:
-    """Number words one to a hundred ("dua belas" → 12, "twenty-one" → 21), by num2words."""
-    return {num2words(n, lang=language): n for n in range(1, 101)}
+    """Number words one to a thousand ("dua belas" → 12, "seribu" → 1000, "twenty-one" → 21), by num2words."""
+    return {num2words(n, lang=language): n for n in range(1, 1001)}
 
 
 @lru_cache(maxsize=2)
 def number_pattern(language: str = "id") -> str:
-    """A regex (no groups) matching a count as written: digits ("12", "1.200", "2,5") or words one
-    to a hundred, longest first."""
+    """A regex (no groups) matching a count as written: digits ("12", "1.200", "2,5", also glued to
+    what follows: "25WBP", "_25_"; not after a letter: "H5N1", "B20") or words one to a thousand,
+    longest first."""
     words = sorted(number_words(language), key=len, reverse=True)
-    return r"\b(?:\d+(?:[.,]\d+)*|" + "|".join(re.escape(w) for w in words) + r")\b"
+    return r"(?:(?<![^\W\d_])(?<![\d.,])\d+(?:[.,]\d+)*(?!\d)|\b(?:" + "|".join(re.escape(w) for w in words) + r")\b)"
 
 
 def capital(text: str) -> str:

@@ -91,7 +91,7 @@ def fill(db: Database) -> dict[str, str]:
     plan = cat.plan(first.category, first.severity)
     facts.submit(db, first, plan, {ITEM: "3"}, source="SDP", by=VERIFIER, change="verifikasi:berat", via="uji")
     facts.submit(db, first, plan, {ITEM: "4"}, source="KPLP", by=VERIFIER, change="koreksi:a", via="uji")
-    body = "Tiga warga binaan Lapas Cipinang tidak berada di blok B saat apel pagi."
+    body = "Empat warga binaan Lapas Cipinang tidak berada di blok B saat apel pagi."
     draft = stored_draft(db, first, body=body, fact_versions={ITEM: 2})  # the current version
     approver = authority(cat, first)[0]
     assert decide(db, Authenticators(db), first, plan, GATE_HOLDING, [draft], Verdict.APPROVE, approver).accepted

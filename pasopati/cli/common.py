@@ -47,11 +47,13 @@ def clear_errors() -> Iterator[None]:
     from pasopati.runs import RunLookupError
     from pasopati.server_auth import CredentialError
     from pasopati.team.service import NotOnTeam
+    from pasopati.texts import TextRefused
 
     try:
         yield
     except (CatalogError, RulesError, RunLookupError, SchemaOutdated, StoreUnavailable, UnknownChecklistItem,
-            UnknownUnit, IncidentConflict, IncidentNotFound, NotOnTeam, AlreadyRunning, CredentialError, KeyError) as exc:
+            UnknownUnit, IncidentConflict, IncidentNotFound, NotOnTeam, AlreadyRunning, CredentialError, KeyError,
+            TextRefused) as exc:
         fail(str(exc).strip('"'))
     except httpx.HTTPError as exc:  # the Prefect client's transport
         import os

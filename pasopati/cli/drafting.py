@@ -15,6 +15,9 @@ from pasopati.cli.common import app, clear_errors, fail
 from pasopati.plan.runbook import Severity
 
 
+FACTS_LIMIT = 64_000  # bytes
+
+
 @app.command()
 def preview(
     category: Annotated[str, typer.Option(help="Crisis category id, e.g. keamanan-ketertiban.")],
@@ -35,8 +38,11 @@ def preview(
     given: object = {}
     if facts is not None:
         try:
-            given = yaml.safe_load(facts.read_text(encoding="utf-8")) or {}
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            raw = facts.read_bytes()[:FACTS_LIMIT + 1]
+            if len(raw) > FACTS_LIMIT:
+                fail(f"--facts {facts}: more than {FACTS_LIMIT} bytes; a facts file is a few lines")
+            given = yaml.safe_load(raw.decode("utf-8")) or {}
+        except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError) as exc:
             fail(f"--facts {facts}: {exc}")
         if not isinstance(given, dict):
             fail(f"--facts {facts}: expected a mapping ITEM: VALUE, got {type(given).__name__}")

@@ -68,7 +68,12 @@ def check(
     # imported here: --help needs neither Presidio nor spaCy
     from pasopati.privacy import scan
 
-    text = _read(file)
+    from pasopati.texts import TextRefused, plain
+
+    try:
+        text = plain(_read(file))  # what a channel would show: invisible characters cannot hide a NIK
+    except TextRefused as exc:
+        fail(f"{file or 'stdin'}: {exc}")
     findings = scan(
         text, private_terms=term or (), allow=allow or (), child_unit=child_unit
     )
@@ -78,13 +83,23 @@ def check(
     raise typer.Exit(1 if findings else 0)
 
 
+# Read at most this much (a statement is a few thousand characters; pasopati.texts.MAX_TEXT).
+_READ_LIMIT = 1_000_000
+
+
 def _read(file: str | None) -> str:
-    if file in (None, "-"):
-        return sys.stdin.read()
+    """The text of FILE or stdin, UTF-8; exit 2 with a clear error otherwise (not UTF-8, too big, unreadable)."""
     try:
-        return Path(file).read_text(encoding="utf-8")
+        if file in (None, "-"):
+            raw = sys.stdin.buffer.read(_READ_LIMIT + 1)
+        else:
+            with Path(file).open("rb") as handle:
+                raw = handle.read(_READ_LIMIT + 1)
+        if len(raw) > _READ_LIMIT:
+            fail(f"{file or 'stdin'}: more than {_READ_LIMIT} bytes; a statement is a few thousand characters")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        fail(f"cannot read {file}: not UTF-8 text ({exc.reason} at byte {exc.start})")
+        fail(f"cannot read {file or 'stdin'}: not UTF-8 text ({exc.reason} at byte {exc.start})")
     except OSError as exc:
-        fail(f"cannot read {file}: {exc.strerror or exc}")
+        fail(f"cannot read {file or 'stdin'}: {exc.strerror or exc}")
 

@@ -29,6 +29,7 @@ from pasopati.incidents.models import Incident
 from pasopati.incidents.service import escalations_in
 from pasopati.plan.roster import Person, Roster
 from pasopati.plan.runbook import RoleRef, RunbookPlan
+from pasopati.texts import TextRefused
 
 
 def escalated(session: Session, incident: Incident, plan: RunbookPlan, gate: str) -> bool:
@@ -130,7 +131,11 @@ def _refusal(session: Session, approver: str, answer: ApprovalAnswer, drafts: li
         unknown = sorted(set(answer.edits) - {d.id for d in drafts})
         if unknown:
             return f"suntingan untuk draf yang tidak sedang dimintakan persetujuan: {unknown}"
-        if not any(normalise_text(text) != normalise_text(d.body) for d in drafts if (text := answer.edits.get(d.id)) is not None):
+        try:
+            changed = any(normalise_text(text) != normalise_text(d.body) for d in drafts if (text := answer.edits.get(d.id)) is not None)
+        except TextRefused as exc:
+            return f"teks suntingan ditolak: {exc}"
+        if not changed:
             return "keputusan 'edit' tanpa perubahan teks: gunakan 'approve' atau ubah teksnya"
     if answer.verdict.approves:
         if answer.verdict is Verdict.APPROVE and all(approver in approvers_of(session, d) for d in drafts):

@@ -53,6 +53,7 @@ from pasopati.incidents.models import Incident, Stage
 from pasopati.incidents.service import mark_stage
 from pasopati.plan.roster import Person, Roster
 from pasopati.plan.runbook import RunbookPlan
+from pasopati.texts import TextRefused
 from pasopati.time import utcnow
 
 
@@ -144,7 +145,10 @@ def _judge(
     approver, person, proof, refused = authorize(session, incident, plan, gate, row, answer, drafts, roster, prover)
     decided, diffs = drafts, {}
     if refused is None and answer.verdict is Verdict.EDIT:
-        decided, diffs = apply_edits(drafts, answer, approver)
+        try:
+            decided, diffs = apply_edits(drafts, answer, approver)
+        except TextRefused as exc:  # recorded as a refusal, never an exception that loses the decision
+            refused = f"teks suntingan ditolak: {exc}"
     if refused is None and answer.verdict in (Verdict.APPROVE, Verdict.EDIT):
         refused = _personal_data(session, incident, decided, answer, approver, roster) or _incoherent(session, incident, plan, decided)
     if refused is None and answer.verdict is Verdict.EDIT:

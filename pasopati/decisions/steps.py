@@ -29,6 +29,7 @@ from pasopati.facts.service import (
     check_items,
     check_sources,
     current_in,
+    plain_values,
     recorded_in,
     submit_in,
 )
@@ -42,6 +43,7 @@ from pasopati.plan.roster import Person, Roster
 from pasopati.plan.runbook import RunbookPlan
 from pasopati.team.models import Team
 from pasopati.team.service import NotOnTeam, acknowledge_in, team_in
+from pasopati.texts import TextRefused
 from pasopati.time import utcnow
 
 
@@ -171,11 +173,13 @@ def _bad_items(plan: RunbookPlan, values: dict[str, str], source: str, sources: 
     end the run."""
     try:
         check_items(plan, set(values) | set(sources))
-        check_sources(plan, values, source, sources)
+        check_sources(plan, plain_values(values), source, sources)
     except UnknownChecklistItem as exc:
         return StepOutcome(accepted=False, person=claimed, refusal=f"butir daftar periksa tidak dikenal: {exc}")
     except UnacceptedSource as exc:
         return StepOutcome(accepted=False, person=claimed, refusal=f"sumber tidak diterima runbook: {exc}")
+    except TextRefused as exc:
+        return StepOutcome(accepted=False, person=claimed, refusal=f"nilai ditolak: {exc}")
     return None
 
 

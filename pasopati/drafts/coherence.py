@@ -40,39 +40,47 @@ MONTHS = {
     **{m: i for i, m in enumerate(["january", "february", "march", "april", "may", "june", "july", "august", "september",
                                    "october", "november", "december"], start=1)},
 }
-_MONTH = "|".join(MONTHS)
+_MONTH = "|".join(m for m in MONTHS if m != "may") + "|(?-i:May)"  # "25 may have" is not a date
 _UNITS = r"menit|jam|hari|minggu|pekan|bulan|tahun|detik|minutes?|hours?|days?|weeks?|months?|years?|seconds?"
 
-# Spans that hold digits but no count (replaced by spaces, so positions stay).
+# Who is counted: a year-like number before one of these is a count ("2019 orang"), not a year.
+_COUNTED = r"(?:orang|warga|wbp|narapidana|napi|tahanan|petugas|anak|pasien|korban|inmates?|people|officers?|children)\b"
+# Spans that hold digits but no count (replaced by spaces, so positions stay). Every alternative is
+# linear: a token is looked at from its start only (a long token once took seconds: the adversarial review).
 _NOT_FIGURES = re.compile(
     "|".join([
         r"https?://\S+|www\.\S+",  # links
-        r"\S+@\S+",  # e-mail addresses
-        r"#\w+",  # hashtags
-        r"\S*\d\S*/\S+|\S+/\S*\d\S*",  # letter and statute numbers: 27/2022, 1A2B/HM.01.02/XI/2026
-        r"\+?\(?\d[\d\s().-]{6,}\d",  # phone and identity numbers
+        r"(?<!\S)[^\s@]*@\S*",  # e-mail addresses
+        r"(?<!\S)(?=[^\s/]*\d|\S*/[^\s/]*\d)(?=[^\s/]*/)\S+",  # letter and statute numbers: 27/2022, 1A2B/HM.01.02/XI/2026
+        rf"\b\d{{1,2}}\s+(?:{_MONTH})\b|\b\d{{1,2}}[-.]\d{{1,2}}[-.]\d{{4}}\b",  # dates
+        r"(?P<phone>\+?\(?\d[\d\s().-]{6,}\d)",  # phone and identity numbers (only with 9 digits or more: _masked)
         r"\butc\s*[+-]\s*\d+",
-        r"\b\d{1,2}[.:]\d{2}\b",  # clock times
-        rf"\b\d{{1,2}}\s+(?:{_MONTH})\b",  # dates
-        r"\b(?:19|20)\d{2}\b",  # years
-        r"\b(?:pasal|uu|undang-undang|nomor|no\.|article|law|kelas|class|pp|perpres|permen\w*|tahun|rt|rw|blok|ke-)\s*\d+\w*",
-        rf"\b(?:\d+|[a-z]+)(?:\s+setengah|\s+and\s+a\s+half)?(?:\s*x\s*\d+)?\s+(?:{_UNITS})\b",  # "2 x 24 jam", "dua setengah jam"
+        r"\b(?:[01]?\d|2[0-3])[.:][0-5]\d\b",  # clock times
+        rf"\b(?:19|20)\d{{2}}\b(?!\s+{_COUNTED})",  # years
+        r"\b(?:pasal|uu|undang-undang|nomor|no\.|article|law|kelas|class|pp|perpres|permen\w*|tahun|rt|rw|blok|ke)[\s-]*\d+\w*",
+        rf"\b(?:\d+|[a-z]+)(?:\s+setengah|\s+and\s+a\s+half)?(?:\s*x\s*\d+)?\s+(?:{_UNITS})\b(?!\s+ini)",  # "2 x 24 jam"
+        r"\b[a-z]+-\d+\b",  # COVID-19
         r"\bsalah satu\b|\bsatu-satunya\b|\bsatu pintu\b|\bsatu per satu\b|\bone of\b|\bno one\b|\bone-stop\b",
     ]),
     re.IGNORECASE,
 )
+_PHONE_DIGITS = 9  # the shortest Indonesian landline with its area code: (022) 500 304
+_MULTIPLIER = re.compile(r"\s+(ribu|thousand|juta|million)\b", re.IGNORECASE)
+_MULTIPLIERS = {"ribu": 1000, "thousand": 1000, "juta": 1_000_000, "million": 1_000_000}
 _FIGURE: dict[str, re.Pattern[str]] = {lang: re.compile(number_pattern(lang), re.IGNORECASE) for lang in ("id", "en")}
 # "pukul 14.00", "14.00 WITA", "11:05 WIB": a clock time (a bare "14.00" may be anything).
 _CLOCK = re.compile(r"\b(pukul\s+)?(\d{1,2})[.:](\d{2})\b(?:\s*(WITA|WIB|WIT)\b)?", re.IGNORECASE)
 _DATE = re.compile(rf"\b(\d{{1,2}})\s+({_MONTH})\s+(\d{{4}})\b", re.IGNORECASE)
+_NUMERIC_DATE = re.compile(r"\b(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})\b")
 _FUTURE = re.compile(
-    r"\b(?:akan|dijadwalkan|direncanakan|rencananya|paling lambat|berikutnya|selanjutnya|nanti|mulai|hingga|sampai"
+    r"\b(?:akan|dijadwalkan|direncanakan|rencananya|paling lambat|berikutnya|selanjutnya|nanti|hingga|sampai"
     r"|will|scheduled|next|until|from|by)\b",
     re.IGNORECASE,
 )
 # A sentence ends at a period not inside a number ("pukul 05.00") or at a line break.
 _SENTENCE = re.compile(r"(?:[^.\n]|\.(?=\d))*(?:\.|\n|$)")
-_UNCONFIRMED = r"\s*:?\s*(?:belum dapat dikonfirmasi|belum terkonfirmasi|belum (?:di)?ketahui|not yet confirmed|unknown)"
+_UNCONFIRMED = (r"\s*:?\s*(?:masih\s+)?(?:belum\s+(?:dapat\s+|bisa\s+)?(?:di)?(?:konfirmasi|pastikan|ketahui)|belum\s+terkonfirmasi"
+                r"|belum\s+jelas|not\s+yet\s+(?:confirmed|known)|unknown|unconfirmed)")
 
 
 @dataclass(frozen=True)
@@ -92,7 +100,7 @@ class Problem:
 def figures(text: str, language: str) -> list[tuple[Decimal, str, int]]:
     """The counts ``text`` states: (value, as written, position); digits ("12", "1.200") and words
     one to a hundred ("dua belas", "twelve"). Times, dates, durations and reference numbers are not counts."""
-    masked = _NOT_FIGURES.sub(lambda m: " " * len(m.group(0)), text)
+    masked = _NOT_FIGURES.sub(_masked, text)
     words = number_words("en" if language == "en" else "id")
     found = []
     for match in _FIGURE["en" if language == "en" else "id"].finditer(masked):
@@ -100,8 +108,19 @@ def figures(text: str, language: str) -> list[tuple[Decimal, str, int]]:
         value = words.get(written.lower())
         number = Decimal(value) if value is not None else _digits(written)
         if number is not None:
+            if times := _MULTIPLIER.match(masked, match.end()):  # "tiga ribu" is 3 000, not 3
+                number, written = number * _MULTIPLIERS[times.group(1).lower()], written + times.group(0)
             found.append((number, written, match.start()))
     return found
+
+
+def _masked(match: re.Match[str]) -> str:
+    """Spaces for a span that is no count; a "phone number" of fewer than nine digits ("1.234.567",
+    "25 (30) (40)") is counts after all and stays."""
+    span = match.group(0)
+    if match.group("phone") and sum(c.isdigit() for c in span) < _PHONE_DIGITS:
+        return span
+    return " " * len(span)
 
 
 def _digits(written: str) -> Decimal | None:
@@ -167,19 +186,19 @@ def contradiction_problems(text: str, language: Language, plan: RunbookPlan, his
     verified = {i for i, f in _current(history).items() if f.value}
     for item in plan.checklist:  # "Dua warga binaan melarikan diri … kami masih memastikan berapa warga binaan yang terlibat"
         ask = item.ask.text(language).lower() if item.ask else ""
-        if questions and item.id not in verified and ask and (at := lowered.find(ask)) >= 0 and (said := item.stated_in(text)):
-            problems.append(Problem("kontradiksi", text[at:at + len(ask)], at,
+        if questions and item.id not in verified and ask and (at := _find(ask, text)) >= 0 and (said := item.stated_in(text)):
+            problems.append(Problem("kontradiksi", _span(ask, text, at), at,
                                     f'teks sudah menyebut jumlahnya ("{said.group(0)}") tetapi masih menanyakan "{ask}"'))
     for item_id, fact in _current(history).items():
         item = plan.item(item_id)
         if item is None or not fact.value:
             continue
         ask = item.ask.text(language).lower() if item.ask else ""
-        if questions and ask and (at := lowered.find(ask)) >= 0:
-            problems.append(Problem("kontradiksi", text[at:at + len(ask)], at,
+        if questions and ask and (at := _find(ask, text)) >= 0:
+            problems.append(Problem("kontradiksi", _span(ask, text, at), at,
                                     f'{item_id} sudah terverifikasi ("{fact.value}") tetapi teks masih menanyakan "{ask}"'))
         label = item.label_en if language == "en" else item.label
-        for match in re.finditer(re.escape(label) + _UNCONFIRMED, text, re.IGNORECASE):
+        for match in re.finditer(_spaced(label) + _UNCONFIRMED, text, re.IGNORECASE):
             problems.append(Problem("kontradiksi", match.group(0), match.start(),
                                     f'{item_id} sudah terverifikasi ("{fact.value}") tetapi teks menyebutnya belum terkonfirmasi'))
     return problems
@@ -210,12 +229,13 @@ def time_problems(text: str, issued_at: datetime, timezone: str) -> list[Problem
 
 
 def _last_date(before: str) -> date | None:
-    dates = list(_DATE.finditer(before))
+    """The last date written before a time in its sentence: "1 Desember 2026" or "01-12-2026"."""
+    dates = sorted([*_DATE.finditer(before), *_NUMERIC_DATE.finditer(before)], key=lambda m: m.start())
     if not dates:
         return None
     day, month, year = dates[-1].groups()
     try:
-        return date(int(year), MONTHS[month.lower()], int(day))
+        return date(int(year), int(month) if month.isdigit() else MONTHS[month.lower()], int(day))
     except ValueError:
         return None
 
@@ -224,7 +244,7 @@ def internal_detail_problems(text: str, plan: RunbookPlan) -> list[Problem]:
     """Matches of the runbook's ``internal_details`` patterns (security details no public text carries)."""
     problems = []
     for pattern in plan.internal_details:
-        for match in re.finditer(pattern, text, re.IGNORECASE):
+        for match in re.finditer(pattern.replace(" ", r"\s+"), text, re.IGNORECASE):  # "titik  buta" too
             problems.append(Problem("detail-keamanan", match.group(0), match.start(),
                                     f'rincian pengamanan yang oleh runbook ditandai internal (pola "{pattern}")'))
     return problems
@@ -242,6 +262,21 @@ def problems(
         *internal_detail_problems(text, plan),
     ]
     return sorted(found, key=lambda p: p.start)
+
+
+def _spaced(phrase: str) -> str:
+    """A regex for ``phrase`` with any run of whitespace between its words."""
+    return r"\s+".join(re.escape(word) for word in phrase.split())
+
+
+def _find(phrase: str, text: str) -> int:
+    match = re.search(_spaced(phrase), text, re.IGNORECASE)
+    return match.start() if match else -1
+
+
+def _span(phrase: str, text: str, at: int) -> str:
+    match = re.compile(_spaced(phrase), re.IGNORECASE).match(text, at)
+    return match.group(0) if match else phrase
 
 
 def draft_problems(draft: Draft, incident: Incident, plan: RunbookPlan, history: list[Fact], now: datetime) -> list[Problem]:

@@ -9,7 +9,7 @@ from pasopati.drafts.models import Draft
 from pasopati.drafts.review import Review, review_of
 from pasopati.drafts.service import render
 from pasopati.facts.models import Fact
-from pasopati.facts.service import check_items, check_sources
+from pasopati.facts.service import check_items, check_sources, plain_values
 from pasopati.incidents.models import Trigger
 from pasopati.incidents.service import build
 from pasopati.plan.catalog import Catalog
@@ -30,11 +30,15 @@ def preview_facts(cat: Catalog, category: str, facts: dict[str, object], at: dat
         item = plan.item(item_id)
         assert item is not None
         if isinstance(given, dict):
-            value, source = str(given.get("value", "")), str(given.get("source", ""))
+            value, source = given.get("value", ""), given.get("source", "")
+            if not isinstance(value, str | int | float) or not isinstance(source, str):
+                raise ValueError(f"{item_id}: value and source must be text")  # noqa: TRY004  (a user file)
+            value = str(value)
         elif isinstance(given, str | int | float):
             value, source = str(given), item.sources[0]
         else:
             raise ValueError(f"{item_id}: expected a value or {{value, source}}, got {type(given).__name__}")  # noqa: TRY004  (a user file: the CLI reports ValueErrors)
+        value = plain_values({item_id: value})[item_id]  # as a verification would store it
         check_sources(plan, {item_id: value}, source)
         result.append(Fact(item_id=item_id, label=item.label, value=value or None, source=source, public=item.public,
                            verified_by="pratinjau", recorded_at=at))

@@ -13,6 +13,7 @@ from pasopati.facts.models import Fact
 from pasopati.incidents.models import Incident
 from pasopati.plan.roster import Roster
 from pasopati.privacy import Finding, private_terms_from, scan
+from pasopati.texts import TextRefused, plain
 
 
 def findings_in(text: str, incident: Incident, facts: list[Fact], roster: Roster) -> list[Finding]:
@@ -31,9 +32,20 @@ def draft_findings(draft: Draft, incident: Incident, facts: list[Fact], roster: 
     return [] if draft.message_type in INTERNAL_MESSAGES else findings_in(draft.body, incident, facts, roster)
 
 
+def reason_given(override: str) -> bool:
+    """Whether ``override`` is a reason a reader of the record can read: at least two words of
+    letters, eight letters in all (invisible characters, one letter or punctuation are no reason)."""
+    try:
+        words = re.findall(r"[^\W\d_]{2,}", plain(override))
+    except TextRefused:
+        return False
+    return len(words) >= 2 and sum(map(len, words)) >= 8
+
+
 def blocking(findings: list[Finding], override: str) -> list[Finding]:
-    """What still blocks: every finding without an override reason; with one, those no override lifts."""
-    return [f for f in findings if not (override.strip() and f.overridable)]
+    """What still blocks: every finding without a readable override reason; with one, those no override lifts."""
+    lifted = reason_given(override)
+    return [f for f in findings if not (lifted and f.overridable)]
 
 
 def describe(findings: list[Finding]) -> str:

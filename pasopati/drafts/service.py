@@ -22,6 +22,7 @@ from pasopati.incidents.service import mark_stage
 from pasopati.plan.catalog import Catalog
 from pasopati.plan.runbook import MessageType, RunbookPlan
 from pasopati.team.models import Team
+from pasopati.texts import TextRefused, plain
 from pasopati.time import utcnow
 
 REVISION_SUFFIX = re.compile(r"-r\d+$")
@@ -99,8 +100,12 @@ def revise_in(
     result = []
     for draft in drafts:
         text = texts.get(draft.id)
-        if text is not None and normalise_text(text) != normalise_text(draft.body):
-            typed = revised(draft, text, author=drafter, note=note)
+        try:
+            given = None if text is None else normalise_text(text)
+        except TextRefused as exc:
+            raise IncoherentText(f"{draft.id}: {exc}") from exc
+        if given is not None and given != normalise_text(draft.body):
+            typed = revised(draft, given, author=drafter, note=note)
             if found := coherence.draft_problems(typed, incident, plan, history_in(session, incident.id), utcnow()):
                 raise IncoherentText(f"{draft.id}: {coherence.describe(found)}")
             result.append(typed)
@@ -134,8 +139,9 @@ def add(session: Session, draft: Draft, *, actor: str, flow_run_id: str | None) 
 
 
 def normalise_text(text: str) -> str:
-    """Text as a form or file gives it, in the shape drafts are stored (LF, one final newline)."""
-    return text.replace("\r\n", "\n").strip() + "\n"
+    """Text as a form or file gives it, in the shape drafts are stored: pasopati.texts.plain (what
+    every check and channel sees), one final newline. Raises TextRefused (pasopati.texts)."""
+    return plain(text).strip() + "\n"
 
 
 def revision_id(draft: Draft, revision: int) -> str:

@@ -15,6 +15,7 @@ from pasopati.facts.tables import FactRow
 from pasopati.incidents.models import Incident, Stage, Trigger
 from pasopati.incidents.service import mark_stage
 from pasopati.plan.runbook import ChecklistItem, RunbookPlan
+from pasopati.texts import TextRefused, plain
 from pasopati.time import utcnow
 
 
@@ -35,10 +36,37 @@ class UnacceptedSource(ValueError):
     media center citing itself)."""
 
 
+# A chat, a rumour or a question is never a source, whatever office it names (DOMAIN.md: "never a
+# chat group"): "Grup WhatsApp Polres", "katanya SDP?", "bukan dari Polres".
+_NOT_A_SOURCE = re.compile(
+    r"\?|\b(?:grup|group|whatsapp|wa|telegram|medsos|media\s+sosial|twitter|tiktok|instagram|facebook|katanya|kabarnya"
+    r"|konon|palsu|bukan|tidak|hoaks|hoax|rumou?r|isu|gosip)\b",
+    re.IGNORECASE,
+)
+
+
 def accepted(item: ChecklistItem, source: str) -> bool:
-    """Whether ``source`` names one of the item's accepted sources as a word ('Polres Garut' names
-    'Polres'; 'Grup WhatsApp Polres' does not pass as a chat group names no accepted source first)."""
-    return any(re.search(rf"(?<!\w){re.escape(name)}(?!\w)", source, re.IGNORECASE) for name in item.sources)
+    """Whether ``source`` starts with one of the item's accepted sources as a word ('Polres Garut'
+    names 'Polres') and names no chat or rumour ('Grup WhatsApp Polres', 'Polres palsu', 'SDP?' do not pass)."""
+    said = " ".join(plain(source).split())
+    if _NOT_A_SOURCE.search(said):
+        return False
+    return any(re.match(rf"{re.escape(name)}(?!\w)", said, re.IGNORECASE) for name in item.sources)
+
+
+MAX_VALUE = 2_000  # characters: a fact is a sentence or two, never a document
+
+
+def plain_values(values: dict[str, str]) -> dict[str, str]:
+    """Values as every check and channel sees them (pasopati.texts.plain). Raises TextRefused for a
+    value longer than MAX_VALUE characters or holding a word no reader would read."""
+    result = {}
+    for item_id, value in values.items():
+        text = plain(str(value)).strip()
+        if len(text) > MAX_VALUE:
+            raise TextRefused(f"{item_id}: value of {len(text)} characters, at most {MAX_VALUE}")
+        result[item_id] = text
+    return result
 
 
 def check_sources(plan: RunbookPlan, values: dict[str, str], source: str, sources: dict[str, str] | None = None) -> None:
@@ -105,6 +133,7 @@ def submit_in(
     """``submit`` inside another act's transaction (a verification proven at its gate round);
     ``proof`` says how ``by`` was identified and goes into each fact's audit event."""
     check_items(plan, set(values) | set(sources or {}))
+    values = plain_values(values)
     check_sources(plan, values, source, sources)
     now = utcnow()
     rows = list(session.scalars(select(FactRow).where(FactRow.incident_id == incident.id).order_by(FactRow.version)))

@@ -110,7 +110,9 @@ def same_phone(a: str, b: str) -> bool:
 
 
 # -- 16-digit numbers -------------------------------------------------------------------------------
-SIXTEEN = re.compile(r"(?<![\d])(?<!\d[ .-])\d(?:[ .-]?\d){15}(?![\d]|[ .-]\d)")
+# Sixteen digits with at most two separators between any two (spaces, dots, dashes, slashes: what
+# people type and what survives pasopati.texts.plain); a NIK split any other way is still a NIK.
+SIXTEEN = re.compile(r"(?<![\d])(?<!\d[ ./\u2013-])\d(?:[ ./\u2013-]{0,2}\d){15}(?![\d]|[ ./\u2013-]{1,2}\d)")
 LABEL = re.compile(
     r"\b(?P<label>nik|e-?ktp|ktp|nomor\s+induk\s+kependudukan|kk|kartu\s+keluarga|npwp)(?:\s*\((?:nik|kk|ktp|npwp)\))?"
     r"(?:\s*(?:nomor|no\.?|number|:|=|#|-))*\s*$",

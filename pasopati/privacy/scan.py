@@ -79,8 +79,17 @@ def words_pattern(terms: Iterable[str]) -> str:
     return rf"(?<!\w)(?:{'|'.join(escaped)})(?!\w)"
 
 
+# An adult named at an LPKA (the head, an officer, a minister) is a person's name, not a child's identity.
+_ADULT_BEFORE = re.compile(
+    r"(?:\b(?:kepala|petugas|pejabat|pegawai|saudara|saudari|bapak|ibu|pak|bu|menteri|direktur|kalapas|karutan|dokter"
+    r"|officer|director|minister)\b|\b(?:sdr|sdri|dr|mr|mrs|ms)\.)[^.\n]{0,25}$",
+    re.IGNORECASE,
+)
+
+
 def _rule(result: RecognizerResult, text: str, child_unit: bool) -> str:
-    """The rule of a Presidio result; at an LPKA a person's name is a child's identity."""
+    """The rule of a Presidio result; at an LPKA a person's name is a child's identity, unless an
+    adult's title or role comes just before it."""
     rule = result.entity_type.lower()
     if rule == "person_name":
         rule = "private_name"
@@ -88,6 +97,7 @@ def _rule(result: RecognizerResult, text: str, child_unit: bool) -> str:
         child_unit
         and rule == "private_name"
         and not any(c.isdigit() for c in text[result.start : result.end])
+        and not _ADULT_BEFORE.search(text, 0, result.start)
     ):
         return "child_identity"
     return rule

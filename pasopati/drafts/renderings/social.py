@@ -8,7 +8,7 @@ from twitter_text import parse_tweet
 
 from pasopati.drafts.renderings.kinds import kind_label, kind_tag, labelled
 from pasopati.drafts.renderings.model import Format, Parts, Rendering
-from pasopati.drafts.renderings.text import fill, fit_prefix, flatten, utf16_length
+from pasopati.drafts.renderings.text import ELLIPSIS, fill, fit_prefix, flatten, utf16_length
 
 # X: 280 weighted characters, counted by twitter-text's v3 configuration (the library
 # X publishes for clients): every URL counts 23 (t.co), code points U+0000-U+10FF and
@@ -45,9 +45,10 @@ def _x_fits(text: str) -> bool:
 def render_x(
     parts: Parts, *, language: str, link: str, hashtags: Sequence[str]
 ) -> Rendering:
-    """Kind tag, the lead without its dateline (whole sentences; one sentence that does
-    not fit is cut after a word, with "…"), the link, then as many hashtags as still fit:
-    the lead's sentences come before hashtags. Never the signature or sections."""
+    """Kind tag, the lead without its dateline (whole sentences; when not even its first
+    sentence fits, the title instead: a sentence cut short can say the opposite, e.g. a
+    rumour without its denial), the link, then as many hashtags as still fit: the lead's
+    sentences come before hashtags. Never the signature or sections."""
     tag = kind_tag(parts.kind, language)
     lead = flatten(parts.lead) or flatten(parts.title)
 
@@ -56,6 +57,8 @@ def render_x(
         return "\n".join(s for s in (head, link, " ".join(tags)) if s)
 
     body = fit_prefix(lead, lambda s: _x_fits(post(s)), horizon=_X_HORIZON)
+    if body.endswith(ELLIPSIS) and (title := flatten(parts.title)):
+        body = fit_prefix(title, lambda s: _x_fits(post(s)), horizon=_X_HORIZON)
     chosen: list[str] = []
     for hashtag in hashtags:
         if _x_fits(post(body, [*chosen, hashtag])):
