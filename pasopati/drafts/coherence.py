@@ -181,7 +181,6 @@ def figure_problems(
 def contradiction_problems(text: str, language: Language, plan: RunbookPlan, history: list[Fact], *, questions: bool = True) -> list[Problem]:
     """Verified items the text still asks about (unless ``questions``: False for a Q&A sheet, whose
     questions are the public's, each with its answer) or calls unconfirmed."""
-    lowered = text.lower()
     problems = []
     verified = {i for i, f in _current(history).items() if f.value}
     for item in plan.checklist:  # "Dua warga binaan melarikan diri … kami masih memastikan berapa warga binaan yang terlibat"

@@ -8,7 +8,13 @@ from twitter_text import parse_tweet
 
 from pasopati.drafts.renderings.kinds import kind_label, kind_tag, labelled
 from pasopati.drafts.renderings.model import Format, Parts, Rendering
-from pasopati.drafts.renderings.text import ELLIPSIS, fill, fit_prefix, flatten, utf16_length
+from pasopati.drafts.renderings.text import (
+    ELLIPSIS,
+    fill,
+    fit_prefix,
+    flatten,
+    utf16_length,
+)
 
 # X: 280 weighted characters, counted by twitter-text's v3 configuration (the library
 # X publishes for clients): every URL counts 23 (t.co), code points U+0000-U+10FF and
