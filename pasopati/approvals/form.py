@@ -16,10 +16,11 @@ from pasopati.db import clean_text
 from pasopati.decisions.models import ApprovalAnswer, Verdict
 from pasopati.drafts.service import normalise_text
 from pasopati.identity.codes import normalised
+from pasopati.texts import MAX_TEXT, TextRefused
 
 MAX_FORM_BYTES = 512_000  # a full gate: ~6 texts of a few KB each, url-encoded; far above any real answer
 MAX_FIELDS = 64
-MAX_TEXT_CHARS = 20_000  # one draft's text (an X post is 280, a press release ~4 000)
+MAX_TEXT_CHARS = MAX_TEXT  # one draft's text (pasopati.texts: an X post is 280, a press release ~4 000)
 MAX_REASON_CHARS = 2_000
 MAX_CODE_CHARS = 20
 VIA = "halaman-persetujuan"
@@ -67,7 +68,12 @@ def problems(form: PageForm, originals: dict[str, str], *, strong: bool) -> list
         errors.append("reason_needed")
     if any(len(form.texts.get(f, "")) > MAX_TEXT_CHARS for f in originals):
         errors.append("text_long")
-    changed = edited(form, originals)
+        return errors  # nothing more is read of a text this long
+    try:
+        changed = edited(form, originals)
+    except TextRefused:  # a "word" no reader would read (pasopati.texts.plain)
+        errors.append("text_long")
+        return errors
     if verdict is Verdict.APPROVE and changed:
         errors.append("approve_changed")
     if verdict is Verdict.EDIT and not changed:

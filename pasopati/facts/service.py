@@ -46,12 +46,12 @@ _NOT_A_SOURCE = re.compile(
 
 
 def accepted(item: ChecklistItem, source: str) -> bool:
-    """Whether ``source`` starts with one of the item's accepted sources as a word ('Polres Garut'
-    names 'Polres') and names no chat or rumour ('Grup WhatsApp Polres', 'Polres palsu', 'SDP?' do not pass)."""
+    """Whether ``source`` names one of the item's accepted sources as a word ('Polres Garut', 'Kepala
+    KPLP') and no chat or rumour ('Grup WhatsApp Polres', 'Polres palsu', 'SDP?' do not pass)."""
     said = " ".join(plain(source).split())
     if _NOT_A_SOURCE.search(said):
         return False
-    return any(re.match(rf"{re.escape(name)}(?!\w)", said, re.IGNORECASE) for name in item.sources)
+    return any(re.search(rf"(?<!\w){re.escape(name)}(?!\w)", said, re.IGNORECASE) for name in item.sources)
 
 
 MAX_VALUE = 2_000  # characters: a fact is a sentence or two, never a document
