@@ -111,9 +111,11 @@ def test_every_drafted_text_passes_the_gates_its_approval_meets(cat: Catalog, ca
 
 
 def test_the_first_questions_not_yet_known_are_one_sentence_and_actions_are_never_unknown(cat: Catalog) -> None:
-    (holding, *_) = drafts(cat, "keamanan-ketertiban", Severity.SEDANG, with_facts=False)
+    (holding, *_) = preview(cat, "keamanan-ketertiban", Severity.SEDANG, "Lapas Sukamiskin", "Kabarnya dua warga binaan kabur", {}, now=NOW)
     assert "Kami masih memastikan berapa warga binaan yang terlibat, apakah ada korban, dan bagaimana perkembangan pencarian." in holding.body
     assert "Saat ini kami sedang melakukan penghitungan ulang seluruh warga binaan yang dicocokkan dengan Sistem Database" in holding.body
+    (search, *_) = preview(cat, "keamanan-ketertiban", Severity.RINGAN, "Lapas Cipinang", "Razia menemukan lima telepon genggam", {}, now=NOW)
+    assert "pencarian" not in search.body and "penghitungan ulang" not in search.body, "a routine search is not framed as an escape"
 
 
 def test_counts_are_written_as_the_house_style_and_every_figure_names_its_source_and_time(cat: Catalog) -> None:

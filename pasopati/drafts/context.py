@@ -139,10 +139,18 @@ def message_context(
     by_id = {view["id"]: view for view in confirmed}
     public_ids = {item.id for item in plan.checklist if item.public}
     narrative = " ".join(str(view["value"]) for view in confirmed)  # "Dua warga binaan melarikan diri" states a count
+    # What kind of incident this is, for questions and actions that fit only some ("kabur" → the search):
+    # the report (a claim: it chooses what we ask, it is never said) and what has been verified.
+    story = f"{incident.summary} {narrative}"
+
+    def fits(pattern: str | None) -> bool:
+        return pattern is None or re.search(pattern, story, re.IGNORECASE) is not None
+
     open_questions = [
         say(item.ask.text(language))
         for item_id in plan.first_questions
-        if item_id not in by_id and (item := plan.item(item_id)) is not None and item.ask is not None and not item.stated_in(narrative)
+        if item_id not in by_id and (item := plan.item(item_id)) is not None and item.ask is not None
+        and not item.stated_in(narrative) and fits(item.asked_when)
     ]
     office_zone = HEADQUARTERS_ZONE if who.org in HEADQUARTERS.values() else incident.timezone
     office_day = now.astimezone(ZoneInfo(office_zone)).date()
@@ -181,7 +189,7 @@ def message_context(
         "facts": [v for v in confirmed if v["id"] != "apa" and not (v["id"] == "kapan" and "apa" in by_id)],
         "first": [by_id[i] for i in plan.first_questions if i in by_id],
         "unknown": open_questions,
-        "actions": [say(a.en if language == "en" else a.id) for a in plan.actions if not (a.until and a.until in by_id)],
+        "actions": [say(a.en if language == "en" else a.id) for a in plan.actions if not (a.until and a.until in by_id) and fits(a.when)],
         "strategy": plan.plan.strategy.value,
         "misconduct_confirmed": misconduct,
         "condolence": grief.words.text(language) if died and grief else "",

@@ -100,6 +100,10 @@ class ChecklistItem(Strict):
     ask: Wording | None = Field(
         None, description="The open question in the public's words, for 'what we do not know yet' (no '?')."
     )
+    asked_when: str | None = Field(
+        None, description="Python regex (case-insensitive) on the report and the verified facts: a first question"
+        " only for incidents it fits ('kabur|melarikan' for the search).",
+    )
     said_as: list[str] = Field(
         default_factory=list,
         description="A count only: what follows the number when a narrative states this same count (Indonesian,"
@@ -121,7 +125,7 @@ class ChecklistItem(Strict):
     def _public_items_have_wording(self) -> ChecklistItem:
         if self.said_as and self.kind != "count":
             raise ValueError(f"item {self.id!r}: said_as is for counts (kind: count)")
-        for phrase in self.said_as:
+        for phrase in [*self.said_as, *([self.asked_when] if self.asked_when else [])]:
             try:
                 re.compile(phrase)
             except re.error as exc:
@@ -201,8 +205,19 @@ class StandardAction(Strict):
 
     from_severity: Severity = Field(alias="from", description="The lowest severity at which it is taken.")
     until: Slug | None = Field(None, description="A checklist item: once it is verified, the action is done and no longer said.")
+    when: str | None = Field(
+        None, description="Python regex (case-insensitive) on the report and the verified facts: said only for incidents"
+        " it fits ('kabur|melarikan' for a recount), so a routine search is not framed as an escape.",
+    )
     id: str = Field(min_length=1)
     en: str = Field(min_length=1)
+
+    @field_validator("when")
+    @classmethod
+    def _pattern(cls, value: str | None) -> str | None:
+        if value is not None:
+            re.compile(value)
+        return value
 
 
 class Misconduct(Strict):
