@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from pasopati.facts.models import Fact
@@ -187,7 +188,11 @@ def message_context(
         "lead": by_id.get("apa"),
         "when": by_id.get("kapan") if "apa" in by_id else None,  # said in the lead, with what happened
         "facts": [v for v in confirmed if v["id"] != "apa" and not (v["id"] == "kapan" and "apa" in by_id)],
-        "first": [by_id[i] for i in plan.first_questions if i in by_id],
+        # The public's first questions answered, then any other verified count (a recapture): a
+        # holding statement never leaves out a verified figure the press release states.
+        "first": [by_id[i] for i in plan.first_questions if i in by_id]
+        + [v for v in confirmed if v["count"] and v["id"] not in plan.first_questions and v["id"] not in ("apa", "kapan")],
+        "website": urlsplit(cat.channels.statement_url).netloc,
         "unknown": open_questions,
         "actions": [say(a.en if language == "en" else a.id) for a in plan.actions if not (a.until and a.until in by_id) and fits(a.when)],
         "strategy": plan.plan.strategy.value,
