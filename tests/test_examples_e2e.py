@@ -24,6 +24,7 @@ from tests.driver import (
     decide,
     decide_fails,
     pasopati,
+    pasopati_fails,
     trigger,
     verifier_for,
     verify_with,
@@ -93,6 +94,10 @@ def test_a_pungli_report_gets_concern_and_commitment_never_an_apology_before_mis
             assert not APOLOGY.search(body) and "500.000" not in body, "a dugaan: no apology, no claim as fact"
     (release, *_) = [b for b in sent[MessageType.PRESS_RELEASE] if "SIARAN PERS" in b]
     assert "Pemeriksaan oleh Inspektorat Jenderal sedang berlangsung" in release and "sungguh-sungguh" in release
+    # After the run, an auditor or approver reads what a gate approved.
+    shown = pasopati("show", str(run_id), "--gate", GATE_HOLDING)
+    assert "read only" in shown and "PERNYATAAN AWAL" in shown
+    assert "expected one of" in pasopati_fails("show", str(run_id), "--gate", "verifikasi")
 
 
 def test_an_escape_whose_recapture_count_grows_gets_an_update_not_a_ralat(tmp_path: Path) -> None:

@@ -69,9 +69,11 @@ def preview(
 @app.command()
 def show(
     run: Annotated[str, typer.Argument(help="Flow run id or name.")],
+    gate: Annotated[str | None, typer.Option(help="An approval gate (persetujuan-awal, persetujuan-lengkap, persetujuan-koreksi):"
+                                                  " its latest texts, whether or not the run waits there now.")] = None,
 ) -> None:
     """Print the drafts a run waits for a decision on, the round and hash to decide with, and each
-    draft's diff to its previous revision."""
+    draft's diff to its previous revision; with --gate, that gate's latest texts."""
     from pasopati.db import get_database
     from pasopati.decisions import service as decisions
     from pasopati.decisions.gates import APPROVAL_GATES, gate_of
@@ -79,13 +81,17 @@ def show(
     from pasopati.drafts.review import reviews
     from pasopati.drafts.service import get
     from pasopati.plan.catalog import catalog
-    from pasopati.runs import awaiting_drafts, incident_of, waiting_key, waiting_run
+    from pasopati.runs import awaiting_drafts, find_run, incident_of, waiting_key, waiting_run
 
+    if gate is not None and gate not in APPROVAL_GATES:
+        fail(f"--gate {gate!r}: expected one of {', '.join(APPROVAL_GATES)}")
     with clear_errors():
-        flow_run = waiting_run(run, set(APPROVAL_GATES))
+        flow_run = find_run(run) if gate else waiting_run(run, set(APPROVAL_GATES))
         key = waiting_key(flow_run) or ""
+        if gate and gate_of(key) != gate:
+            key = f"{gate} (the run does not wait here now: read only)"
         db = get_database()
-        texts = awaiting_drafts(db, incident_of(flow_run), gate_of(key))
+        texts = awaiting_drafts(db, incident_of(flow_run), gate or gate_of(key))
         text_hash = gate_text_hash(texts)
         approved = decisions.approvers_of_all(db, texts)
         parents = {d.id: get(db, d.parent_id) if d.parent_id else None for d in texts}
