@@ -51,6 +51,7 @@ def post(client: TestClient, body: object, headers: dict[str, str] = TOKEN) -> d
     return {"status": response.status_code, **response.json()}
 
 
+@pytest.mark.one_store  # nothing here differs between the stores (their logic has fast tests on both)
 def test_unauthenticated_is_refused_and_nothing_stored(client: TestClient) -> None:
     body = {"text": "Tiga narapidana kabur dari Lapas Cipinang"}
     before = stored_count()
@@ -256,6 +257,7 @@ def wait_for(read, done, timeout: float = 30):  # type: ignore[no-untyped-def]
         time.sleep(0.3)
 
 
+@pytest.mark.one_store  # nothing here differs between the stores (their logic has fast tests on both)
 def test_openapi_documents_the_accepted_bodies(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     assert {"Alert", "MeltwaterBatch"} <= set(spec["components"]["schemas"])
