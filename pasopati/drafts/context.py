@@ -141,17 +141,20 @@ def message_context(
     public_ids = {item.id for item in plan.checklist if item.public}
     narrative = " ".join(str(view["value"]) for view in confirmed)  # "Dua warga binaan melarikan diri" states a count
     # What kind of incident this is, for questions and actions that fit only some ("kabur" → the search):
-    # the report (a claim: it chooses what we ask, it is never said) and what has been verified.
-    story = f"{incident.summary} {narrative}"
+    # what has been verified; before anything is, the report (a claim: it chooses what we ask, it is
+    # never said — and once facts exist, a rumour of an escape no longer asks about a search).
+    story = narrative if narrative.strip() else incident.summary
 
-    def fits(pattern: str | None) -> bool:
+    def fits(pattern: str | None, unless: str | None = None) -> bool:
+        if unless is not None and re.search(unless, narrative, re.IGNORECASE):
+            return False
         return pattern is None or re.search(pattern, story, re.IGNORECASE) is not None
 
     open_questions = [
         say(item.ask.text(language))
         for item_id in plan.first_questions
         if item_id not in by_id and (item := plan.item(item_id)) is not None and item.ask is not None
-        and not item.stated_in(narrative) and fits(item.asked_when)
+        and not item.stated_in(narrative) and fits(item.asked_when, item.asked_unless)
     ]
     office_zone = HEADQUARTERS_ZONE if who.org in HEADQUARTERS.values() else incident.timezone
     office_day = now.astimezone(ZoneInfo(office_zone)).date()
@@ -163,6 +166,9 @@ def message_context(
         else moment_text(deadline, incident.timezone, language))
     grief = plan.condolence
     died = grief is not None and any(re.search(grief.when, str(v["value"]), re.IGNORECASE) for v in confirmed if v["id"] in public_ids)
+    facts = [v for v in confirmed if v["id"] != "apa" and not (v["id"] == "kapan" and "apa" in by_id)]
+    first = [by_id[i] for i in plan.first_questions if i in by_id] + [
+        v for v in confirmed if v["count"] and v["id"] not in plan.first_questions and v["id"] not in ("apa", "kapan")]
     rule = plan.misconduct
     misconduct = rule is not None and rule.item in latest and rule.confirmed(latest[rule.item].value)
     cadence = plan.plan.update_every_minutes
@@ -187,14 +193,13 @@ def message_context(
         "number": f"{incident.id[:8].upper()}/HM.01.02/{ROMAN_MONTHS[office_day.month - 1]}/{office_day.year}",
         "lead": by_id.get("apa"),
         "when": by_id.get("kapan") if "apa" in by_id else None,  # said in the lead, with what happened
-        "facts": [v for v in confirmed if v["id"] != "apa" and not (v["id"] == "kapan" and "apa" in by_id)],
+        "facts": facts,
         # The public's first questions answered, then any other verified count (a recapture): a
         # holding statement never leaves out a verified figure the press release states.
-        "first": [by_id[i] for i in plan.first_questions if i in by_id]
-        + [v for v in confirmed if v["count"] and v["id"] not in plan.first_questions and v["id"] not in ("apa", "kapan")],
+        "first": first or facts[:2],  # a holding statement with verified facts never shows none of them
         "website": urlsplit(cat.channels.statement_url).netloc,
         "unknown": open_questions,
-        "actions": [say(a.en if language == "en" else a.id) for a in plan.actions if not (a.until and a.until in by_id) and fits(a.when)],
+        "actions": [say(a.en if language == "en" else a.id) for a in plan.actions if not (a.until and a.until in by_id) and fits(a.when, a.unless)],
         "strategy": plan.plan.strategy.value,
         "misconduct_confirmed": misconduct,
         "condolence": grief.words.text(language) if died and grief else "",

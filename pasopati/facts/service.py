@@ -40,7 +40,7 @@ class UnacceptedSource(ValueError):
 # chat group"): "Grup WhatsApp Polres", "katanya SDP?", "bukan dari Polres".
 _NOT_A_SOURCE = re.compile(
     r"\?|\b(?:grup|group|whatsapp|wa|telegram|medsos|media\s+sosial|twitter|tiktok|instagram|facebook|katanya|kabarnya"
-    r"|konon|palsu|bukan|tidak|hoaks|hoax|rumou?r|isu|gosip)\b",
+    r"|konon|palsu|bukan|tidak|hoaks|hoax|rumou?r|isu|gosip|warga|netizen|akun|anonim|mengaku|unggahan|postingan)\b",
     re.IGNORECASE,
 )
 

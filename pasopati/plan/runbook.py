@@ -104,6 +104,10 @@ class ChecklistItem(Strict):
         None, description="Python regex (case-insensitive) on the report and the verified facts: a first question"
         " only for incidents it fits ('kabur|melarikan' for the search).",
     )
+    asked_unless: str | None = Field(
+        None, description="Python regex (case-insensitive): not asked when it matches ('meninggal': no question on"
+        " treatment once a death is verified).",
+    )
     said_as: list[str] = Field(
         default_factory=list,
         description="A count only: what follows the number when a narrative states this same count (Indonesian,"
@@ -125,7 +129,7 @@ class ChecklistItem(Strict):
     def _public_items_have_wording(self) -> ChecklistItem:
         if self.said_as and self.kind != "count":
             raise ValueError(f"item {self.id!r}: said_as is for counts (kind: count)")
-        for phrase in [*self.said_as, *([self.asked_when] if self.asked_when else [])]:
+        for phrase in [*self.said_as, *(p for p in (self.asked_when, self.asked_unless) if p)]:
             try:
                 re.compile(phrase)
             except re.error as exc:
@@ -209,10 +213,14 @@ class StandardAction(Strict):
         None, description="Python regex (case-insensitive) on the report and the verified facts: said only for incidents"
         " it fits ('kabur|melarikan' for a recount), so a routine search is not framed as an escape.",
     )
+    unless: str | None = Field(
+        None, description="Python regex (case-insensitive) on the same text: not said when it matches (no promise of"
+        " medical care once a death is verified).",
+    )
     id: str = Field(min_length=1)
     en: str = Field(min_length=1)
 
-    @field_validator("when")
+    @field_validator("when", "unless")
     @classmethod
     def _pattern(cls, value: str | None) -> str | None:
         if value is not None:

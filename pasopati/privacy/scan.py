@@ -45,7 +45,10 @@ def scan(
     if not text.strip():
         return []
     terms = [t for t in private_terms if t and t.strip()]
-    ad_hoc = [_terms_recognizer(terms)] if terms else None
+    initials = [t for t in terms if _INITIALS.fullmatch(t.strip())]
+    others = [t for t in terms if t not in initials]
+    ad_hoc = [r for r in (_terms_recognizer(others, UNCASED) if others else None,
+                          _terms_recognizer(initials, 0, "pasopati_private_initials") if initials else None) if r] or None
     results = analyzer().analyze(
         text=text, language=LANGUAGE, ad_hoc_recognizers=ad_hoc
     )
@@ -59,13 +62,17 @@ def scan(
     ]
 
 
-def _terms_recognizer(terms: list[str]) -> PatternRecognizer:
+# Initials ("AS", "R.N.") from non-public facts match only in capitals: "as of 21:32" is not "AS".
+_INITIALS = re.compile(r"(?:[A-Z]\.?\s?){1,4}")
+
+
+def _terms_recognizer(terms: list[str], flags: int, name: str = "pasopati_private_terms") -> PatternRecognizer:
     return PatternRecognizer(
         supported_entity="PRIVATE_NAME",
-        name="pasopati_private_terms",
+        name=name,
         supported_language=LANGUAGE,
         patterns=[Pattern("private terms", words_pattern(terms), STRONG)],
-        global_regex_flags=UNCASED,
+        global_regex_flags=flags,
     )
 
 

@@ -28,12 +28,14 @@ _CODE = re.compile(
 _CAPITALISED = re.compile(r"(?-i:[A-Z][\w'’-]*)(?:[ \t]+(?-i:[A-Z][\w'’-]*))*")
 _PLACE_BEFORE = re.compile(
     r"\b(?:di|dari|ke|asal|menuju|arah|kota|kabupaten|kab|provinsi|lapas|rutan|lpka|bapas|kanwil|desa|kelurahan|kecamatan"
-    r"|jalan|jl|blok|kelas|in|from|to|at)\W*$",
+    r"|jalan|jl|blok|kelas|in|from|to|at|polres|polresta|polrestabes|polda|polsek|metro|rsud|rsup|kejari|pengadilan)\W*$",
     re.IGNORECASE,
 )
 # Common words of fact values that are capitalised at a sentence's start or in a heading, besides NOT_A_NAME.
 _COMMON = NOT_A_NAME | words(
     """
+    polri polda polres polresta polrestabes polsek metro kpr kplp sdp kpk bnn kejaksaan kejari pengadilan rsud rsup
+    rs bhayangkara klinik puskesmas inspektorat jenderal kanwil bapas dinas kesehatan bmkg bpbd basarnas regu
     perkara kasus narkotika narkoba pencurian pembunuhan korupsi terorisme penipuan penganiayaan asusila vonis
     pidana hukuman napi narapidana tahanan reg register kabur melarikan diri meninggal dunia sakit dirawat luka
     ringan berat kondisi status ditemukan diamankan pukul sekitar jumlah orang laki-laki perempuan pria wanita
