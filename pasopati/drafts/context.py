@@ -10,6 +10,7 @@ each as the runbook's sentence (``statement``) with its source and the time it w
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -90,6 +91,18 @@ def _for_children(text: str) -> str:
     return _INMATES.sub("Anak Binaan", text)
 
 
+_INMATES_EN = re.compile(r"\b(?:inmates|prisoners)\b", re.IGNORECASE)
+_INMATE_EN = re.compile(r"\b(?:inmate|prisoner)\b", re.IGNORECASE)
+
+
+def _for_children_en(text: str) -> str:
+    """At an LPKA, in English: children, never inmates."""
+    def keep_case(word: str) -> Callable[[re.Match[str]], str]:
+        return lambda m: word.capitalize() if m.group(0)[0].isupper() else word
+
+    return _INMATE_EN.sub(keep_case("child"), _INMATES_EN.sub(keep_case("children"), text))
+
+
 def _as_is(text: str) -> str:
     return text
 
@@ -128,7 +141,7 @@ def message_context(
     """Everything a template of ``plan`` may use, in ``language``. ``public``: only public items."""
     who = speaker(incident, plan, cat)
     child = incident.unit_type == "lpka"
-    say = _for_children if child and language == "id" else _as_is
+    say = (_for_children if language == "id" else _for_children_en) if child else _as_is
     latest = {f.item_id: f for f in facts if f.value}
     confirmed = [
         fact_view(latest[item.id], item, incident, language, now, plan.count_qualifiers)
@@ -186,7 +199,7 @@ def message_context(
         },
         "headline": say(plan.headline.text(language).format(unit=incident.unit_name)) if plan.headline else "",
         "topic": say(plan.topic.text(language).format(unit=incident.unit_name)) if plan.topic else "",
-        "wbp": "Anak Binaan" if child else "warga binaan",
+        "wbp": ("Anak Binaan" if child else "warga binaan") if language == "id" else ("children" if child else "inmates"),
         # The dateline and the letter number carry the date where the speaking office is (Jakarta for Ditjenpas).
         "dateline": f"{who.city}, {day_date(now, office_zone, language)}",
         "issued": moment_text(now, incident.timezone, language),
