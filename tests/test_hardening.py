@@ -113,3 +113,22 @@ def test_redact_check_refuses_what_it_cannot_read_with_a_clear_error() -> None:
     assert big.exit_code == 2 and "more than 1000000 bytes" in big.output
     hidden = runner.invoke(app, ["redact", "check"], input="NIK 3174\u200b0512\u200b0388\u200b0004".encode())
     assert hidden.exit_code == 1 and '"nik"' in hidden.output
+
+
+def test_a_name_held_back_as_private_is_refused_wherever_it_was_typed_and_officers_initials_pass(cat: Catalog) -> None:
+    from pasopati.drafts.privacy_check import findings_in
+    from pasopati.facts.models import Fact
+    from pasopati.incidents.models import Trigger
+    from pasopati.incidents.service import build
+
+    plan = cat.plan("kesehatan", Severity.BERAT)
+    incident = build(plan, Trigger(unit="Lapas Cipinang", summary="uji coba"), cat.roster, incident_id="uji")
+    now = datetime.now(UTC)
+
+    def fact(item: str, value: str, public: bool) -> Fact:
+        return Fact(item_id=item, label=item, value=value, public=public, verified_by="Uji", recorded_at=now)
+
+    facts = [fact("apa", "Warga binaan Budi Santoso meninggal dunia", True), fact("identitas_korban", "Budi Santoso, 34 tahun", False),
+             fact("inisial_petugas", "petugas berinisial AH", True), fact("identitas_petugas", "Ahmad Hidayat (AH)", False)]
+    found = findings_in("Warga binaan Budi Santoso meninggal dunia. Petugas berinisial AH diperiksa.", incident, facts, cat.roster)
+    assert [(f.rule, f.text) for f in found] == [("private_name", "Budi Santoso")], "a name typed into a public fact is still private"

@@ -16,14 +16,17 @@ from pasopati.privacy import Finding, private_terms_from, scan
 from pasopati.texts import TextRefused, plain
 
 
+_INITIALS_ONLY = re.compile(r"(?:[A-Z]\.?\s?){1,4}")
+
+
 def findings_in(text: str, incident: Incident, facts: list[Fact], roster: Roster) -> list[Finding]:
     """Personal data in ``text``: the rules of pasopati.privacy plus the names and numbers in the
     incident's own non-public facts; the Humas desks' office contacts are institutional."""
-    # A term a verified public item states (the officers' initials in inisial_petugas) was verified to be said;
-    # the other rules still check that public value.
+    # Initials a verified public item states (the officers' in inisial_petugas: DOMAIN.md, initials only)
+    # were verified to be said; a full name never is, wherever it was typed.
     said = " ".join(f.value for f in facts if f.value and f.public)
     private = [t for t in private_terms_from(f.value for f in facts if f.value and not f.public)
-               if not re.search(rf"(?<!\w){re.escape(t)}(?!\w)", said)]
+               if not (_INITIALS_ONLY.fullmatch(t) and re.search(rf"(?<!\w){re.escape(t)}(?!\w)", said))]
     return scan(text, private_terms=private, allow=roster.institution_contacts(), child_unit=incident.unit_type == "lpka")
 
 
