@@ -15,7 +15,6 @@ from pasopati.plan.roster import Roster
 from pasopati.privacy import Finding, private_terms_from, scan
 from pasopati.texts import TextRefused, plain
 
-
 _INITIALS_ONLY = re.compile(r"(?:[A-Z]\.?\s?){1,4}")
 
 
