@@ -114,14 +114,16 @@ def text_hash(run_id: UUID) -> str:
 
 def decide(run_id: UUID, verdict: str, reason: str, by: str | None = None, *extra: str) -> str:
     name = by or approver_for(run_id)
-    return pasopati(verdict, str(run_id), "--by", name, "--code", code(name), "--hash", text_hash(run_id), "--reason", reason, *extra)
+    shown = text_hash(run_id)  # read first: a code is good for a 30-second step or two, `show` may take seconds under load
+    return pasopati(verdict, str(run_id), "--by", name, "--code", code(name), "--hash", shown, "--reason", reason, *extra)
 
 
 def decide_fails(run_id: UUID, verdict: str, reason: str, by: str, *extra: str) -> str:
     """A decision the CLI refuses (exit 2), with a valid code where ``by`` is someone who has one:
     refused for what it says, not for its proof."""
+    shown = text_hash(run_id)
     given = code(by) if catalog().roster.person_named(by) else "123456"
-    return pasopati_fails(verdict, str(run_id), "--by", by, "--code", given, "--hash", text_hash(run_id), "--reason", reason, *extra)
+    return pasopati_fails(verdict, str(run_id), "--by", by, "--code", given, "--hash", shown, "--reason", reason, *extra)
 
 
 def approve(run_id: UUID) -> None:
