@@ -210,6 +210,8 @@ def message_context(
         # The public's first questions answered, then any other verified count (a recapture): a
         # holding statement never leaves out a verified figure the press release states.
         "first": first or facts[:2],  # a holding statement with verified facts never shows none of them
+        # Checked beyond when and where: only then does the opening say findings follow, not "being verified".
+        "checked": any(v["id"] not in ("kapan", "di_mana") for v in (first or facts[:2])),
         "website": urlsplit(cat.channels.statement_url).netloc,
         "unknown": open_questions,
         "actions": [say(a.en if language == "en" else a.id) for a in plan.actions if not (a.until and a.until in by_id) and fits(a.when, a.unless)],
