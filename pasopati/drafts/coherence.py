@@ -99,7 +99,7 @@ class Problem:
 
 def figures(text: str, language: str) -> list[tuple[Decimal, str, int]]:
     """The counts ``text`` states: (value, as written, position); digits ("12", "1.200") and words
-    one to a hundred ("dua belas", "twelve"). Times, dates, durations and reference numbers are not counts."""
+    one to a thousand ("dua belas", "tiga ribu" with its multiplier). Times, dates, durations and reference numbers are not counts."""
     masked = _NOT_FIGURES.sub(_masked, text)
     words = number_words("en" if language == "en" else "id")
     found = []
