@@ -6,7 +6,6 @@ reading Python; the server refuses to start while any problem remains.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -163,11 +162,6 @@ def _cross_check(
             problems.append(Problem(file, f"first_questions[{i}]", f"{item_id!r} is not a public checklist item"))
     if runbook.misconduct and runbook.misconduct.item not in ids:
         problems.append(Problem(file, "misconduct.item", f"unknown checklist item {runbook.misconduct.item!r}"))
-    for i, pattern in enumerate([*common.internal_details, *runbook.internal_details]):
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            problems.append(Problem(file, f"internal_details[{i}]", f"not a valid pattern: {exc}"))
     for severity, plan in runbook.severities.items():
         base = f"severities.{severity.value}"
         refs = [(f"team[{i}]", slot) for i, slot in enumerate(plan.team)]

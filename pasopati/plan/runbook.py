@@ -11,6 +11,7 @@ from enum import Enum
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -22,6 +23,19 @@ from pydantic import (
 from pasopati.texts import number_pattern
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")]
+
+
+def _compiles(value: str) -> str:
+    """A runbook regex must compile: a catalog error naming it, never a traceback at drafting time."""
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"{value!r} is not a valid pattern: {exc}") from exc
+    return value
+
+
+# A Python regex from runbook data, matched case-insensitively.
+Regex = Annotated[str, AfterValidator(_compiles)]
 Language = Literal["id", "en"]
 
 
@@ -100,15 +114,15 @@ class ChecklistItem(Strict):
     ask: Wording | None = Field(
         None, description="The open question in the public's words, for 'what we do not know yet' (no '?')."
     )
-    asked_when: str | None = Field(
+    asked_when: Regex | None = Field(
         None, description="Python regex (case-insensitive) on the report and the verified facts: a first question"
         " only for incidents it fits ('kabur|melarikan' for the search).",
     )
-    asked_unless: str | None = Field(
+    asked_unless: Regex | None = Field(
         None, description="Python regex (case-insensitive): not asked when it matches ('meninggal': no question on"
         " treatment once a death is verified).",
     )
-    said_as: list[str] = Field(
+    said_as: list[Regex] = Field(
         default_factory=list,
         description="A count only: what follows the number when a narrative states this same count (Indonesian,"
         " Python regex, case-insensitive: 'warga binaan[^.]{0,40}(melarikan diri|kabur)'). A text stating it does"
@@ -129,11 +143,6 @@ class ChecklistItem(Strict):
     def _public_items_have_wording(self) -> ChecklistItem:
         if self.said_as and self.kind != "count":
             raise ValueError(f"item {self.id!r}: said_as is for counts (kind: count)")
-        for phrase in [*self.said_as, *(p for p in (self.asked_when, self.asked_unless) if p)]:
-            try:
-                re.compile(phrase)
-            except re.error as exc:
-                raise ValueError(f"item {self.id!r}: said_as {phrase!r} is not a regex: {exc}") from exc
         if self.public and (self.statement is None or self.ask is None):
             raise ValueError(f"public item {self.id!r} needs 'statement' and 'ask' wording")
         for wording in filter(None, [self.statement]):
@@ -209,23 +218,16 @@ class StandardAction(Strict):
 
     from_severity: Severity = Field(alias="from", description="The lowest severity at which it is taken.")
     until: Slug | None = Field(None, description="A checklist item: once it is verified, the action is done and no longer said.")
-    when: str | None = Field(
+    when: Regex | None = Field(
         None, description="Python regex (case-insensitive) on the report and the verified facts: said only for incidents"
         " it fits ('kabur|melarikan' for a recount), so a routine search is not framed as an escape.",
     )
-    unless: str | None = Field(
+    unless: Regex | None = Field(
         None, description="Python regex (case-insensitive) on the same text: not said when it matches (no promise of"
         " medical care once a death is verified).",
     )
     id: str = Field(min_length=1)
     en: str = Field(min_length=1)
-
-    @field_validator("when", "unless")
-    @classmethod
-    def _pattern(cls, value: str | None) -> str | None:
-        if value is not None:
-            re.compile(value)
-        return value
 
 
 class Misconduct(Strict):
@@ -245,14 +247,8 @@ class Misconduct(Strict):
 class Condolence(Strict):
     """Condolence once a death is verified (WRITING.md: concern for those affected; DOMAIN.md: empathy first)."""
 
-    when: str = Field(description="Python regex (case-insensitive) on verified public facts that says someone died.")
+    when: Regex = Field(description="Python regex (case-insensitive) on verified public facts that says someone died.")
     words: Wording = Field(description="The sentence of condolence.")
-
-    @field_validator("when")
-    @classmethod
-    def _pattern(cls, value: str) -> str:
-        re.compile(value)
-        return value
 
 
 class CommonChecklist(Strict):
@@ -263,7 +259,7 @@ class CommonChecklist(Strict):
         description="Words before a count that make it an estimate or a bound ('sekitar' → about): kept when the"
         " count is stated, so 'sekitar 60 orang' never becomes an exact 60.",
     )
-    internal_details: list[str] = Field(
+    internal_details: list[Regex] = Field(
         default_factory=list,
         description="Patterns (Python regex, case-insensitive) of security details no public text may carry:"
         " layouts, damaged perimeter sections, patrol times (DOMAIN.md).",
@@ -283,7 +279,7 @@ class Runbook(Strict):
     commitment: Wording | None = Field(None, description="Rebuild before verification: take it seriously, investigate.")
     misconduct: Misconduct | None = None
     hashtags: list[Annotated[str, StringConstraints(pattern=r"^#\w+$")]] = Field(min_length=1)
-    internal_details: list[str] = Field(default_factory=list, description="More patterns of security details (see common.yaml).")
+    internal_details: list[Regex] = Field(default_factory=list, description="More patterns of security details (see common.yaml).")
     checklist: list[ChecklistItem] = Field(description="Category-specific items, after the common ones.")
     severities: dict[Severity, SeverityPlan]
 
