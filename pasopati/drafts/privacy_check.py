@@ -12,10 +12,8 @@ from pasopati.drafts.rendering import INTERNAL_MESSAGES
 from pasopati.facts.models import Fact
 from pasopati.incidents.models import Incident
 from pasopati.plan.roster import Roster
-from pasopati.privacy import Finding, private_terms_from, scan
+from pasopati.privacy import Finding, is_initials, private_terms_from, scan
 from pasopati.texts import TextRefused, plain
-
-_INITIALS_ONLY = re.compile(r"(?:[A-Z]\.?\s?){1,4}")
 
 
 def findings_in(text: str, incident: Incident, facts: list[Fact], roster: Roster) -> list[Finding]:
@@ -25,7 +23,7 @@ def findings_in(text: str, incident: Incident, facts: list[Fact], roster: Roster
     # were verified to be said; a full name never is, wherever it was typed.
     said = " ".join(f.value for f in facts if f.value and f.public)
     private = [t for t in private_terms_from(f.value for f in facts if f.value and not f.public)
-               if not (_INITIALS_ONLY.fullmatch(t) and re.search(rf"(?<!\w){re.escape(t)}(?!\w)", said))]
+               if not (is_initials(t) and re.search(rf"(?<!\w){re.escape(t)}(?!\w)", said))]
     return scan(text, private_terms=private, allow=roster.institution_contacts(), child_unit=incident.unit_type == "lpka")
 
 

@@ -8,7 +8,8 @@ imports nothing else from ``pasopati``.
 """
 
 from pasopati.privacy.findings import RULES, Finding, Rule
+from pasopati.privacy.patterns import is_initials
 from pasopati.privacy.scan import scan
 from pasopati.privacy.terms import private_terms_from
 
-__all__ = ["RULES", "Finding", "Rule", "private_terms_from", "scan"]
+__all__ = ["RULES", "Finding", "Rule", "is_initials", "private_terms_from", "scan"]

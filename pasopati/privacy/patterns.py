@@ -3,6 +3,8 @@ Presidio compiles patterns with: variable-length look-behind and scoped flags su
 
 from __future__ import annotations
 
+import regex as re
+
 
 def words(text: str) -> frozenset[str]:
     """The whitespace-separated words of ``text`` (keeps the word lists below readable)."""
@@ -103,3 +105,13 @@ PROVINCES = frozenset(
         *range(91, 98),
     ]
 )
+
+
+# A private term that is initials only ("AS", "R.N."): matched in capitals only ("as of 21:32" is not
+# "AS"), and said when a verified public item states it (officers' initials: DOMAIN.md).
+_INITIALS_TERM = re.compile(r"(?:[A-Z]\.?\s?){1,4}")
+
+
+def is_initials(term: str) -> bool:
+    """Whether ``term`` is initials only: one to four capitals, each with an optional dot."""
+    return _INITIALS_TERM.fullmatch(term.strip()) is not None

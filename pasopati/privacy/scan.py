@@ -10,6 +10,7 @@ from presidio_analyzer import Pattern, PatternRecognizer, RecognizerResult
 from pasopati.privacy.engine import analyzer
 from pasopati.privacy.entities import same_phone
 from pasopati.privacy.findings import RULES, Finding
+from pasopati.privacy.patterns import is_initials
 from pasopati.privacy.recognizers import LANGUAGE, STRONG, UNCASED
 
 # A village named in the same sentence as a child points to the child (UU SPPA Pasal 19).
@@ -45,7 +46,7 @@ def scan(
     if not text.strip():
         return []
     terms = [t for t in private_terms if t and t.strip()]
-    initials = [t for t in terms if _INITIALS.fullmatch(t.strip())]
+    initials = [t for t in terms if is_initials(t)]
     others = [t for t in terms if t not in initials]
     ad_hoc = [r for r in (_terms_recognizer(others, UNCASED) if others else None,
                           _terms_recognizer(initials, 0, "pasopati_private_initials") if initials else None) if r] or None
@@ -60,10 +61,6 @@ def scan(
         Finding.of(rule, text, start, end)
         for rule, start, end in sorted(kept, key=lambda c: (c[1], c[2]))
     ]
-
-
-# Initials ("AS", "R.N.") from non-public facts match only in capitals: "as of 21:32" is not "AS".
-_INITIALS = re.compile(r"(?:[A-Z]\.?\s?){1,4}")
 
 
 def _terms_recognizer(terms: list[str], flags: int, name: str = "pasopati_private_terms") -> PatternRecognizer:
