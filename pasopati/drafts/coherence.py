@@ -182,19 +182,20 @@ def contradiction_problems(text: str, language: Language, plan: RunbookPlan, his
     """Verified items the text still asks about (unless ``questions``: False for a Q&A sheet, whose
     questions are the public's, each with its answer) or calls unconfirmed."""
     problems = []
-    verified = {i for i, f in _current(history).items() if f.value}
+    current = _current(history)
+    verified = {i for i, f in current.items() if f.value}
     for item in plan.checklist:  # "Dua warga binaan melarikan diri … kami masih memastikan berapa warga binaan yang terlibat"
         ask = item.ask.text(language).lower() if item.ask else ""
-        if questions and item.id not in verified and ask and (at := _find(ask, text)) >= 0 and (said := item.stated_in(text)):
-            problems.append(Problem("kontradiksi", _span(ask, text, at), at,
+        if questions and item.id not in verified and (asked := _asked(ask, text)) and (said := item.stated_in(text)):
+            problems.append(Problem("kontradiksi", asked.group(0), asked.start(),
                                     f'teks sudah menyebut jumlahnya ("{said.group(0)}") tetapi masih menanyakan "{ask}"'))
-    for item_id, fact in _current(history).items():
+    for item_id, fact in current.items():
         item = plan.item(item_id)
         if item is None or not fact.value:
             continue
         ask = item.ask.text(language).lower() if item.ask else ""
-        if questions and ask and (at := _find(ask, text)) >= 0:
-            problems.append(Problem("kontradiksi", _span(ask, text, at), at,
+        if questions and (asked := _asked(ask, text)):
+            problems.append(Problem("kontradiksi", asked.group(0), asked.start(),
                                     f'{item_id} sudah terverifikasi ("{fact.value}") tetapi teks masih menanyakan "{ask}"'))
         label = item.label_en if language == "en" else item.label
         for match in re.finditer(_spaced(label) + _UNCONFIRMED, text, re.IGNORECASE):
@@ -268,14 +269,9 @@ def _spaced(phrase: str) -> str:
     return r"\s+".join(re.escape(word) for word in phrase.split())
 
 
-def _find(phrase: str, text: str) -> int:
-    match = re.search(_spaced(phrase), text, re.IGNORECASE)
-    return match.start() if match else -1
-
-
-def _span(phrase: str, text: str, at: int) -> str:
-    match = re.compile(_spaced(phrase), re.IGNORECASE).match(text, at)
-    return match.group(0) if match else phrase
+def _asked(ask: str, text: str) -> re.Match[str] | None:
+    """Where ``text`` asks ``ask`` (any spacing, any case); None for no question or no match."""
+    return re.search(_spaced(ask), text, re.IGNORECASE) if ask else None
 
 
 def draft_problems(draft: Draft, incident: Incident, plan: RunbookPlan, history: list[Fact], now: datetime) -> list[Problem]:

@@ -182,6 +182,7 @@ def message_context(
     facts = [v for v in confirmed if v["id"] != "apa" and not (v["id"] == "kapan" and "apa" in by_id)]
     first = [by_id[i] for i in plan.first_questions if i in by_id] + [
         v for v in confirmed if v["count"] and v["id"] not in plan.first_questions and v["id"] not in ("apa", "kapan")]
+    shown = first or facts[:2]  # a holding statement with verified facts never shows none of them
     rule = plan.misconduct
     misconduct = rule is not None and rule.item in latest and rule.confirmed(latest[rule.item].value)
     cadence = plan.plan.update_every_minutes
@@ -209,9 +210,9 @@ def message_context(
         "facts": facts,
         # The public's first questions answered, then any other verified count (a recapture): a
         # holding statement never leaves out a verified figure the press release states.
-        "first": first or facts[:2],  # a holding statement with verified facts never shows none of them
+        "first": shown,
         # Checked beyond when and where: only then does the opening say findings follow, not "being verified".
-        "checked": any(v["id"] not in ("kapan", "di_mana") for v in (first or facts[:2])),
+        "checked": any(v["id"] not in ("kapan", "di_mana") for v in shown),
         "website": urlsplit(cat.channels.statement_url).netloc,
         "unknown": open_questions,
         "actions": [say(a.en if language == "en" else a.id) for a in plan.actions if not (a.until and a.until in by_id) and fits(a.when, a.unless)],
