@@ -12,17 +12,16 @@ import typer
 import yaml
 
 from pasopati.cli.common import app, clear_errors, fail
-from pasopati.plan.runbook import Severity
-
+from pasopati.cli.options import CategoryOption, SeverityOption, UnitOption
 
 FACTS_LIMIT = 64_000  # bytes
 
 
 @app.command()
 def preview(
-    category: Annotated[str, typer.Option(help="Crisis category id, e.g. keamanan-ketertiban.")],
-    severity: Annotated[Severity, typer.Option(help="Severity.")],
-    unit: Annotated[str, typer.Option(help="Unit (UPT) name, id or short form.")],
+    category: CategoryOption,
+    severity: SeverityOption,
+    unit: UnitOption,
     summary: Annotated[str, typer.Option(help="The reporter's claim (appears only in the internal report).")],
     facts: Annotated[Path | None, typer.Option(help="YAML/JSON mapping ITEM: VALUE or ITEM: {value, source}.")] = None,
     format_: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
@@ -81,7 +80,13 @@ def show(
     from pasopati.drafts.review import reviews
     from pasopati.drafts.service import get
     from pasopati.plan.catalog import catalog
-    from pasopati.runs import awaiting_drafts, find_run, incident_of, waiting_key, waiting_run
+    from pasopati.runs import (
+        awaiting_drafts,
+        find_run,
+        incident_of,
+        waiting_key,
+        waiting_run,
+    )
 
     if gate is not None and gate not in APPROVAL_GATES:
         fail(f"--gate {gate!r}: expected one of {', '.join(APPROVAL_GATES)}")

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from pasopati.cli.common import app, clear_errors, fail, parse_pairs
+from pasopati.cli.options import CategoryOption, SeverityOption, UnitOption
 from pasopati.plan.catalog import CatalogError, catalog, load_catalog
 from pasopati.plan.runbook import Severity
 from pasopati.settings import get_settings
@@ -76,10 +77,10 @@ def runbooks_check() -> None:
 
 @app.command()
 def trigger(
-    category: Annotated[str, typer.Option(help="Crisis category id, e.g. keamanan-ketertiban.")],
-    severity: Annotated[Severity, typer.Option(help="Severity.")],
-    unit: Annotated[str, typer.Option(help="Unit (UPT) name, id or short form.")],
-    summary: Annotated[str, typer.Option(help="What happened, as confirmed by the reporter.")],
+    category: CategoryOption,
+    severity: SeverityOption,
+    unit: UnitOption,
+    summary: Annotated[str, typer.Option(help="What the reporter says happened: a claim, quoted only in the internal report.")],
     fact: Annotated[list[str], typer.Option(help="A confirmed checklist item: ITEM=VALUE (repeatable).")] = [],
     by: Annotated[str, typer.Option(help="Who reports: the source of the --fact values (one the runbook accepts for"
                                     " them, e.g. 'Kepala Lapas Garut'); the summary stays their claim.")] = "Media Center PASOPATI",
