@@ -12,9 +12,11 @@ from pasopati.db import Database
 from pasopati.decisions.gates import GATE_HOLDING
 from pasopati.decisions.models import Verdict
 from pasopati.drafts.coherence import describe, figures, problems
+from pasopati.drafts.models import Draft
 from pasopati.drafts.preview import preview
 from pasopati.facts import service as facts
 from pasopati.facts.models import Fact
+from pasopati.incidents.models import Incident
 from pasopati.plan.catalog import Catalog, load_catalog
 from pasopati.plan.runbook import MessageType, RunbookPlan, Severity
 from pasopati.publications import service as publications
@@ -103,12 +105,19 @@ def test_security_details_the_runbook_marks_internal_are_refused(plan: RunbookPl
 
 
 # Through the services -------------------------------------------------------------------------------
-def test_an_edit_whose_figure_disagrees_with_the_verified_fact_is_refused_at_approval(db: Database, cat: Catalog) -> None:
+def counted(db: Database, cat: Catalog, item: str, value: str, source: str, body: str) -> tuple[Incident, RunbookPlan, Draft, str]:
+    """A keamanan-ketertiban incident at ringan with one verified count, a stored holding statement
+    ``body``, and the one person who approves it."""
     incident = opened(db, cat, "keamanan-ketertiban", Severity.RINGAN)
     plan = cat.plan(incident.category, incident.severity)
-    facts.submit(db, incident, plan, {"jumlah_tertangkap_kembali": "14 orang"}, source="Polres", by="Uji", change="uji", via="uji")
-    draft = stored_draft(db, incident, body="Empat belas warga binaan telah tertangkap kembali.")
+    facts.submit(db, incident, plan, {item: value}, source=source, by="Uji", change="uji", via="uji")
     (head,) = authority(cat, incident)
+    return incident, plan, stored_draft(db, incident, body=body), head
+
+
+def test_an_edit_whose_figure_disagrees_with_the_verified_fact_is_refused_at_approval(db: Database, cat: Catalog) -> None:
+    incident, plan, draft, head = counted(db, cat, "jumlah_tertangkap_kembali", "14 orang", "Polres",
+                                          "Empat belas warga binaan telah tertangkap kembali.")
     auth = Authenticators(db)
     edited = "Sebanyak 12 warga binaan telah tertangkap kembali."
     refused = decide(db, auth, incident, plan, GATE_HOLDING, [draft], Verdict.EDIT, head, edits={draft.id: edited})
@@ -117,11 +126,8 @@ def test_an_edit_whose_figure_disagrees_with_the_verified_fact_is_refused_at_app
 
 
 def test_an_approved_text_is_not_published_once_its_figure_was_corrected(db: Database, cat: Catalog) -> None:
-    incident = opened(db, cat, "keamanan-ketertiban", Severity.RINGAN)
-    plan = cat.plan(incident.category, incident.severity)
-    facts.submit(db, incident, plan, {"jumlah_wbp_terlibat": "3 orang"}, source="Kepala UPT", by="Uji", change="uji-1", via="uji")
-    draft = stored_draft(db, incident, body="Tiga warga binaan terlibat dalam peristiwa ini.")
-    (head,) = authority(cat, incident)
+    incident, plan, draft, head = counted(db, cat, "jumlah_wbp_terlibat", "3 orang", "Kepala UPT",
+                                          "Tiga warga binaan terlibat dalam peristiwa ini.")
     assert decide(db, Authenticators(db), incident, plan, GATE_HOLDING, [draft], Verdict.APPROVE, head).accepted
     facts.submit(db, incident, plan, {"jumlah_wbp_terlibat": "4 orang"}, source="Kepala UPT", by="Uji", change="uji-2", via="uji")
     with pytest.raises(NotApproved, match="no longer matches the verified facts"):

@@ -17,14 +17,13 @@ from pasopati.decisions.gates import GATE_HOLDING
 from pasopati.decisions.models import Verdict
 from pasopati.drafts.coherence import figures, problems
 from pasopati.drafts.privacy_check import reason_given
-from pasopati.facts import service as facts
 from pasopati.facts.service import accepted
 from pasopati.plan.catalog import Catalog, load_catalog
 from pasopati.plan.runbook import Severity
 from pasopati.privacy import scan
 from pasopati.texts import MAX_TEXT, TextRefused, plain
 from tests.people import Authenticators, decide
-from tests.test_store import authority, opened, stored_draft
+from tests.test_coherence import counted
 
 
 @pytest.fixture(scope="module")
@@ -48,11 +47,8 @@ def test_a_figure_split_by_an_invisible_character_is_the_figure_a_channel_shows(
 
 
 def test_an_edit_with_a_hidden_nik_and_figure_is_refused_and_recorded(db: Database, cat: Catalog) -> None:
-    incident = opened(db, cat, "keamanan-ketertiban", Severity.RINGAN)
-    plan = cat.plan(incident.category, incident.severity)
-    facts.submit(db, incident, plan, {"jumlah_wbp_terlibat": "3 orang"}, source="Kepala UPT", by="Uji", change="uji", via="uji")
-    draft = stored_draft(db, incident, body="Tiga warga binaan terlibat dalam peristiwa ini.")
-    (head,) = authority(cat, incident)
+    incident, plan, draft, head = counted(db, cat, "jumlah_wbp_terlibat", "3 orang", "Kepala UPT",
+                                          "Tiga warga binaan terlibat dalam peristiwa ini.")
     auth = Authenticators(db)
     smuggled = "Sebanyak 1\ufeff3 warga binaan terlibat, salah satunya ber-NIK 3174\x1f0512\x1f0388\x1f0004."
     refused = decide(db, auth, incident, plan, GATE_HOLDING, [draft], Verdict.EDIT, head, edits={draft.id: smuggled}, override="sudah izin keluarga")
