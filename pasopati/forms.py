@@ -84,18 +84,40 @@ class VerificationBase(ProvenInput):
 
     def answers(self) -> dict[str, str]:
         """Checklist item id → confirmed value (blank answers mean: still not confirmed)."""
+        return {k: v for k, v in self._given().items() if not k.endswith(ENGLISH_SUFFIX)}
+
+    def english(self) -> dict[str, str]:
+        """Checklist item id → the value in English, where one was given."""
+        return {k.removesuffix(ENGLISH_SUFFIX): v for k, v in self._given().items() if k.endswith(ENGLISH_SUFFIX)}
+
+    def _given(self) -> dict[str, str]:
         fixed = set(VerificationBase.model_fields)
         return {k: v.strip() for k, v in self.model_dump().items() if k not in fixed and isinstance(v, str) and v.strip()}
 
     def is_empty(self) -> bool:
-        return not (self.verified_by or self.kode or self.answers())
+        return not (self.verified_by or self.kode or self.answers() or self.english())
+
+
+ENGLISH_SUFFIX = "__en"
+
+
+def english_field(item_id: str) -> str:
+    """The form field of an item's English value."""
+    return item_id + ENGLISH_SUFFIX
 
 
 def verification_form(plan: RunbookPlan) -> type[VerificationBase]:
-    """One optional text field per checklist item of this runbook, titled with its label."""
+    """One optional text field per checklist item of this runbook, titled with its label, and for
+    each public free-text item one for its English wording (English texts state only those; counts
+    are written from their number)."""
     fields: dict[str, Any] = {
         item.id: (CleanStr | None, Field(None, max_length=4000, title=item.label, description=_hint(item.question, item.source_hint)))
         for item in plan.checklist
+    }
+    fields |= {
+        english_field(item.id): (CleanStr | None, Field(None, max_length=4000, title=f"{item.label} — English ({item.label_en})",
+                                                         description="Opsional: nilai yang sama dalam bahasa Inggris, untuk teks berbahasa Inggris."))
+        for item in plan.checklist if item.public and item.kind != "count"
     }
     return create_model(f"Verifikasi_{plan.category.replace('-', '_')}", __base__=VerificationBase, **fields)
 

@@ -41,6 +41,7 @@ from pasopati.forms import (
     ProvenInput,
     RevisionInput,
     VerificationBase,
+    english_field,
     text_field,
     verification_form,
     with_draft_texts,
@@ -172,7 +173,9 @@ def _show_refusal(incident: Incident, key: str, claimed: str, why: str) -> None:
 
 def await_verification(incident: Incident, plan: RunbookPlan, key: str) -> VerificationAnswers | None:
     """Suspend at the verification round ``key`` (the form prefilled with what is known so far)."""
-    known = {f.item_id: f.value for f in steps.current_facts(get_database(), incident) if f.value is not None}
+    current = steps.current_facts(get_database(), incident)
+    known = {f.item_id: f.value for f in current if f.value is not None}
+    known |= {english_field(f.item_id): f.value_en for f in current if f.value_en is not None}
     form = verification_form(plan).with_initial_data(
         description=_describe("verification_request.md.j2", incident=incident, checklist=plan.checklist),
         putaran=key, **known,
@@ -182,7 +185,7 @@ def await_verification(incident: Incident, plan: RunbookPlan, key: str) -> Verif
         return None
     assert isinstance(given, VerificationBase)
     return VerificationAnswers(
-        values=given.answers(), verified_by=given.verified_by or "", source=given.source or "", sources=given.sources, code=given.kode,
+        values=given.answers(), values_en=given.english(), verified_by=given.verified_by or "", source=given.source or "", sources=given.sources, code=given.kode,
     )
 
 

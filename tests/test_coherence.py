@@ -11,11 +11,12 @@ import pytest
 from pasopati.db import Database
 from pasopati.decisions.gates import GATE_HOLDING
 from pasopati.decisions.models import Verdict
-from pasopati.drafts.coherence import describe, figures, problems
+from pasopati.drafts.coherence import describe, problems
 from pasopati.drafts.models import Draft
 from pasopati.drafts.preview import preview
 from pasopati.facts import service as facts
 from pasopati.facts.models import Fact
+from pasopati.figures import figures
 from pasopati.incidents.models import Incident
 from pasopati.plan.catalog import Catalog, load_catalog
 from pasopati.plan.runbook import MessageType, RunbookPlan, Severity

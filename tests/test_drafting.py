@@ -36,15 +36,19 @@ def cat() -> Catalog:
     return load_catalog()
 
 
-def verified_facts(cat: Catalog, category: str) -> dict[str, object]:
-    """What happened, when, and the public's first questions, each from a source the runbook accepts."""
+def verified_facts(cat: Catalog, category: str, english: bool = True) -> dict[str, object]:
+    """What happened, when, and the public's first questions, each from a source the runbook accepts;
+    the free-text ones with their English wording unless ``english`` is False."""
     plan = cat.plan(category, Severity.RINGAN)
-    chosen = {"apa": "Telah terjadi peristiwa yang ditangani petugas", "kapan": "pada pukul 05.00 WIB saat apel pagi"}
+    chosen = {"apa": ("Telah terjadi peristiwa yang ditangani petugas", "An incident occurred and was handled by officers"),
+              "kapan": ("pada pukul 05.00 WIB saat apel pagi", "at 05:00 WIB during the morning roll call")}
     for item_id in plan.first_questions:
         item = plan.item(item_id)
         assert item is not None
-        chosen[item_id] = "2 orang" if item.kind == "count" else f"hasil pemeriksaan {item.label.lower()} telah diterima"
-    return {k: {"value": v, "source": plan.item(k).sources[0]} for k, v in chosen.items()}  # type: ignore[union-attr]
+        chosen[item_id] = ("2 orang", "") if item.kind == "count" else (
+            f"hasil pemeriksaan {item.label.lower()} telah diterima", f"the findings on {item.label_en.lower()} have been received")
+    return {k: {"value": v, "source": plan.item(k).sources[0], **({"en": en} if en and english else {})}  # type: ignore[union-attr]
+            for k, (v, en) in chosen.items()}
 
 
 def drafts(cat: Catalog, category: str, severity: Severity, with_facts: bool) -> list[Draft]:
@@ -86,13 +90,13 @@ def test_every_cell_drafts_signable_public_texts(cat: Catalog, category: str, se
     holding = [d for d in public if d.message_type is MessageType.HOLDING_STATEMENT]
     for draft in holding:
         assert not APOLOGY.search(draft.body), "no apology before verification (SCCT)"
-        # About 150 words in Indonesian (WRITING.md); the same content runs longer in English, and an
-        # English text quotes Indonesian free-text values with a few words of framing.
+        # About 150 words in Indonesian (WRITING.md); the same content runs longer in English.
         limit = 165 if draft.language == "id" else 210
         assert body_words(draft) <= limit, f"{draft.language}: {body_words(draft)} words"
         lead = draft.body.split("\n\n")[3]
         if with_facts:
-            assert "Telah terjadi peristiwa yang ditangani petugas" in lead, "the lead says what happened"
+            said = "Telah terjadi peristiwa yang ditangani petugas" if draft.language == "id" else "An incident occurred and was handled by officers"
+            assert said in lead, "the lead says what happened"
         else:
             assert unit.name in lead and ("verifikasi" in lead or "verifying" in lead), "a report received and being verified"
     speaking = {"upt": unit.name.upper(), "kanwil": cat.roster.kanwil_of(unit).name.upper(), "ditjenpas": "DIREKTORAT JENDERAL PEMASYARAKATAN"}
@@ -107,7 +111,24 @@ def test_every_drafted_text_passes_the_gates_its_approval_meets(cat: Catalog, ca
     checks: figures traced to facts, no confirm-and-deny, no time after the text, no internal detail."""
     facts = verified_facts(cat, category) if with_facts else {}
     for draft, review in reviewed_preview(cat, category, severity, UNITS[severity.value], CLAIM, facts, now=NOW, detected_at=DETECTED):
-        assert review.clean, f"{draft.message_type.value}/{draft.language}: {review.lines()}"
+        assert review.clean and not review.untranslated, f"{draft.message_type.value}/{draft.language}: {review.lines()}"
+
+
+def test_english_states_a_free_text_fact_only_in_its_verifiers_english_words(cat: Catalog) -> None:
+    """Issue 10, item 7: without English words for a fact the English text leaves it out, says where
+    it is published, and the reviewer is told; a count needs none (its number is said in English)."""
+    facts = verified_facts(cat, "bencana-alam", english=False)
+    reviewed = reviewed_preview(cat, "bencana-alam", Severity.LUAR_BIASA, UNITS["luar-biasa"], CLAIM, facts, now=NOW, detected_at=DETECTED)
+    english = [(d, r) for d, r in reviewed if d.language == "en"]
+    assert english, "bencana-alam luar-biasa speaks English too"
+    for draft, review in english:
+        for value in (f["value"] for f in facts.values()):  # type: ignore[index]
+            assert value not in draft.body, f"{draft.message_type.value}: Indonesian words quoted in English"
+        assert "set out in the Indonesian version of this statement on www.ditjenpas.go.id" in draft.body
+        assert "apa" in review.untranslated and "kapan" in review.untranslated, review.untranslated
+        assert any("belum ada terjemahan Inggris" in line for line in review.lines())
+    indonesian = [r for d, r in reviewed if d.language == "id"]
+    assert all(not r.untranslated for r in indonesian)
 
 
 def test_the_first_questions_not_yet_known_are_one_sentence_and_actions_are_never_unknown(cat: Catalog) -> None:

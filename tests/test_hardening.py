@@ -15,9 +15,10 @@ from pasopati.cli import app
 from pasopati.db import Database
 from pasopati.decisions.gates import GATE_HOLDING
 from pasopati.decisions.models import Verdict
-from pasopati.drafts.coherence import figures, problems
+from pasopati.drafts.coherence import problems
 from pasopati.drafts.privacy_check import reason_given
-from pasopati.facts.service import accepted
+from pasopati.facts.service import NotInitials, accepted, check_submission
+from pasopati.figures import figures
 from pasopati.plan.catalog import Catalog, load_catalog
 from pasopati.plan.runbook import Severity
 from pasopati.privacy import scan
@@ -128,3 +129,35 @@ def test_a_name_held_back_as_private_is_refused_wherever_it_was_typed_and_office
              fact("inisial_petugas", "petugas berinisial AH", True), fact("identitas_petugas", "Ahmad Hidayat (AH)", False)]
     found = findings_in("Warga binaan Budi Santoso meninggal dunia. Petugas berinisial AH diperiksa.", incident, facts, cat.roster)
     assert [(f.rule, f.text) for f in found] == [("private_name", "Budi Santoso")], "a name typed into a public fact is still private"
+
+
+@pytest.mark.parametrize(
+    ("value", "named"),
+    [
+        ("Dua petugas regu pengamanan berinisial AS dan BT", []),
+        ("Petugas berinisial AS, Kepala Regu Pengamanan", []),
+        ("Dua orang, berinisial AS dan BT, staf Kesatuan Pengamanan Lapas", []),
+        ("Oknum petugas P2U berinisial DN", []),
+        ("Ahmad Santoso", ["Ahmad Santoso"]),
+        ("AS (Ahmad Santoso), petugas layanan kunjungan", ["Ahmad Santoso"]),
+        ("Petugas berinisial AS dan Budi", ["Budi"]),
+        ("Petugas berinisial AS alias Asep Sunandar", ["Asep Sunandar"]),
+        ("Petugas berinisial HK, NIP 198001012005011001", ["198001012005011001"]),
+    ],
+)
+def test_an_initials_only_item_refuses_a_full_name_and_passes_jobs(cat: Catalog, value: str, named: list[str]) -> None:
+    """Review 3: a full officer name typed into inisial_petugas reached the statement (DOMAIN.md:
+    initials only). Refused at submission, naming what is more than initials."""
+    plan = cat.plan("tata-kelola-integritas", Severity.SEDANG)
+    assert plan.item("inisial_petugas").initials_only  # type: ignore[union-attr]
+    if not named:
+        check_submission(plan, {"inisial_petugas": value}, "Kepala Lapas", None, {}, {})
+        return
+    with pytest.raises(NotInitials) as refused:
+        check_submission(plan, {"inisial_petugas": value}, "Kepala Lapas", None, {}, {})
+    assert all(repr(n) in str(refused.value) for n in named), str(refused.value)
+
+
+def test_p2u_the_main_gate_post_is_no_vehicle_plate() -> None:
+    assert scan("Petugas P2U memeriksa setiap pengunjung.") == []
+    assert [f.rule for f in scan("mobil B 1234 XYZ")] == ["plate"]

@@ -46,7 +46,7 @@ from pasopati.settings import Settings, get_settings
 from tests.conftest import postgres_schema
 
 DUMP = Path(__file__).parent / "data" / "store_8932213.sql"
-HEAD = "0004_gate_rounds"
+HEAD = "0005_fact_english"
 FUTURE = "0099_from_a_newer_pasopati"
 BASELINE_TABLES = (
     "incidents", "alerts", "runs", "teams", "facts", "drafts", "decisions", "publications",
@@ -364,7 +364,10 @@ def check_added_schema(db: Database) -> None:
         decided = connection.execute(sa.text("SELECT count(*) FROM decisions WHERE pause_key IS NOT NULL")).scalar_one()
         closed = connection.execute(sa.text("SELECT count(*) FROM gate_rounds WHERE closed_at IS NOT NULL")).scalar_one()
         keys = connection.execute(sa.text("SELECT count(*) FROM decisions WHERE round_key = pause_key")).scalar_one()
+        # 0005: facts recorded before it have no English wording: none is invented
+        english = connection.execute(sa.text("SELECT count(*) FROM facts WHERE value_en IS NOT NULL")).scalar_one()
     assert closed == decided == keys and meta[0][0] == 1 and uuid.UUID(meta[0][1])
+    assert english == 0
 
 
 @pytest.mark.parametrize(

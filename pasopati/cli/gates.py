@@ -18,6 +18,7 @@ import typer
 import yaml
 
 from pasopati.cli.common import app, clear_errors, fail, parse_pairs
+from pasopati.cli.options import EnglishValues
 
 Run = Annotated[str, typer.Argument(help="Flow run id or name.")]
 By = Annotated[str, typer.Option("--by", help="Your name, as in the roster.")]
@@ -187,7 +188,9 @@ def revise(
     typer.echo(f"revision by {outcome.person} recorded for {flow_run.name}; back to {base}; {woke}")
 
 
-def verify_facts(run: str, by: str, code: str, source: str, values: dict[str, str], sources: dict[str, str]) -> None:
+def verify_facts(
+    run: str, by: str, code: str, source: str, values: dict[str, str], sources: dict[str, str], values_en: dict[str, str],
+) -> None:
     """Shared by `pasopati verify` and `pasopati facts` at the verification gate."""
     from pasopati.db import get_database
     from pasopati.decisions import steps
@@ -201,9 +204,10 @@ def verify_facts(run: str, by: str, code: str, source: str, values: dict[str, st
         key = waiting_key(flow_run) or ""
         plan = plan_of(flow_run)
         known = {i.id for i in plan.checklist}
-        if unknown := sorted((set(values) | set(sources)) - known):
+        if unknown := sorted((set(values) | set(sources) | set(values_en)) - known):
             fail(f"unknown checklist item(s) {unknown} for {plan.category}; known: {', '.join(sorted(known))}")
-        answers = VerificationAnswers(values=values, verified_by=by, source=source, sources=sources, code=code, via="cli")
+        answers = VerificationAnswers(values=values, values_en=values_en, verified_by=by, source=source, sources=sources, code=code,
+                                      via="cli")
         outcome = steps.verify(get_database(), incident_of(flow_run), plan, key, answers, catalog().roster, _prover(), from_run=False)
         if outcome is None or not outcome.accepted:
             fail(f"refused (recorded): {outcome.refusal if outcome else 'round not open'}")
@@ -218,7 +222,8 @@ def facts(
     code: Code,
     source: Annotated[str, typer.Option(help="Where the figures come from: SDP, Polres, RSUD, BMKG…")],
     set_: Annotated[list[str], typer.Option("--set", help="ITEM=VALUE (repeatable).")] = [],
-    file: Annotated[Path | None, typer.Option(help="YAML or JSON mapping ITEM: VALUE.")] = None,
+    set_en: EnglishValues = [],
+    file: Annotated[Path | None, typer.Option(help="YAML or JSON mapping ITEM: VALUE or ITEM: {value, en}.")] = None,
     ralat: Annotated[bool, typer.Option("--ralat", help="The published figures were WRONG (a ralat with apology);"
                                         " without it they evolved (an update, pemutakhiran).")] = False,
 ) -> None:
@@ -236,37 +241,58 @@ def facts(
     from pasopati.publications.corrections import RALAT_PREFIX
     from pasopati.runs import find_run, incident_of, plan_of, run_name, waiting_gate
 
-    values = parse_pairs(set_, "--set")
+    values, values_en = parse_pairs(set_, "--set"), parse_pairs(set_en, "--set-en")
     if file is not None:
-        try:
-            loaded = yaml.safe_load(file.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
-            fail(f"--file {file}: {exc}")
-        if not isinstance(loaded, dict):
-            fail(f"--file {file}: expected a mapping ITEM: VALUE, got {type(loaded).__name__}")
-        values = {str(k): str(v) for k, v in loaded.items()} | values
-    if not values:
-        fail("no facts given: use --set ITEM=VALUE or --file")
+        from_file, english_from_file = _facts_file(file)
+        values, values_en = from_file | values, english_from_file | values_en
+    if not values and not values_en:
+        fail("no facts given: use --set ITEM=VALUE, --set-en ITEM=VALUE or --file")
     with clear_errors():
         flow_run = find_run(run)
         if waiting_gate(flow_run) == GATE_VERIFICATION:
-            verify_facts(run, by, code, source, values, {})
+            verify_facts(run, by, code, source, values, {}, values_en)
             return
         plan = plan_of(flow_run)
         known = {i.id for i in plan.checklist}
-        if unknown := sorted(set(values) - known):
+        if unknown := sorted((set(values) | set(values_en)) - known):
             fail(f"unknown checklist item(s) {unknown} for {plan.category}; known: {', '.join(sorted(known))}")
         incident = incident_of(flow_run)
         change = f"{RALAT_PREFIX if ralat else 'koreksi:'}{uuid.uuid4()}"
         outcome = steps.correct(get_database(), incident, plan, values, source=source, by=by, claim=steps.Claim(code=code),
-                                change=change, via="cli", roster=catalog().roster, prover=_prover())
+                                change=change, via="cli", roster=catalog().roster, prover=_prover(), values_en=values_en)
         if not outcome.accepted:
             fail(f"refused (recorded): {outcome.refusal}")
     correction = run_deployment(
         "koreksi-fakta/koreksi", parameters={"incident_id": incident.id, "recorded_change": change}, timeout=0,
         flow_run_name=f"koreksi · {run_name(incident)}",
     )
-    typer.echo(f"{len(values)} fact(s) recorded by {outcome.person} for {incident.id}; correction run {correction.name} ({correction.id})")
+    typer.echo(f"{len(set(values) | set(values_en))} fact(s) recorded by {outcome.person} for {incident.id}; correction run"
+               f" {correction.name} ({correction.id})")
+
+
+def _facts_file(file: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """ITEM: VALUE or ITEM: {value, en} from a YAML/JSON file → (values, English values); exits
+    with the file and item named on any other shape."""
+    try:
+        loaded = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        fail(f"--file {file}: {exc}")
+    if not isinstance(loaded, dict):
+        fail(f"--file {file}: expected a mapping ITEM: VALUE, got {type(loaded).__name__}")
+    values, english = {}, {}
+    for key, given in loaded.items():
+        if isinstance(given, dict):
+            if not set(given) <= {"value", "en"} or not all(isinstance(v, str | int | float) for v in given.values()):
+                fail(f"--file {file}: {key}: expected VALUE or {{value, en}} with text values")
+            if "value" in given:
+                values[str(key)] = str(given["value"])
+            if "en" in given:
+                english[str(key)] = str(given["en"])
+        elif isinstance(given, str | int | float):
+            values[str(key)] = str(given)
+        else:
+            fail(f"--file {file}: {key}: expected VALUE or {{value, en}}, got {type(given).__name__}")
+    return values, english
 
 
 @app.command()

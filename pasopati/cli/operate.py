@@ -11,7 +11,12 @@ from zoneinfo import ZoneInfo
 import typer
 
 from pasopati.cli.common import app, clear_errors, fail, parse_pairs
-from pasopati.cli.options import CategoryOption, SeverityOption, UnitOption
+from pasopati.cli.options import (
+    CategoryOption,
+    EnglishValues,
+    SeverityOption,
+    UnitOption,
+)
 from pasopati.plan.catalog import CatalogError, catalog, load_catalog
 from pasopati.plan.runbook import Severity
 from pasopati.settings import get_settings
@@ -129,11 +134,12 @@ def verify(
     code: Annotated[str, typer.Option(help="Your TOTP code (6 digits, from your authenticator app).")] = ...,  # type: ignore[assignment]
     source: Annotated[str, typer.Option(help="Main source: SDP, Polres, RSUD, BMKG…")] = ...,  # type: ignore[assignment]
     source_for: Annotated[list[str], typer.Option(help="A different source for one item: ITEM=SOURCE.")] = [],
+    set_en: EnglishValues = [],
 ) -> None:
     """Submit verified facts to a run waiting at verification."""
     from pasopati.cli.gates import verify_facts
 
-    verify_facts(run, by, code, source, parse_pairs(set_, "--set"), parse_pairs(source_for, "--source-for"))
+    verify_facts(run, by, code, source, parse_pairs(set_, "--set"), parse_pairs(source_for, "--source-for"), parse_pairs(set_en, "--set-en"))
 
 
 @app.command("pending")

@@ -26,10 +26,9 @@ from pasopati.facts.models import Fact, VerificationAnswers
 from pasopati.facts.service import (
     UnacceptedSource,
     UnknownChecklistItem,
-    check_items,
-    check_sources,
+    UntrueTranslation,
+    check_submission,
     current_in,
-    plain_values,
     recorded_in,
     submit_in,
 )
@@ -116,10 +115,12 @@ def verify(
         # Who first (a stranger learns nothing about the runbook), then what, then the proof (a
         # submission refused for its items never spends the verifier's one-time code).
         outcome = (_stranger(session, incident, plan, answers.verified_by, roster)
-                   or _bad_items(plan, answers.values, answers.source, answers.sources, answers.verified_by)
+                   or _bad_items(session, incident, plan, answers.values, answers.source, answers.sources, answers.values_en,
+                                 answers.verified_by)
                    or _prove(session, incident, plan, row, answers.verified_by, answers, roster, prover))
         if outcome.accepted:
-            submit_in(session, incident, plan, answers.values, source=answers.source, sources=answers.sources, by=outcome.person,
+            submit_in(session, incident, plan, answers.values, source=answers.source, sources=answers.sources,
+                      values_en=answers.values_en, by=outcome.person,
                       change=f"verifikasi:{incident.severity.value}", via=answers.via, stage=Stage.VERIFIED, proof=outcome.proof)
         else:
             _refused(session, incident, "verification.refused", answers.verified_by, outcome.refusal or "", key, answers.via)
@@ -167,17 +168,21 @@ def consume(db: Database, incident: Incident, key: str) -> None:
             rounds.consume(session, incident, row, None)
 
 
-def _bad_items(plan: RunbookPlan, values: dict[str, str], source: str, sources: dict[str, str], claimed: str) -> StepOutcome | None:
-    """A submission naming checklist items the runbook does not have, or citing a source the runbook
-    does not accept for an item, is refused (recorded by the caller), never an exception that would
-    end the run."""
+def _bad_items(
+    session: Session, incident: Incident, plan: RunbookPlan, values: dict[str, str], source: str, sources: dict[str, str],
+    values_en: dict[str, str], claimed: str,
+) -> StepOutcome | None:
+    """A submission naming checklist items the runbook does not have, citing a source the runbook
+    does not accept for an item, or translating a value into other figures is refused (recorded by
+    the caller), never an exception that would end the run."""
     try:
-        check_items(plan, set(values) | set(sources))
-        check_sources(plan, plain_values(values), source, sources)
+        check_submission(plan, values, source, sources, values_en, {f.item_id: f.value for f in current_in(session, incident.id)})
     except UnknownChecklistItem as exc:
         return StepOutcome(accepted=False, person=claimed, refusal=f"butir daftar periksa tidak dikenal: {exc}")
     except UnacceptedSource as exc:
         return StepOutcome(accepted=False, person=claimed, refusal=f"sumber tidak diterima runbook: {exc}")
+    except UntrueTranslation as exc:
+        return StepOutcome(accepted=False, person=claimed, refusal=f"terjemahan Inggris ditolak: {exc}")
     except TextRefused as exc:
         return StepOutcome(accepted=False, person=claimed, refusal=f"nilai ditolak: {exc}")
     return None
@@ -251,16 +256,17 @@ def _outside_round(
 
 def correct(
     db: Database, incident: Incident, plan: RunbookPlan, values: dict[str, str], *, source: str, by: str, claim: object, change: str,
-    via: str, roster: Roster, prover: Prover,
+    via: str, roster: Roster, prover: Prover, values_en: dict[str, str] | None = None,
 ) -> StepOutcome:
     """Corrected facts after verification, by a proven member of the team: new versions under
     ``change`` (the correction run then flags what was published with the old values)."""
     with db.write() as session:
         if done := recorded_in(session, incident.id, change):  # a re-run of the same correction: proven then
             return StepOutcome(accepted=True, person=done[0].verified_by, message="already recorded")
-        outcome = _bad_items(plan, values, source, {}, by) or _outside_round(session, incident, plan, by, claim, "koreksi", roster, prover)
+        outcome = _bad_items(session, incident, plan, values, source, {}, values_en or {}, by) or _outside_round(session, incident, plan, by, claim, "koreksi", roster, prover)
         if outcome.accepted:
-            submit_in(session, incident, plan, values, source=source, by=outcome.person, change=change, via=via, proof=outcome.proof)
+            submit_in(session, incident, plan, values, source=source, values_en=values_en, by=outcome.person, change=change, via=via,
+                      proof=outcome.proof)
         else:
             _refused(session, incident, "correction.refused", by, outcome.refusal or "", "koreksi", via)
         return outcome

@@ -107,18 +107,42 @@ def _as_is(text: str) -> str:
     return text
 
 
+def wording(fact: Fact, item: ChecklistItem, language: Language, qualifiers: dict[str, Wording] | None = None) -> str | None:
+    """The value as a ``language`` text may state it: in Indonesian as verified (a count in the house
+    style); in English a count's number, else the verifier's English for this version — None when
+    there is none (an English text never quotes Indonesian words; issue 10, item 7)."""
+    value = fact.value or ""
+    said = figure(value, item, language, qualifiers)
+    if language == "id":
+        return said
+    if item.kind == "count" and said != value.strip().rstrip("."):  # the number was read: it is said in English
+        return said
+    english = fact.value_en or (said if said.replace(".", "").isdigit() else None)
+    return _ZONE_EN.sub(lambda m: f"{m.group(0)} (UTC+{ZONE_OFFSETS[m.group(1)]})", english.strip().rstrip(".")) if english else None
+
+
+ZONE_OFFSETS = {"WIB": 7, "WITA": 8, "WIT": 9}
+# "05:00 WIB" as a verifier wrote it → "05:00 WIB (UTC+7)", the English house style (issue 10, item 7).
+_ZONE_EN = re.compile(r"(?<=\d)\s*\b(WIB|WITA|WIT)\b(?!\s*\(UTC)")
+
+
 def fact_view(
     fact: Fact, item: ChecklistItem, incident: Incident, language: Language, now: datetime, qualifiers: dict[str, Wording] | None = None,
 ) -> dict[str, Any]:
-    """One verified fact as a sentence (no final period), its source, and when it was recorded."""
-    nilai = figure(fact.value or "", item, language, qualifiers)
-    sentence = item.statement.text(language).format(nilai=nilai) if item.statement else fact.value
+    """One verified fact as a sentence (no final period), its source, and when it was recorded;
+    ``untranslated`` (and no sentence) when an English text has no English words for it."""
+    nilai = wording(fact, item, language, qualifiers)
+    if nilai is None:
+        sentence = None
+    else:
+        sentence = item.statement.text(language).format(nilai=nilai) if item.statement else nilai
     same_day = day_date(fact.recorded_at, incident.timezone, language) == day_date(now, incident.timezone, language)
     return {
         "id": item.id,
         "label": item.label_en if language == "en" else item.label,
         "value": fact.value,
         "sentence": sentence,
+        "untranslated": sentence is None,
         "ask": item.ask.text(language) if item.ask else "",
         "source": fact.source or fact.verified_by,
         "as_of": clock(fact.recorded_at, incident.timezone, language) if same_day else moment_text(fact.recorded_at, incident.timezone, language),
@@ -143,16 +167,20 @@ def message_context(
     child = incident.unit_type == "lpka"
     say = (_for_children if language == "id" else _for_children_en) if child else _as_is
     latest = {f.item_id: f for f in facts if f.value}
-    confirmed = [
+    verified = [
         fact_view(latest[item.id], item, incident, language, now, plan.count_qualifiers)
         for item in plan.checklist
         if item.id in latest and (item.public or not public)
     ]
-    for view in confirmed:
-        view["sentence"] = say(str(view["sentence"]))
+    for view in verified:
+        view["sentence"] = say(str(view["sentence"])) if view["sentence"] is not None else None
+    known = {view["id"] for view in verified}  # what is verified, whatever the language can state
+    # What this language can state: an English text leaves out a fact with no English words and says
+    # where it is published instead (never half Indonesian).
+    confirmed = [view for view in verified if not view["untranslated"]]
     by_id = {view["id"]: view for view in confirmed}
     public_ids = {item.id for item in plan.checklist if item.public}
-    narrative = " ".join(str(view["value"]) for view in confirmed)  # "Dua warga binaan melarikan diri" states a count
+    narrative = " ".join(str(view["value"]) for view in verified)  # "Dua warga binaan melarikan diri" states a count
     # What kind of incident this is, for questions and actions that fit only some ("kabur" → the search):
     # what has been verified; before anything is, the report (a claim: it chooses what we ask, it is
     # never said — and once facts exist, a rumour of an escape no longer asks about a search).
@@ -166,7 +194,7 @@ def message_context(
     open_questions = [
         say(item.ask.text(language))
         for item_id in plan.first_questions
-        if item_id not in by_id and (item := plan.item(item_id)) is not None and item.ask is not None
+        if item_id not in known and (item := plan.item(item_id)) is not None and item.ask is not None
         and not item.stated_in(narrative) and fits(item.asked_when, item.asked_unless)
     ]
     office_zone = HEADQUARTERS_ZONE if who.org in HEADQUARTERS.values() else incident.timezone
@@ -178,7 +206,7 @@ def message_context(
         clock(deadline, incident.timezone, language) if day_date(deadline, incident.timezone, language) == day_date(now, incident.timezone, language)
         else moment_text(deadline, incident.timezone, language))
     grief = plan.condolence
-    died = grief is not None and any(re.search(grief.when, str(v["value"]), re.IGNORECASE) for v in confirmed if v["id"] in public_ids)
+    died = grief is not None and any(re.search(grief.when, str(v["value"]), re.IGNORECASE) for v in verified if v["id"] in public_ids)
     facts = [v for v in confirmed if v["id"] != "apa" and not (v["id"] == "kapan" and "apa" in by_id)]
     first = [by_id[i] for i in plan.first_questions if i in by_id] + [
         v for v in confirmed if v["count"] and v["id"] not in plan.first_questions and v["id"] not in ("apa", "kapan")]
@@ -215,7 +243,8 @@ def message_context(
         "checked": any(v["id"] not in ("kapan", "di_mana") for v in shown),
         "website": urlsplit(cat.channels.statement_url).netloc,
         "unknown": open_questions,
-        "actions": [say(a.en if language == "en" else a.id) for a in plan.actions if not (a.until and a.until in by_id) and fits(a.when, a.unless)],
+        "actions": [say(a.en if language == "en" else a.id) for a in plan.actions if not (a.until and a.until in known) and fits(a.when, a.unless)],
+        "untranslated": [view["label"] for view in verified if view["untranslated"]],
         "strategy": plan.plan.strategy.value,
         "misconduct_confirmed": misconduct,
         "condolence": grief.words.text(language) if died and grief else "",

@@ -9,7 +9,7 @@ from pasopati.drafts.models import Draft
 from pasopati.drafts.review import Review, review_of
 from pasopati.drafts.service import render
 from pasopati.facts.models import Fact
-from pasopati.facts.service import check_items, check_sources, plain_values
+from pasopati.facts.service import check_items, check_submission
 from pasopati.incidents.models import Trigger
 from pasopati.incidents.service import build
 from pasopati.plan.catalog import Catalog
@@ -22,26 +22,30 @@ PREVIEW_ID = "00000000-preview"
 
 def preview_facts(cat: Catalog, category: str, facts: dict[str, object], at: datetime) -> list[Fact]:
     """Facts for a preview: ``item: value`` (cited to the item's first accepted source) or ``item:
-    {value, source}``. Raises UnknownChecklistItem / UnacceptedSource, ValueError for another shape."""
+    {value, source, en}`` (``en``: the value in English). Raises UnknownChecklistItem,
+    UnacceptedSource, UntrueTranslation, ValueError for another shape."""
     plan = cat.plan(category, Severity.RINGAN)
     check_items(plan, set(facts))
     result = []
     for item_id, given in facts.items():
         item = plan.item(item_id)
         assert item is not None
+        english = ""
         if isinstance(given, dict):
-            value, source = given.get("value", ""), given.get("source", "")
-            if not isinstance(value, str | int | float) or not isinstance(source, str):
-                raise ValueError(f"{item_id}: value and source must be text")  # noqa: TRY004  (a user file)
-            value = str(value)
+            if unknown := sorted(set(given) - {"value", "source", "en"}):
+                raise ValueError(f"{item_id}: unknown key(s) {unknown}; expected value, source, en")
+            value, source, english = given.get("value", ""), given.get("source", item.sources[0]), given.get("en", "")
+            if not all(isinstance(v, str | int | float) for v in (value, english)) or not isinstance(source, str):
+                raise ValueError(f"{item_id}: value, source and en must be text")
+            value, english = str(value), str(english)
         elif isinstance(given, str | int | float):
             value, source = str(given), item.sources[0]
         else:
-            raise ValueError(f"{item_id}: expected a value or {{value, source}}, got {type(given).__name__}")  # noqa: TRY004  (a user file: the CLI reports ValueErrors)
-        value = plain_values({item_id: value})[item_id]  # as a verification would store it
-        check_sources(plan, {item_id: value}, source)
-        result.append(Fact(item_id=item_id, label=item.label, value=value or None, source=source, public=item.public,
-                           verified_by="pratinjau", recorded_at=at))
+            raise ValueError(f"{item_id}: expected a value or {{value, source, en}}, got {type(given).__name__}")  # noqa: TRY004  (a user file: the CLI reports ValueErrors)
+        # As a verification would store them, after the same checks.
+        values, values_en = check_submission(plan, {item_id: value}, source, None, {item_id: english} if english else {}, {})
+        result.append(Fact(item_id=item_id, label=item.label, value=values[item_id] or None, value_en=values_en.get(item_id) or None,
+                           source=source, public=item.public, verified_by="pratinjau", recorded_at=at))
     return result
 
 

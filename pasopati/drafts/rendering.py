@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 
-from pasopati.drafts.context import fact_view, message_context
+from pasopati.drafts.context import fact_view, message_context, wording
 from pasopati.drafts.models import Draft
 from pasopati.facts.models import Fact
 from pasopati.incidents.models import Incident
@@ -105,15 +105,23 @@ def render_change(
     """An update (pemutakhiran: a figure evolved) or a ralat (correction: a published figure was
     wrong): what was said, what is true now, its source and time; as urgent as a holding statement."""
     context = message_context(incident=incident, plan=plan, facts=facts, cat=cat, language=language, now=now, public=True)
-    views = []
+    views, untranslated = [], []
     for change in changes:
         item = plan.item(change.item_id)
         assert item is not None, f"{change.item_id} is a checklist item"
+        label = item.label_en if language == "en" else item.label
         now_view = fact_view(change.new, item, incident, language, now, plan.count_qualifiers) if change.new.value else None
-        views.append({"label": item.label_en if language == "en" else item.label, "old": change.old.value,
-                      "new": change.new.value or "", "source": now_view["source"] if now_view else change.new.verified_by,
+        # As verified in Indonesian; in English the words its verifier gave (none: said where it is published).
+        old, new = ((change.old.value, change.new.value or "") if language == "id" else
+                    (wording(change.old, item, language, plan.count_qualifiers), wording(change.new, item, language, plan.count_qualifiers)
+                     if change.new.value else ""))
+        if old is None or new is None:
+            untranslated.append(label)
+            continue
+        views.append({"label": label, "old": old, "new": new,
+                      "source": now_view["source"] if now_view else change.new.verified_by,
                       "as_of": now_view["as_of"] if now_view else "", "now": now_view})
-    context["changes"] = views
+    context["changes"], context["untranslated"] = views, untranslated
     body = _render(cat, f"{language}/{kind.value}.j2", context)
     return Draft(
         id=draft_id,

@@ -14,6 +14,7 @@ class Fact(BaseModel):
     item_id: str
     label: str
     value: str | None = Field(None, description="None: not (yet) confirmed.")
+    value_en: str | None = Field(None, description="The same value in English, as its verifier worded it (None: none given).")
     source: str | None = None
     public: bool = True
     verified_by: str
@@ -35,6 +36,7 @@ class VerificationAnswers(BaseModel):
     """What a verifier submitted: checklist item id → value, and where the values come from."""
 
     values: dict[str, str]
+    values_en: dict[str, str] = Field({}, description="Item id → the value in English (optional; English texts state only these).")
     verified_by: str
     source: str
     sources: dict[str, str] = {}

@@ -12,9 +12,11 @@ from pasopati.audit.service import record
 from pasopati.db import Database
 from pasopati.facts.models import Fact
 from pasopati.facts.tables import FactRow
+from pasopati.figures import figures
 from pasopati.incidents.models import Incident, Stage, Trigger
 from pasopati.incidents.service import mark_stage
 from pasopati.plan.runbook import ChecklistItem, RunbookPlan
+from pasopati.privacy.initials import beyond_initials
 from pasopati.texts import TextRefused, plain
 from pasopati.time import utcnow
 
@@ -69,6 +71,50 @@ def plain_values(values: dict[str, str]) -> dict[str, str]:
     return result
 
 
+class UntrueTranslation(TextRefused):
+    """An English value with no Indonesian value to translate, or stating other figures than it."""
+
+
+def check_english(values_en: dict[str, str], values: dict[str, str | None]) -> None:
+    """Raise UntrueTranslation naming each item whose English value (``values_en``, already plain)
+    translates nothing (``values``: the Indonesian value it goes with, given now or current) or
+    states other counts than it (pasopati.figures: "Dua warga binaan" and "Three inmates" differ).
+    One set of figures in both languages (issue 10, items 7 and 11)."""
+    wrong = []
+    for item_id, english in values_en.items():
+        value = values.get(item_id)
+        if not english:
+            continue
+        if not value:
+            wrong.append(f"{item_id} (en): no Indonesian value to translate")
+            continue
+        said = sorted(n for n, _, _ in figures(value, "id"))
+        told = sorted(n for n, _, _ in figures(english, "en"))
+        if said != told:
+            wrong.append(f"{item_id} (en): states the figures {[str(n) for n in told]}, the value {[str(n) for n in said]}")
+    if wrong:
+        raise UntrueTranslation("; ".join(wrong))
+
+
+class NotInitials(TextRefused):
+    """A value of an initials-only item that names someone in full (or by an identifying number)."""
+
+
+def check_initials(plan: RunbookPlan, values: dict[str, str]) -> None:
+    """Raise NotInitials naming each initials-only item (``ChecklistItem.initials_only``) whose value
+    holds a name or identifier that is not initials (pasopati.privacy.initials): "AS dan BT" passes,
+    "Ahmad Santoso" does not (DOMAIN.md: officers under examination by initials only)."""
+    wrong = []
+    for item_id, value in values.items():
+        item = plan.item(item_id)
+        if item is None or not item.initials_only or not value.strip():
+            continue
+        if named := beyond_initials(value):
+            wrong.append(f"{item_id}: initials only (DOMAIN.md), not {', '.join(repr(t) for t in named)}")
+    if wrong:
+        raise NotInitials("; ".join(wrong))
+
+
 def check_sources(plan: RunbookPlan, values: dict[str, str], source: str, sources: dict[str, str] | None = None) -> None:
     """Raise UnacceptedSource naming each item whose (non-blank) value comes from a source the
     runbook does not accept for it, with the sources it accepts."""
@@ -103,17 +149,22 @@ def submit(
     by: str,
     change: str,
     sources: dict[str, str] | None = None,
+    values_en: dict[str, str] | None = None,
     via: str,
     stage: Stage | None = None,
 ) -> list[Fact]:
-    """Record ``values`` (item id → value; blank: "no longer confirmed") as new versions where they
-    differ from the current ones. Idempotent per ``change``: re-running a submission records
+    """Record ``values`` (item id → value; blank: "no longer confirmed") and ``values_en`` (item id
+    → the value in English) as new versions where they differ from the current ones. A new value
+    without English drops the old English (it translated another value); an English value alone
+    adds a version of the same value. Idempotent per ``change``: re-running a submission records
     nothing new. Returns the current version of every item of the incident.
 
     Raises UnknownChecklistItem for an id not in the runbook's checklist, UnacceptedSource for a
-    source the runbook does not accept for an item (``submit_in`` checks, before it writes anything)."""
+    source the runbook does not accept for an item, UntrueTranslation (``submit_in`` checks, before
+    it writes anything)."""
     with db.write() as session:
-        return submit_in(session, incident, plan, values, source=source, by=by, change=change, sources=sources, via=via, stage=stage)
+        return submit_in(session, incident, plan, values, source=source, by=by, change=change, sources=sources,
+                         values_en=values_en, via=via, stage=stage)
 
 
 def submit_in(
@@ -126,44 +177,64 @@ def submit_in(
     by: str,
     change: str,
     sources: dict[str, str] | None = None,
+    values_en: dict[str, str] | None = None,
     via: str,
     stage: Stage | None = None,
     proof: str | None = None,
 ) -> list[Fact]:
     """``submit`` inside another act's transaction (a verification proven at its gate round);
     ``proof`` says how ``by`` was identified and goes into each fact's audit event."""
-    check_items(plan, set(values) | set(sources or {}))
-    values = plain_values(values)
-    check_sources(plan, values, source, sources)
-    now = utcnow()
     rows = list(session.scalars(select(FactRow).where(FactRow.incident_id == incident.id).order_by(FactRow.version)))
     current = {r.item_id: r for r in rows}
+    values, english = check_submission(plan, values, source, sources, values_en, {i: r.value for i, r in current.items()})
+    now = utcnow()
     done = {r.item_id for r in rows if r.change == change}
     for item in plan.checklist:
-        if item.id not in values or item.id in done:
+        if (item.id not in values and item.id not in english) or item.id in done:
             continue
-        value = values[item.id].strip() or None
-        item_source = (sources or {}).get(item.id, source)
         previous = current.get(item.id)
-        if previous is not None and previous.value == value:
+        value = (values[item.id] or None) if item.id in values else previous.value if previous else None
+        # English given now, else the old English while the value it translates stands.
+        value_en = english.get(item.id) or (previous.value_en if previous and previous.value == value else None)
+        item_source = (sources or {}).get(item.id, source) if item.id in values or previous is None else previous.source
+        if previous is not None and previous.value == value and previous.value_en == value_en:
             continue  # submitted unchanged (forms come prefilled): the version and its source stand
         if previous is None and value is None:
             continue
         row = FactRow(
             incident_id=incident.id, item_id=item.id, version=(previous.version + 1) if previous else 1, change=change,
-            label=item.label, value=value, source=item_source, public=item.public, verified_by=by, recorded_at=now,
+            label=item.label, value=value, value_en=value_en, source=item_source, public=item.public, verified_by=by,
+            recorded_at=now,
         )
         session.add(row)
         current[item.id] = row
         record(
             session, "fact.recorded", actor=by, incident_id=incident.id, flow_run_id=incident.flow_run_id,
-            details={"item": item.id, "label": item.label, "version": row.version, "value": value,
+            details={"item": item.id, "label": item.label, "version": row.version, "value": value, "value_en": value_en,
                      "previous": previous.value if previous else None, "source": item_source, "public": item.public,
                      "change": change, "via": via, "proof": proof},
         )
     if stage is not None:
         mark_stage(session, incident.id, stage)
     return [Fact.model_validate(r, from_attributes=True) for r in current.values()]
+
+
+def check_submission(
+    plan: RunbookPlan, values: dict[str, str], source: str, sources: dict[str, str] | None, values_en: dict[str, str] | None,
+    current: dict[str, str | None],
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Every check a submission passes before anything is written, in the order a refusal names:
+    items, readable values, sources, initials, English. ``current``: item id → its current value. Returns the
+    values and English values as stored (pasopati.texts.plain). Raises UnknownChecklistItem,
+    TextRefused, UnacceptedSource, NotInitials, UntrueTranslation."""
+    check_items(plan, set(values) | set(sources or {}) | set(values_en or {}))
+    values = plain_values(values)
+    english = plain_values(values_en or {})
+    check_sources(plan, values, source, sources)
+    check_initials(plan, values)
+    check_initials(plan, english)
+    check_english(english, current | {k: v or None for k, v in values.items()})
+    return values, english
 
 
 def recorded_in(session: Session, incident_id: str, change: str) -> list[Fact]:

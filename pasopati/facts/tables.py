@@ -19,6 +19,7 @@ class FactRow(Base):
     change: Mapped[str] = mapped_column(String(96), doc="The submission that recorded it; re-running it adds nothing.")
     label: Mapped[str] = mapped_column(SafeText)
     value: Mapped[str | None] = mapped_column(SafeText)
+    value_en: Mapped[str | None] = mapped_column(SafeText, doc="The verifier's English wording of this version (None: none given).")
     source: Mapped[str | None] = mapped_column(SafeText)
     public: Mapped[bool]
     verified_by: Mapped[str] = mapped_column(SafeText)

@@ -122,6 +122,10 @@ class ChecklistItem(Strict):
         None, description="Python regex (case-insensitive): not asked when it matches ('meninggal': no question on"
         " treatment once a death is verified).",
     )
+    initials_only: bool = Field(
+        False, description="The value names people by their initials only (DOMAIN.md: an officer under examination);"
+        " a value holding a full name or an identifying number is refused when submitted.",
+    )
     said_as: list[Regex] = Field(
         default_factory=list,
         description="A count only: what follows the number when a narrative states this same count (Indonesian,"

@@ -49,8 +49,9 @@ def _recognizer(
 
 
 class PlateRecognizer(PatternRecognizer):
-    """Vehicle plates "B 1234 XYZ": the area code must be one of Perpol 7/2021's, and the letters
-    after the number must not be a unit ("B 3 WBP" is a cell block and a count)."""
+    """Vehicle plates "B 1234 XYZ": the area code must be one of Perpol 7/2021's, the letters after
+    the number must not be a unit ("B 3 WBP" is a cell block and a count), and a plate written
+    without spaces has two digits or more ("P2U", the main gate post, is no plate)."""
 
     SHAPE = re.compile(r"([A-Z]{1,2})\s?\d{1,4}\s?([A-Z]{1,3})")
 
@@ -68,9 +69,8 @@ class PlateRecognizer(PatternRecognizer):
 
     def validate_result(self, pattern_text: str) -> bool | None:
         shape = self.SHAPE.fullmatch(pattern_text)
-        return (
-            bool(shape) and shape[1] in PLATE_AREAS and shape[2] not in NOT_PLATE_SUFFIX
-        )
+        glued_short = not any(c.isspace() for c in pattern_text) and sum(c.isdigit() for c in pattern_text) < 2
+        return bool(shape) and shape[1] in PLATE_AREAS and shape[2] not in NOT_PLATE_SUFFIX and not glued_short
 
 
 class BankAccountRecognizer(PatternRecognizer):
