@@ -97,6 +97,16 @@ def test_a_time_after_the_texts_own_moment_is_refused_unless_it_speaks_of_the_fu
     assert check("Kunjungan ditiadakan hingga pukul 18.00 WITA.", plan, []) == []
 
 
+def test_a_time_without_a_date_is_read_as_its_nearest_occurrence(plan: RunbookPlan) -> None:
+    """Review 3: a statement issued after local midnight about "pukul 23.00" last night was refused."""
+    after_midnight = datetime(2026, 11, 30, 16, 30, tzinfo=UTC)  # 00.30 WITA on 1 December
+    def at(text: str, issued: datetime) -> list[str]:
+        return [f"{p.rule}:{p.text}" for p in problems(text, language="id", plan=plan, history=[], issued_at=issued, timezone=MAKASSAR)]
+    assert at("Peristiwa terjadi pukul 23.00 WITA.", after_midnight) == [], "last night"
+    assert at("Peristiwa terjadi pukul 01.00 WITA.", after_midnight) == ["waktu:pukul 01.00 WITA"], "half an hour from now"
+    assert at("Peristiwa terjadi pada 1 Desember 2026 pukul 23.00 WITA.", after_midnight) == ["waktu:pukul 23.00 WITA"], "dated: taken as written"
+
+
 def test_security_details_the_runbook_marks_internal_are_refused(plan: RunbookPlan) -> None:
     found = check("Tembok perimeter sisi utara retak sepanjang 3 meter; jadwal patroli diperketat.", plan, [])
     internal = [f for f in found if f.startswith("detail-keamanan:")]

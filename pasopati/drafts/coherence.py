@@ -137,7 +137,9 @@ def contradiction_problems(text: str, language: Language, plan: RunbookPlan, his
 
 def time_problems(text: str, issued_at: datetime, timezone: str) -> list[Problem]:
     """Clock times with a zone (or "pukul") later than ``issued_at``, the text's own moment. A time
-    without a date in its sentence is on the issue's local date; a sentence about the future passes."""
+    without a date in its sentence is read as its nearest occurrence: "pukul 23.00" in a text issued
+    at 00.30 was last night, "pukul 14.00" in one issued at 13.16 is later today (a tie is later
+    today). A sentence about the future passes."""
     local_zone = ZoneInfo(timezone)
     problems = []
     for sentence in _SENTENCE.finditer(text):
@@ -149,8 +151,11 @@ def time_problems(text: str, issued_at: datetime, timezone: str) -> list[Problem
             if not (said_pukul or zone_name) or int(hour) > 23 or int(minute) > 59:
                 continue
             zone = ZONES.get((zone_name or "").upper(), local_zone)
-            day = _last_date(said[: match.start()]) or issued_at.astimezone(zone).date()
+            dated = _last_date(said[: match.start()])
+            day = dated or issued_at.astimezone(zone).date()
             moment = datetime(day.year, day.month, day.day, int(hour), int(minute), tzinfo=zone)
+            if dated is None and moment - issued_at > issued_at - (moment - timedelta(days=1)):
+                moment -= timedelta(days=1)  # nearer as yesterday: told after local midnight
             if moment > issued_at + SLACK:
                 own = issued_at.astimezone(zone)
                 problems.append(Problem("waktu", match.group(0), sentence.start() + match.start(),
