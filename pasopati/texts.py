@@ -129,11 +129,12 @@ def capital(text: str) -> str:
 
 
 def join_list(items: list[str], language: str = "id") -> str:
-    """'a dan b', 'a, b, dan c' (EYD) / 'a and b', 'a, b and c'."""
+    """'a dan b', 'a, b, dan c' (EYD) / 'a and b', 'a, b and c' ('a, b and c, and d' when an item
+    holds its own "and": the serial comma keeps the last item apart)."""
     if len(items) < 2:
         return "".join(items)
     word = "dan" if language == "id" else "and"
-    comma = "," if language == "id" and len(items) > 2 else ""
+    comma = "," if len(items) > 2 and (language == "id" or any(" and " in item for item in items)) else ""
     return f"{', '.join(items[:-1])}{comma} {word} {items[-1]}"
 
 

@@ -191,10 +191,12 @@ def message_context(
             return False
         return pattern is None or re.search(pattern, story, re.IGNORECASE) is not None
 
+    actions = [a for a in plan.actions if not (a.until and a.until in known) and fits(a.when, a.unless)]
+    in_hand = {a.until for a in actions if a.until}  # "we are establishing when it was recorded" says it is open
     open_questions = [
         say(item.ask.text(language))
         for item_id in plan.first_questions
-        if item_id not in known and (item := plan.item(item_id)) is not None and item.ask is not None
+        if item_id not in known and item_id not in in_hand and (item := plan.item(item_id)) is not None and item.ask is not None
         and not item.stated_in(narrative) and fits(item.asked_when, item.asked_unless)
     ]
     office_zone = HEADQUARTERS_ZONE if who.org in HEADQUARTERS.values() else incident.timezone
@@ -243,7 +245,7 @@ def message_context(
         "checked": any(v["id"] not in ("kapan", "di_mana") for v in shown),
         "website": urlsplit(cat.channels.statement_url).netloc,
         "unknown": open_questions,
-        "actions": [say(a.en if language == "en" else a.id) for a in plan.actions if not (a.until and a.until in known) and fits(a.when, a.unless)],
+        "actions": [say(a.en if language == "en" else a.id) for a in actions],
         "untranslated": [view["label"] for view in verified if view["untranslated"]],
         "strategy": plan.plan.strategy.value,
         "misconduct_confirmed": misconduct,
