@@ -54,7 +54,7 @@ def figures(text: str, language: str) -> list[tuple[Decimal, str, int]]:
     for match in _FIGURE["en" if language == "en" else "id"].finditer(masked):
         written = match.group(0)
         value = words.get(written.lower())
-        number = Decimal(value) if value is not None else _digits(written)
+        number = Decimal(value) if value is not None else _digits(written, language)
         if number is not None:
             if times := _MULTIPLIER.match(masked, match.end()):  # "tiga ribu" is 3 000, not 3
                 number, written = number * _MULTIPLIERS[times.group(1).lower()], written + times.group(0)
@@ -71,9 +71,12 @@ def _masked(match: re.Match[str]) -> str:
     return " " * len(span)
 
 
-def _digits(written: str) -> Decimal | None:
-    """"1.200" → 1200 (Indonesian thousands), "2,5" → 2.5."""
-    plain = re.sub(r"\.(?=\d{3}\b)", "", written).replace(",", ".")
+def _digits(written: str, language: str = "id") -> Decimal | None:
+    """Indonesian "1.200" → 1200 and "2,5" → 2.5; English "1,200" and "2,000,000" → thousands, "2.5" → 2.5."""
+    if language == "en":
+        plain = re.sub(r",(?=\d{3}\b)", "", written)
+    else:
+        plain = re.sub(r"\.(?=\d{3}\b)", "", written).replace(",", ".")
     try:
         return Decimal(plain)
     except InvalidOperation:

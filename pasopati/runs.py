@@ -208,7 +208,8 @@ def describe(ref: str) -> str:
         from pasopati.facts import service as facts
 
         for fact in facts.history(db, incident.id):
-            lines.append(f"fact      {fact.item_id} v{fact.version}: {fact.value} (source {fact.source}, {fact.verified_by})")
+            english = f" [en: {fact.value_en}]" if fact.value_en else ""
+            lines.append(f"fact      {fact.item_id} v{fact.version}: {fact.value}{english} (source {fact.source}, {fact.verified_by})")
         kinds = {d.id: f"{d.message_type.value}/{d.language}" for d in drafts.list_drafts(db, incident.id)}
         for publication in sorted(publications.publications(db, incident.id), key=lambda p: (kinds.get(p.draft_id, ""), p.channel)):
             flag = f" — FLAGGED: {publication.flag}" if publication.flag else ""

@@ -105,6 +105,10 @@ def test_a_time_without_a_date_is_read_as_its_nearest_occurrence(plan: RunbookPl
     assert at("Peristiwa terjadi pukul 23.00 WITA.", after_midnight) == [], "last night"
     assert at("Peristiwa terjadi pukul 01.00 WITA.", after_midnight) == ["waktu:pukul 01.00 WITA"], "half an hour from now"
     assert at("Peristiwa terjadi pada 1 Desember 2026 pukul 23.00 WITA.", after_midnight) == ["waktu:pukul 23.00 WITA"], "dated: taken as written"
+    # The new-user trial: "pada Senin pukul 04.30" in a text issued on Tuesday 00.12 is Monday's 04.30.
+    tuesday = datetime(2026, 11, 30, 17, 12, tzinfo=UTC)  # Tuesday 1 December, 00.12 WIB
+    assert at("Peristiwa tersebut terjadi pada Senin pukul 04.30 WIB.", tuesday) == []
+    assert at("Peristiwa tersebut terjadi pada Selasa pukul 02.00 WIB.", tuesday) == ["waktu:pukul 02.00 WIB"], "Tuesday: today"
 
 
 def test_security_details_the_runbook_marks_internal_are_refused(plan: RunbookPlan) -> None:

@@ -17,7 +17,7 @@ from pasopati.decisions.gates import GATE_HOLDING
 from pasopati.decisions.models import Verdict
 from pasopati.drafts.coherence import problems
 from pasopati.drafts.privacy_check import reason_given
-from pasopati.facts.service import NotInitials, accepted, check_submission
+from pasopati.facts.service import PersonNamed, accepted, check_submission
 from pasopati.figures import figures
 from pasopati.plan.catalog import Catalog, load_catalog
 from pasopati.plan.runbook import Severity
@@ -153,7 +153,7 @@ def test_an_initials_only_item_refuses_a_full_name_and_passes_jobs(cat: Catalog,
     if not named:
         check_submission(plan, {"inisial_petugas": value}, "Kepala Lapas", None, {}, {})
         return
-    with pytest.raises(NotInitials) as refused:
+    with pytest.raises(PersonNamed) as refused:
         check_submission(plan, {"inisial_petugas": value}, "Kepala Lapas", None, {}, {})
     assert all(repr(n) in str(refused.value) for n in named), str(refused.value)
 

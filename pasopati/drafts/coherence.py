@@ -34,8 +34,8 @@ from pasopati.plan.runbook import Language, MessageType, RunbookPlan
 ZONES = {"WIB": ZoneInfo("Asia/Jakarta"), "WITA": ZoneInfo("Asia/Makassar"), "WIT": ZoneInfo("Asia/Jayapura")}
 # A minute of slack: a text issued at 13.16 may say "pukul 13.16".
 SLACK = timedelta(minutes=1)
-# "pukul 14.00", "14.00 WITA", "11:05 WIB": a clock time (a bare "14.00" may be anything).
-_CLOCK = re.compile(r"\b(pukul\s+)?(\d{1,2})[.:](\d{2})\b(?:\s*(WITA|WIB|WIT)\b)?", re.IGNORECASE)
+# "pukul 14.00", "jam 14.00", "at 14:00", "14.00 WITA", "11:05 WIB": a clock time (a bare "14.00" may be anything).
+_CLOCK = re.compile(r"\b((?:pukul|pkl\.?|jam|at)\s+)?(\d{1,2})[.:](\d{2})\b(?:\s*(WITA|WIB|WIT)\b)?", re.IGNORECASE)
 _DATE = re.compile(rf"\b(\d{{1,2}})\s+({MONTH_PATTERN})\s+(\d{{4}})\b", re.IGNORECASE)
 _NUMERIC_DATE = re.compile(r"\b(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})\b")
 _FUTURE = re.compile(
@@ -46,7 +46,7 @@ _FUTURE = re.compile(
 # A sentence ends at a period not inside a number ("pukul 05.00") or at a line break.
 _SENTENCE = re.compile(r"(?:[^.\n]|\.(?=\d))*(?:\.|\n|$)")
 _UNCONFIRMED = (r"\s*:?\s*(?:masih\s+)?(?:belum\s+(?:dapat\s+|bisa\s+)?(?:di)?(?:konfirmasi|pastikan|ketahui)|belum\s+terkonfirmasi"
-                r"|belum\s+jelas|not\s+yet\s+(?:confirmed|known)|unknown|unconfirmed)")
+                r"|belum\s+jelas|simpang\s+siur|(?:is\s+|are\s+)?not\s+yet\s+(?:confirmed|known)|unknown|unconfirmed)")
 
 
 @dataclass(frozen=True)
@@ -151,8 +151,9 @@ def time_problems(text: str, issued_at: datetime, timezone: str) -> list[Problem
             if not (said_pukul or zone_name) or int(hour) > 23 or int(minute) > 59:
                 continue
             zone = ZONES.get((zone_name or "").upper(), local_zone)
-            dated = _last_date(said[: match.start()])
-            day = dated or issued_at.astimezone(zone).date()
+            today = issued_at.astimezone(zone).date()
+            dated = _last_date(said[: match.start()]) or _last_weekday(said[: match.start()], today)
+            day = dated or today
             moment = datetime(day.year, day.month, day.day, int(hour), int(minute), tzinfo=zone)
             if dated is None and moment - issued_at > issued_at - (moment - timedelta(days=1)):
                 moment -= timedelta(days=1)  # nearer as yesterday: told after local midnight
@@ -162,6 +163,21 @@ def time_problems(text: str, issued_at: datetime, timezone: str) -> list[Problem
                                         f"{match.group(0)} lebih lambat dari waktu terbit teks ini"
                                         f" ({own:%d-%m-%Y %H.%M} {zone_name or own.tzname()})"))
     return problems
+
+
+_WEEKDAYS = {name: i for i, names in enumerate([("senin", "monday"), ("selasa", "tuesday"), ("rabu", "wednesday"),
+              ("kamis", "thursday"), ("jumat", "jum'at", "friday"), ("sabtu", "saturday"), ("minggu", "sunday")]) for name in names}
+_WEEKDAY = re.compile(r"\b(" + "|".join(re.escape(n) for n in _WEEKDAYS) + r")\b(?!\s*,?\s*\d{1,2}\s)", re.IGNORECASE)
+
+
+def _last_weekday(before: str, today: date) -> date | None:
+    """The day a weekday written before a time in its sentence names ("pada Senin pukul 04.30"): its
+    latest occurrence on or before ``today`` (a text never dates an event by next week's weekday)."""
+    named = list(_WEEKDAY.finditer(before))
+    if not named:
+        return None
+    weekday = _WEEKDAYS[named[-1].group(1).lower()]
+    return today - timedelta(days=(today.weekday() - weekday) % 7)
 
 
 def _last_date(before: str) -> date | None:

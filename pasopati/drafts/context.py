@@ -68,7 +68,9 @@ def speaker(incident: Incident, plan: RunbookPlan, cat: Catalog) -> Speaker:
 def figure(value: str, item: ChecklistItem, language: Language, qualifiers: dict[str, Wording] | None = None) -> str:
     """A count's first number in the house style (one to nine in words), with the estimate or bound
     the verifier wrote before it ("sekitar 60 orang" → "sekitar 60" / "about 60"); other values, and
-    a count with any other words before its number, as given."""
+    a count with any other words before or after its number ("12 hingga 15 orang", "12 orang
+    (sementara)", "05.00 WIB: 3 orang"), as given: a range or a provisional count is never shortened
+    into an exact figure."""
     if item.kind != "count":
         return value.strip().rstrip(".")
     match = FIRST_NUMBER.search(value)
@@ -76,13 +78,18 @@ def figure(value: str, item: ChecklistItem, language: Language, qualifiers: dict
         return value.strip().rstrip(".")
     before = " ".join(value[: match.start()].lower().split())
     qualifier = (qualifiers or {}).get(before)
-    if before and qualifier is None:
+    if (before and qualifier is None) or not _COUNTED_TAIL.fullmatch(value[match.end():]):
         return value.strip().rstrip(".")
     digits = match.group(0).rstrip(".").replace(".", "")
     number = count_words(int(digits), language) if digits.isdigit() else match.group(0)
     return f"{qualifier.text(language)} {number}" if qualifier else number
 
 
+# What may follow a count's number for it to be the whole figure: nothing, or who is counted.
+_COUNTED_TAIL = re.compile(
+    r"\s*(?:orang|jiwa|wbp|warga\s+binaan|narapidana|napi|tahanan|petugas|anak(?:\s+binaan)?|pasien|korban|people|persons?"
+    r"|inmates?|officers?|children)?\s*\.?\s*", re.IGNORECASE,
+)
 _INMATES = re.compile(r"\bwarga binaan\b", re.IGNORECASE)
 
 

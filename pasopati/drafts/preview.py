@@ -20,10 +20,10 @@ from pasopati.time import utcnow
 PREVIEW_ID = "00000000-preview"
 
 
-def preview_facts(cat: Catalog, category: str, facts: dict[str, object], at: datetime) -> list[Fact]:
+def preview_facts(cat: Catalog, category: str, facts: dict[str, object], at: datetime, *, child_unit: bool = False) -> list[Fact]:
     """Facts for a preview: ``item: value`` (cited to the item's first accepted source) or ``item:
-    {value, source, en}`` (``en``: the value in English). Raises UnknownChecklistItem,
-    UnacceptedSource, UntrueTranslation, ValueError for another shape."""
+    {value, source, en}`` (``en``: the value in English); ``child_unit``: at an LPKA. Raises the
+    errors of pasopati.facts.service.check_submission, ValueError for another shape."""
     plan = cat.plan(category, Severity.RINGAN)
     check_items(plan, set(facts))
     result = []
@@ -35,15 +35,16 @@ def preview_facts(cat: Catalog, category: str, facts: dict[str, object], at: dat
             if unknown := sorted(set(given) - {"value", "source", "en"}):
                 raise ValueError(f"{item_id}: unknown key(s) {unknown}; expected value, source, en")
             value, source, english = given.get("value", ""), given.get("source", item.sources[0]), given.get("en", "")
-            if not all(isinstance(v, str | int | float) for v in (value, english)) or not isinstance(source, str):
+            if not all(isinstance(v, str | int | float) and not isinstance(v, bool) for v in (value, english)) or not isinstance(source, str):
                 raise ValueError(f"{item_id}: value, source and en must be text")
             value, english = str(value), str(english)
-        elif isinstance(given, str | int | float):
+        elif isinstance(given, str | int | float) and not isinstance(given, bool):
             value, source = str(given), item.sources[0]
         else:
             raise ValueError(f"{item_id}: expected a value or {{value, source, en}}, got {type(given).__name__}")  # noqa: TRY004  (a user file: the CLI reports ValueErrors)
         # As a verification would store them, after the same checks.
-        values, values_en = check_submission(plan, {item_id: value}, source, None, {item_id: english} if english else {}, {})
+        values, values_en = check_submission(plan, {item_id: value}, source, None, {item_id: english} if english else {}, {},
+                                             child_unit=child_unit)
         result.append(Fact(item_id=item_id, label=item.label, value=values[item_id] or None, value_en=values_en.get(item_id) or None,
                            source=source, public=item.public, verified_by="pratinjau", recorded_at=at))
     return result
@@ -67,7 +68,7 @@ def reviewed_preview(
     now = now or utcnow()
     plan = cat.plan(category, severity)
     incident = build(plan, Trigger(unit=unit, summary=summary, detected_at=detected_at or now), cat.roster, incident_id=PREVIEW_ID)
-    known = preview_facts(cat, category, facts or {}, now)
+    known = preview_facts(cat, category, facts or {}, now, child_unit=incident.unit_type == "lpka")
     team = Team(incident_id=incident.id, severity=severity, members=[], assembled_at=now)
     drafts = render(incident, plan, team, known, [m.type for m in plan.plan.messages], cat, now)
     return [(draft, review_of(draft, incident, known, cat, now)) for draft in drafts]

@@ -24,11 +24,13 @@ from pasopati.time import utcnow
 @dataclass(frozen=True)
 class Review:
     """One draft's findings and problems; ``clean`` when there are neither. ``untranslated``: the
-    verified facts an English draft leaves out for want of English words (a note, not a refusal)."""
+    verified facts an English draft leaves out for want of English words; ``stale``: facts with a newer
+    version than the draft was written from ("kapan v1 → v2"). Both are notes, not refusals."""
 
     findings: list[Finding]
     problems: list[Problem]
     untranslated: list[str] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
@@ -42,18 +44,27 @@ class Review:
             *(f'! {p.rule}: "{p.text}" pada posisi {p.start}: {p.detail}' for p in self.problems),
             *([(f"· belum ada terjemahan Inggris untuk: {', '.join(self.untranslated)} (teks Inggris merujuk ke versi"
                 " Indonesia; tambahkan dengan --set-en ITEM=VALUE)")] if self.untranslated else []),
+            *([(f"· fakta berubah sejak draf ini ditulis: {', '.join(self.stale)} (request-changes lalu revise menyusunnya"
+                " ulang dari fakta terkini)")] if self.stale else []),
         ]
 
     def as_dict(self) -> dict[str, object]:
         return {"privacy": [f.as_dict() for f in self.findings], "problems": [p.as_dict() for p in self.problems],
-                "untranslated": self.untranslated}
+                "untranslated": self.untranslated, "stale": self.stale}
 
 
 def review_of(draft: Draft, incident: Incident, facts: list[Fact], cat: Catalog, now: datetime) -> Review:
     """``draft`` checked against every version of the incident's ``facts``, as if issued at ``now``."""
     plan = cat.plan(incident.category, draft.severity)
     return Review(findings=draft_findings(draft, incident, facts, cat.roster), problems=draft_problems(draft, incident, plan, facts, now),
-                  untranslated=untranslated(draft, plan, facts))
+                  untranslated=untranslated(draft, plan, facts), stale=stale(draft, facts))
+
+
+def stale(draft: Draft, facts: list[Fact]) -> list[str]:
+    """"item vN → vM" for each fact ``draft`` was written from that has a newer version in ``facts``."""
+    latest = {f.item_id: f.version for f in facts}
+    return [f"{item} v{version} → v{latest[item]}" for item, version in sorted(draft.fact_versions.items())
+            if latest.get(item, version) > version]
 
 
 def untranslated(draft: Draft, plan: RunbookPlan, facts: list[Fact]) -> list[str]:

@@ -4,6 +4,7 @@ versions of the figures it changes, in one transaction with one audit event per 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,8 +16,9 @@ from pasopati.facts.tables import FactRow
 from pasopati.figures import figures
 from pasopati.incidents.models import Incident, Stage, Trigger
 from pasopati.incidents.service import mark_stage
+from pasopati.plan.catalog import catalog
 from pasopati.plan.runbook import ChecklistItem, RunbookPlan
-from pasopati.privacy.initials import beyond_initials
+from pasopati.privacy.names import beyond_initials, names_in, place_words
 from pasopati.texts import TextRefused, plain
 from pasopati.time import utcnow
 
@@ -75,9 +77,21 @@ class UntrueTranslation(TextRefused):
     """An English value with no Indonesian value to translate, or stating other figures than it."""
 
 
+_INDONESIAN_WORDS = frozenset(
+    "yang dan di ke dari tidak telah sudah dengan untuk pada ini itu dalam akan oleh sebanyak warga binaan orang petugas".split())
+_ENGLISH_WORDS = frozenset("the and of to in was were is are has have with at on by for no not been from".split())
+
+
+def _indonesian(text: str) -> bool:
+    """More Indonesian function words than English ones, and at least two: "Tiga warga binaan luka-luka"."""
+    tokens = re.findall(r"[^\W\d_]+", text.lower())
+    id_words, en_words = sum(t in _INDONESIAN_WORDS for t in tokens), sum(t in _ENGLISH_WORDS for t in tokens)
+    return id_words >= 2 and id_words > en_words
+
+
 def check_english(values_en: dict[str, str], values: dict[str, str | None]) -> None:
-    """Raise UntrueTranslation naming each item whose English value (``values_en``, already plain)
-    translates nothing (``values``: the Indonesian value it goes with, given now or current) or
+    """Raise UntrueTranslation naming each item whose English value (``values_en``, already plain) is
+    the Indonesian again or reads as Indonesian, translates nothing (``values``: the Indonesian value it goes with, given now or current) or
     states other counts than it (pasopati.figures: "Dua warga binaan" and "Three inmates" differ).
     One set of figures in both languages (issue 10, items 7 and 11)."""
     wrong = []
@@ -88,6 +102,9 @@ def check_english(values_en: dict[str, str], values: dict[str, str | None]) -> N
         if not value:
             wrong.append(f"{item_id} (en): no Indonesian value to translate")
             continue
+        if english.casefold() == value.casefold() or _indonesian(english):
+            wrong.append(f"{item_id} (en): not English ({english[:60]!r})")
+            continue
         said = sorted(n for n, _, _ in figures(value, "id"))
         told = sorted(n for n, _, _ in figures(english, "en"))
         if said != told:
@@ -96,23 +113,39 @@ def check_english(values_en: dict[str, str], values: dict[str, str | None]) -> N
         raise UntrueTranslation("; ".join(wrong))
 
 
-class NotInitials(TextRefused):
-    """A value of an initials-only item that names someone in full (or by an identifying number)."""
+class PersonNamed(TextRefused):
+    """A value that names a person: a full name in an initials-only item or any name in a public one."""
 
 
-def check_initials(plan: RunbookPlan, values: dict[str, str]) -> None:
-    """Raise NotInitials naming each initials-only item (``ChecklistItem.initials_only``) whose value
-    holds a name or identifier that is not initials (pasopati.privacy.initials): "AS dan BT" passes,
-    "Ahmad Santoso" does not (DOMAIN.md: officers under examination by initials only)."""
+@lru_cache(maxsize=1)
+def _places() -> frozenset[str]:
+    return place_words(catalog().roster.place_names())
+
+
+def check_people(plan: RunbookPlan, values: dict[str, str], english: dict[str, str], *, child_unit: bool = False) -> None:
+    """Raise PersonNamed naming each value that names a person (pasopati.privacy.names): in an
+    initials-only item (``ChecklistItem.initials_only``) anything beyond initials ("AS dan BT"
+    passes, "Ahmad Santoso" does not; DOMAIN.md), in another public item a personal name ("Korban:
+    Budi Santoso"; at an LPKA also a lone first name, UU SPPA Pasal 19). Places of the roster are no
+    names. English values are checked for listed people and identifying numbers only."""
     wrong = []
-    for item_id, value in values.items():
-        item = plan.item(item_id)
-        if item is None or not item.initials_only or not value.strip():
+    for item_id, value in [*((k, v) for k, v in values.items()), *((f"{k} (en)", v) for k, v in english.items())]:
+        item = plan.item(item_id.removesuffix(" (en)"))
+        if item is None or not value.strip():
             continue
-        if named := beyond_initials(value):
-            wrong.append(f"{item_id}: initials only (DOMAIN.md), not {', '.join(repr(t) for t in named)}")
+        in_english = item_id.endswith(" (en)")
+        if item.initials_only:
+            named = beyond_initials(value, _places(), vocabulary=not in_english)
+            why = "initials only (DOMAIN.md)"
+        elif item.public and not in_english:
+            named = names_in(value, _places(), child_unit=child_unit)
+            why = "no personal name in a public fact (UU PDP Pasal 4; UU SPPA Pasal 19); use initials or a role"
+        else:
+            continue
+        if named:
+            wrong.append(f"{item_id}: {why}, not {', '.join(repr(t) for t in named)}")
     if wrong:
-        raise NotInitials("; ".join(wrong))
+        raise PersonNamed("; ".join(wrong))
 
 
 def check_sources(plan: RunbookPlan, values: dict[str, str], source: str, sources: dict[str, str] | None = None) -> None:
@@ -186,7 +219,8 @@ def submit_in(
     ``proof`` says how ``by`` was identified and goes into each fact's audit event."""
     rows = list(session.scalars(select(FactRow).where(FactRow.incident_id == incident.id).order_by(FactRow.version)))
     current = {r.item_id: r for r in rows}
-    values, english = check_submission(plan, values, source, sources, values_en, {i: r.value for i, r in current.items()})
+    values, english = check_submission(plan, values, source, sources, values_en, {i: r.value for i, r in current.items()},
+                                       child_unit=incident.unit_type == "lpka")
     now = utcnow()
     done = {r.item_id for r in rows if r.change == change}
     for item in plan.checklist:
@@ -221,18 +255,17 @@ def submit_in(
 
 def check_submission(
     plan: RunbookPlan, values: dict[str, str], source: str, sources: dict[str, str] | None, values_en: dict[str, str] | None,
-    current: dict[str, str | None],
+    current: dict[str, str | None], *, child_unit: bool = False,
 ) -> tuple[dict[str, str], dict[str, str]]:
     """Every check a submission passes before anything is written, in the order a refusal names:
-    items, readable values, sources, initials, English. ``current``: item id → its current value. Returns the
+    items, readable values, sources, people named, English. ``current``: item id → its current value. Returns the
     values and English values as stored (pasopati.texts.plain). Raises UnknownChecklistItem,
-    TextRefused, UnacceptedSource, NotInitials, UntrueTranslation."""
+    TextRefused, UnacceptedSource, PersonNamed, UntrueTranslation. ``child_unit``: an LPKA's facts."""
     check_items(plan, set(values) | set(sources or {}) | set(values_en or {}))
     values = plain_values(values)
     english = plain_values(values_en or {})
     check_sources(plan, values, source, sources)
-    check_initials(plan, values)
-    check_initials(plan, english)
+    check_people(plan, values, english, child_unit=child_unit)
     check_english(english, current | {k: v or None for k, v in values.items()})
     return values, english
 

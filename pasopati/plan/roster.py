@@ -114,6 +114,11 @@ class Roster(Strict):
         """The Humas desk of ``org``; a unit without its own desk speaks through its Kanwil's."""
         return self.desks.get(org) or self.desks[unit.kanwil]
 
+    def place_names(self) -> list[str]:
+        """Every unit and office name, city and province: places, never a person (pasopati.privacy.names)."""
+        return [*(u.name for u in self.units), *(u.city for u in self.units),
+                *(k.name for k in self.kanwil), *(k.city for k in self.kanwil), *(k.province for k in self.kanwil)]
+
     def institution_contacts(self) -> list[str]:
         """Every desk's phone and e-mail: institutional, never personal data (pasopati.privacy allow-list)."""
         return [value for desk in self.desks.values() for value in (desk.phone, desk.email)]

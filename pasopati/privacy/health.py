@@ -17,7 +17,10 @@ _DIAGNOSIS = (
     r"|\bkanker(?:\s+(?:paru|payudara|serviks|hati|darah|usus|prostat|otak|kulit))?\b|\bcancer\b|\bleukemia\b"
     r"|\bdiabetes(?:\s+mell?itus)?\b|\bgagal\s+ginjal\b|\bkidney\s+failure\b|\bepilepsi\b|\bepilepsy\b"
     r"|\bsyphilis\b|\bsifilis\b|\bkusta\b|\bleprosy\b|\bhipertensi\b|\bhypertension\b|\bstroke\b"
-    r"|\bserangan\s+jantung\b|\bheart\s+attack\b|\bHIV\b)"
+    r"|\bserangan\s+jantung\b|\bheart\s+attack\b|\bHIV\b"
+    # Treatment that names the illness (ARV is HIV therapy), an overdose, a pregnancy.
+    r"|\b(?:terapi\s+|therapy\s+)?ARV\b|\bantiretro\w*|\boverdosis\b|\boverdos(?:e|ed)\b|(?<!\bibu\s)\bhamil\b(?:\s+\w+\s+bulan)?"
+    r"|\bkehamilan\b|\bpregnan(?:t|cy)\b)"
 )
 _CUE = (
     r"\b(?:didiagnosis|didiagnosa|terdiagnosis|mengidap|menderita|riwayat\s+penyakit|diagnosed\s+with"

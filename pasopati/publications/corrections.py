@@ -84,12 +84,17 @@ def _flag(session: Session, incident: Incident, publication: PublicationRow, fla
 
 
 def _changes(draft: Draft, history: list[Fact]) -> list[FactChange]:
-    """The figures ``draft`` stated (its fact versions) whose current value differs."""
+    """The figures ``draft`` stated (its fact versions) whose current value differs — for an English
+    draft also the English words it stated (a corrected translation corrects what went out in
+    English; a fact it left out untranslated it never stated)."""
     versions = {(f.item_id, f.version): f for f in history}
     current = {f.item_id: f for f in history}
     changes = []
     for item_id, version in draft.fact_versions.items():
         used, now = versions.get((item_id, version)), current.get(item_id)
-        if used and now and used.value is not None and now.value != used.value:
+        if not used or not now or used.value is None:
+            continue
+        reworded = draft.language == "en" and used.value_en is not None and now.value_en != used.value_en
+        if now.value != used.value or reworded:
             changes.append(FactChange(item_id=item_id, old=used, new=now))
     return changes

@@ -1,0 +1,112 @@
+"""What the adversarial review and the new-user trial of issue 10's second round found, each kept
+fixed: names in public facts, ranges shortened into exact figures, English thousands, Indonesian
+passed off as English, corrected translations, security details in other words, clock times
+without "pukul", weekdays, and a draft written from an older fact version."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from pasopati.drafts.context import figure
+from pasopati.drafts.models import Draft
+from pasopati.drafts.review import stale
+from pasopati.facts.models import Fact
+from pasopati.facts.service import PersonNamed, UntrueTranslation, check_english, check_submission
+from pasopati.figures import figures
+from pasopati.plan.catalog import Catalog, load_catalog
+from pasopati.plan.runbook import MessageType, Severity
+from pasopati.privacy import scan
+from pasopati.publications.corrections import _changes
+
+AT = datetime(2026, 11, 30, 5, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def cat() -> Catalog:
+    return load_catalog()
+
+
+@pytest.mark.parametrize(
+    ("value", "child_unit", "named"),
+    [
+        ("Dua anak binaan, Muhammad Rizky, 15, dan Andi Saputra, 16, luka ringan", True, ["Muhammad Rizky", "Andi Saputra"]),
+        ("Dua anak binaan, Rizky dan Andi, kabur", True, ["Rizky", "Andi"]),
+        ("Korban: Budi Santoso (45) dirawat", False, ["Budi Santoso"]),
+        ("Polres Bandung menangkap kembali satu warga binaan di Kabupaten Garut", False, []),
+        ("Koordinasi dengan BPBD Kabupaten Nabire dan Basarnas", True, []),
+        ("Kebakaran di dapur Rutan Kelas I Depok pada Senin pagi", True, []),
+        ("Tidak ada petugas maupun warga binaan yang terluka", False, []),
+    ],
+)
+def test_a_public_fact_naming_a_person_is_refused_places_are_not(cat: Catalog, value: str, child_unit: bool, named: list[str]) -> None:
+    plan = cat.plan("keamanan-ketertiban", Severity.SEDANG)
+    if not named:
+        check_submission(plan, {"korban": value}, "Klinik Lapas", None, {}, {}, child_unit=child_unit)
+        return
+    with pytest.raises(PersonNamed) as refused:
+        check_submission(plan, {"korban": value}, "Klinik Lapas", None, {}, {}, child_unit=child_unit)
+    assert all(repr(n) in str(refused.value) for n in named), str(refused.value)
+
+
+@pytest.mark.parametrize("value", ["12 hingga 15 orang", "12 orang, belum terkonfirmasi", "12 orang (sementara)", "05.00 WIB: 3 orang",
+                                   "2 x 12 orang"])
+def test_a_range_or_a_provisional_count_is_never_shortened_into_an_exact_figure(cat: Catalog, value: str) -> None:
+    plan = cat.plan("keamanan-ketertiban", Severity.SEDANG)
+    item = plan.item("jumlah_wbp_terlibat")
+    assert item is not None
+    assert figure(value, item, "id", plan.count_qualifiers) == value
+    assert figure("12 orang", item, "id", plan.count_qualifiers) == "12"
+    assert figure("sekitar 60 orang", item, "en", plan.count_qualifiers) == "about 60"
+
+
+def test_english_thousands_are_thousands() -> None:
+    assert [n for n, _, _ in figures("1,200 people and 2,000,000 residents", "en")] == [1200, 2000000]
+    assert [n for n, _, _ in figures("1.200 orang, 2,5 ton", "id")] == [1200, 2.5]
+    check_english({"apa": "1,200 people were evacuated"}, {"apa": "Sebanyak 1.200 orang dievakuasi"})
+
+
+@pytest.mark.parametrize("english", ["Kebakaran di dapur", "3 warga binaan luka-luka di blok B"])
+def test_indonesian_is_not_accepted_as_english(english: str) -> None:
+    with pytest.raises(UntrueTranslation, match="not English"):
+        check_english({"apa": english}, {"apa": "Kebakaran di dapur" if "Kebakaran" in english else "Tiga warga binaan luka-luka di blok B"})
+
+
+def _fact(version: int, value: str, english: str | None) -> Fact:
+    return Fact(item_id="korban", label="Korban", value=value, value_en=english, source="Klinik", verified_by="Uji", recorded_at=AT,
+                version=version)
+
+
+def _draft(language: str) -> Draft:
+    return Draft(id=f"d-{language}", incident_id="i", severity=Severity.SEDANG, message_type=MessageType.HOLDING_STATEMENT,
+                 language=language, body="…", channels=["akun-upt"], due_at=AT, created_at=AT, fact_versions={"korban": 1})
+
+
+def test_a_corrected_translation_flags_what_went_out_in_english_only() -> None:
+    history = [_fact(1, "Tiga warga binaan meninggal", "Three inmates died"),
+               _fact(2, "Tiga warga binaan meninggal", "Three inmates were slightly injured")]
+    assert [c.new.version for c in _changes(_draft("en"), history)] == [2]
+    assert _changes(_draft("id"), history) == [], "the Indonesian text stated the same value"
+    untranslated = [_fact(1, "Tiga warga binaan meninggal", None), _fact(2, "Tiga warga binaan meninggal", "Three inmates died")]
+    assert _changes(_draft("en"), untranslated) == [], "an English text that left the fact out never stated it"
+    assert stale(_draft("id"), history) == ["korban v1 → v2"]
+
+
+def test_security_details_in_other_words_and_clock_times_without_pukul(cat: Catalog) -> None:
+    from pasopati.drafts.coherence import internal_detail_problems, time_problems
+
+    plan = cat.plan("keamanan-ketertiban", Severity.SEDANG)
+    for text in ["melalui tembok belakang yang jebol", "melalui gorong-gorong di bawah dapur", "through a hole in the north wall"]:
+        assert internal_detail_problems(text, plan), text
+    assert internal_detail_problems("Gempa merusak dinding blok hunian.", plan) == []
+    issued = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)  # 13.00 WIB
+    assert [p.text for p in time_problems("Mereka kembali jam 23.00 tadi.", issued, "Asia/Jakarta")] == ["jam 23.00"]
+    assert [p.text for p in time_problems("They returned at 23:00.", issued, "Asia/Jakarta")] == ["at 23:00"]
+
+
+def test_treatment_overdose_and_pregnancy_are_health_data() -> None:
+    for text, found in [("menjalani terapi ARV di klinik", "terapi ARV"), ("meninggal karena overdosis", "overdosis"),
+                        ("sedang hamil tujuh bulan", "hamil tujuh bulan")]:
+        assert [(f.rule, f.text) for f in scan(text)] == [("health", found)]
+    assert scan("Layanan kesehatan ibu hamil tetap berjalan.") == []
