@@ -13,7 +13,12 @@ from pasopati.drafts.context import figure
 from pasopati.drafts.models import Draft
 from pasopati.drafts.review import stale
 from pasopati.facts.models import Fact
-from pasopati.facts.service import PersonNamed, UntrueTranslation, check_english, check_submission
+from pasopati.facts.service import (
+    PersonNamed,
+    UntrueTranslation,
+    check_english,
+    check_submission,
+)
 from pasopati.figures import figures
 from pasopati.plan.catalog import Catalog, load_catalog
 from pasopati.plan.runbook import MessageType, Severity

@@ -73,18 +73,25 @@ def known_word(token: str, places: frozenset[str] = frozenset()) -> bool:
     lower = token.lower().strip("'’-")
     if lower in NOT_A_NAME or lower in CORRECTIONS_WORDS or lower in places or token.upper() in ACRONYMS:
         return True
+    return _derived(lower, 2) or "-" in lower and all(known_word(part, places) for part in lower.split("-") if part)  # "luka-luka"
+
+
+def _derived(word: str, prefixes: int) -> bool:
+    """Whether ``word`` is a dictionary root with up to ``prefixes`` prefixes and one suffix taken off
+    ("kepemimpinan" ← ke-pe-mimpin-an)."""
     dictionary = _dictionary()
-    if lower in dictionary:
+    if word in dictionary or any(word.endswith(s) and word[: -len(s)] in dictionary for s in _SUFFIXES):
         return True
-    for prefix in ("", *_PREFIXES):
-        if not lower.startswith(prefix):
-            continue
-        rest = lower[len(prefix):]
-        # meN-/peN- melt the root's first letter: pemeriksaan ← periksa, penahanan ← tahan, pengirim ← kirim, penyidik ← sidik
-        for root in (rest, *(_MELTED.get(prefix[-2:] if prefix[-2:] in ("ng", "ny") else prefix[-1:], "") + rest,)):
-            if root in dictionary or any(root.endswith(s) and root[: -len(s)] in dictionary for s in _SUFFIXES):
+    if prefixes == 0:
+        return False
+    for prefix in _PREFIXES:
+        if word.startswith(prefix) and len(word) - len(prefix) >= 3:
+            rest = word[len(prefix):]
+            # meN-/peN- melt the root's first letter: pemeriksaan ← periksa, penahanan ← tahan, pengirim ← kirim, penyidik ← sidik
+            melted = _MELTED.get(prefix[-2:] if prefix[-2:] in ("ng", "ny") else prefix[-1:])
+            if _derived(rest, prefixes - 1) or (melted and _derived(melted + rest, prefixes - 1)):
                 return True
-    return "-" in lower and all(known_word(part, places) for part in lower.split("-") if part)  # "luka-luka"
+    return False
 
 
 def place_words(names: Iterable[str]) -> frozenset[str]:
