@@ -115,3 +115,20 @@ def test_treatment_overdose_and_pregnancy_are_health_data() -> None:
                         ("sedang hamil tujuh bulan", "hamil tujuh bulan")]:
         assert [(f.rule, f.text) for f in scan(text)] == [("health", found)]
     assert scan("Layanan kesehatan ibu hamil tetap berjalan.") == []
+
+
+@pytest.mark.parametrize(
+    ("value", "english", "refused"),
+    [
+        ("pada Senin, 30 November 2026 pukul 05.00 WIB", "on Monday, 30 November 2026 at 05:00 WIB", False),
+        ("pukul 05.00 WIB, 30 November 2026", "17:00 WIB, 30 November 2026", True),
+        ("rekaman lama dari tahun 2019", "an old recording from 2025", True),
+        ("Seorang warga binaan meninggal", "One inmate died", False),
+    ],
+)
+def test_a_translation_states_the_same_times_dates_and_years(value: str, english: str, refused: bool) -> None:
+    if refused:
+        with pytest.raises(UntrueTranslation, match="times and dates"):
+            check_english({"kapan": english}, {"kapan": value})
+    else:
+        check_english({"kapan": english}, {"kapan": value})

@@ -82,6 +82,23 @@ _INDONESIAN_WORDS = frozenset(
 _ENGLISH_WORDS = frozenset("the and of to in was were is are has have with at on by for no not been from".split())
 
 
+_CLOCK_OR_DAY = re.compile(r"\b(\d{1,2})[.:](\d{2})\b|\b(\d{1,2})\s+[A-Za-z]{3,}\.?\s+((?:19|20)\d{2})\b|\b((?:19|20)\d{2})\b")
+
+
+def _moments(text: str) -> list[str]:
+    """Clock times, day-and-year dates and years in ``text``, as "05:00", "30 2026", "2019" (sorted):
+    a translation states the same ones ("pukul 05.00" is "05:00", never "17:00")."""
+    found = []
+    for m in _CLOCK_OR_DAY.finditer(text):
+        if m.group(1):
+            found.append(f"{int(m.group(1)):02d}:{m.group(2)}")
+        elif m.group(3):
+            found.append(f"{int(m.group(3))} {m.group(4)}")
+        else:
+            found.append(m.group(5))
+    return sorted(found)
+
+
 def _indonesian(text: str) -> bool:
     """More Indonesian function words than English ones, and at least two: "Tiga warga binaan luka-luka"."""
     tokens = re.findall(r"[^\W\d_]+", text.lower())
@@ -110,6 +127,8 @@ def check_english(values_en: dict[str, str], values: dict[str, str | None]) -> N
         told = sorted(n for n, _, _ in figures(english, "en") if n != 1)
         if said != told:
             wrong.append(f"{item_id} (en): states the figures {[str(n) for n in told]}, the value {[str(n) for n in said]}")
+        elif _moments(english) != _moments(value):
+            wrong.append(f"{item_id} (en): states the times and dates {_moments(english)}, the value {_moments(value)}")
     if wrong:
         raise UntrueTranslation("; ".join(wrong))
 
