@@ -135,6 +135,7 @@ _ZONE_EN = re.compile(r"(?<=\d)\s*\b(WIB|WITA|WIT)\b(?!\s*\(UTC)")
 
 def fact_view(
     fact: Fact, item: ChecklistItem, incident: Incident, language: Language, now: datetime, qualifiers: dict[str, Wording] | None = None,
+    titles_en: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """One verified fact as a sentence (no final period), its source, and when it was recorded;
     ``untranslated`` (and no sentence) when an English text has no English words for it."""
@@ -144,6 +145,10 @@ def fact_view(
     else:
         sentence = item.statement.text(language).format(nilai=nilai) if item.statement else nilai
     same_day = day_date(fact.recorded_at, incident.timezone, language) == day_date(now, incident.timezone, language)
+    source = fact.source or fact.verified_by
+    if language == "en" and titles_en:
+        first, _, rest = source.partition(" ")
+        source = f"{titles_en[first]} {rest}" if first in titles_en and rest else source
     return {
         "id": item.id,
         "label": item.label_en if language == "en" else item.label,
@@ -151,7 +156,7 @@ def fact_view(
         "sentence": sentence,
         "untranslated": sentence is None,
         "ask": item.ask.text(language) if item.ask else "",
-        "source": fact.source or fact.verified_by,
+        "source": source,
         "as_of": clock(fact.recorded_at, incident.timezone, language) if same_day else moment_text(fact.recorded_at, incident.timezone, language),
         "version": fact.version,
         "count": item.kind == "count",  # a figure that can change says when it was true (WRITING.md)
@@ -175,7 +180,7 @@ def message_context(
     say = (_for_children if language == "id" else _for_children_en) if child else _as_is
     latest = {f.item_id: f for f in facts if f.value}
     verified = [
-        fact_view(latest[item.id], item, incident, language, now, plan.count_qualifiers)
+        fact_view(latest[item.id], item, incident, language, now, plan.count_qualifiers, plan.source_titles_en)
         for item in plan.checklist
         if item.id in latest and (item.public or not public)
     ]

@@ -110,7 +110,7 @@ def render_change(
         item = plan.item(change.item_id)
         assert item is not None, f"{change.item_id} is a checklist item"
         label = item.label_en if language == "en" else item.label
-        now_view = fact_view(change.new, item, incident, language, now, plan.count_qualifiers) if change.new.value else None
+        now_view = fact_view(change.new, item, incident, language, now, plan.count_qualifiers, plan.source_titles_en) if change.new.value else None
         # As verified in Indonesian; in English the words its verifier gave (none: said where it is published).
         old, new = ((change.old.value, change.new.value or "") if language == "id" else
                     (wording(change.old, item, language, plan.count_qualifiers), wording(change.new, item, language, plan.count_qualifiers)

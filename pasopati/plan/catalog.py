@@ -79,6 +79,7 @@ class Catalog:
             hashtags=runbook.hashtags,
             internal_details=[*self.common.internal_details, *runbook.internal_details],
             count_qualifiers=self.common.count_qualifiers,
+            source_titles_en=self.common.source_titles_en,
             condolence=self.common.condolence,
         )
 

@@ -49,6 +49,7 @@ class Desk(Strict):
     phone and e-mail, never a personal number)."""
 
     name: str
+    name_en: str = Field("", description="The desk's name in English texts (empty: the Indonesian name).")
     phone: str
     email: str
 

@@ -263,6 +263,11 @@ class CommonChecklist(Strict):
         description="Words before a count that make it an estimate or a bound ('sekitar' → about): kept when the"
         " count is stated, so 'sekitar 60 orang' never becomes an exact 60.",
     )
+    source_titles_en: dict[str, str] = Field(
+        default_factory=dict,
+        description="A source's opening title in English texts ('Kepala' → 'the head of': 'according to the head of"
+        " Lapas Makassar'); the office's own name stays as officially written.",
+    )
     internal_details: list[Regex] = Field(
         default_factory=list,
         description="Patterns (Python regex, case-insensitive) of security details no public text may carry:"
@@ -314,6 +319,7 @@ class RunbookPlan(Strict):
     hashtags: list[str] = []
     internal_details: list[str] = []
     count_qualifiers: dict[str, Wording] = {}
+    source_titles_en: dict[str, str] = {}
     condolence: Condolence | None = None
 
     def item(self, item_id: str) -> ChecklistItem | None:
