@@ -27,10 +27,10 @@ _NOT_FIGURES = re.compile(
         r"https?://\S+|www\.\S+",  # links
         r"(?<!\S)[^\s@]*@\S*",  # e-mail addresses
         r"(?<!\S)(?=[^\s/]*\d|\S*/[^\s/]*\d)(?=[^\s/]*/)\S+",  # letter and statute numbers: 27/2022, 1A2B/HM.01.02/XI/2026
-        rf"\b\d{{1,2}}\s+(?:{MONTH_PATTERN})\b|\b\d{{1,2}}[-.]\d{{1,2}}[-.]\d{{4}}\b",  # dates
+        rf"\b\d{{1,2}}\s+(?:{MONTH_PATTERN})\b|\b(?:{MONTH_PATTERN})\s+\d{{1,2}}\b|\b\d{{1,2}}[-.]\d{{1,2}}[-.]\d{{4}}\b",  # dates
         r"(?P<phone>\+?\(?\d[\d\s().-]{6,}\d)",  # phone and identity numbers (only with 9 digits or more: _masked)
         r"\butc\s*[+-]\s*\d+",
-        r"\b(?:[01]?\d|2[0-3])[.:][0-5]\d\b",  # clock times
+        r"\b(?:[01]?\d|2[0-3])[.:][0-5]\d\b(?!\s*(?:m|cm|mm|km|kg|g|ton|tonnes?|l|liter|litres?|meters?|metres?|%)(?!\w))",  # clock times, not "1.20 metres"
         rf"\b(?:19|20)\d{{2}}\b(?!\s+{_COUNTED})",  # years
         r"\b(?:pasal|uu|undang-undang|nomor|no\.|article|law|kelas|class|pp|perpres|permen\w*|tahun|rt|rw|blok|ke)[\s-]*\d+\w*",
         rf"\b(?:\d+|[a-z]+)(?:\s+setengah|\s+and\s+a\s+half)?(?:\s*x\s*\d+)?\s+(?:{_UNITS})\b(?!\s+ini)",  # "2 x 24 jam"
@@ -81,3 +81,49 @@ def _digits(written: str, language: str = "id") -> Decimal | None:
         return Decimal(plain)
     except InvalidOperation:
         return None
+
+
+# -- moments: what a translation must state the same as its value --------------------------------------
+_MONTH_ABBREVIATIONS = {"jan": 1, "feb": 2, "mar": 3, "apr": 4, "agu": 8, "ags": 8, "agt": 8, "aug": 8, "sep": 9, "sept": 9,
+                        "okt": 10, "oct": 10, "nov": 11, "des": 12, "dec": 12, "jun": 6, "jul": 7}
+_MONTH_NUMBERS = {**MONTHS, **_MONTH_ABBREVIATIONS}
+_ANY_MONTH = "|".join(sorted(_MONTH_NUMBERS, key=len, reverse=True))
+_WEEKDAY_NUMBERS = {name: i for i, names in enumerate([
+    ("senin", "monday"), ("selasa", "tuesday"), ("rabu", "wednesday"), ("kamis", "thursday"), ("jumat", "jum'at", "friday"),
+    ("sabtu", "saturday"), ("minggu", "ahad", "sunday")]) for name in names}
+_MOMENT = re.compile(
+    "|".join([
+        r"(?P<clock>(?:\b(?:pukul|pkl\.?|jam|at)\s+)?\b(?P<h>\d{1,2})[.:](?P<m>\d{2})\b(?:\s*(?P<ampm>[ap])\.?m\b\.?)?(?:\s*(?P<zone>WIB|WITA|WIT)\b)?)",
+        rf"\b(?P<d1>\d{{1,2}})\s+(?P<mon1>{_ANY_MONTH})\b\.?(?:\s+(?P<y1>(?:19|20)\d{{2}})\b)?",
+        rf"\b(?P<mon2>{_ANY_MONTH})\b\.?\s+(?P<d2>\d{{1,2}}),?(?:\s+(?P<y2>(?:19|20)\d{{2}})\b)?",
+        r"\b(?P<numeric>\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{2}-\d{2})\b",
+        r"\b(?P<year>(?:19|20)\d{2})\b",
+        r"\b(?P<weekday>" + "|".join(re.escape(w) for w in _WEEKDAY_NUMBERS) + r")\b",
+    ]),
+    re.IGNORECASE,
+)
+
+
+def moments(text: str) -> list[str]:
+    """The clock times (with their zone), dates, years and weekdays ``text`` states, language-neutral
+    and sorted: "pukul 05.00 WIB, Senin 30 November 2026" and "Monday, November 30, 2026 at 05:00 WIB"
+    both give ["05:00 WIB", "30-11-2026", "weekday 0"]. A bare "1.20" (a measure) is no clock time:
+    a time needs "pukul"/"jam"/"at", a zone or a.m./p.m."""
+    found = []
+    for m in _MOMENT.finditer(text):
+        if m.group("clock"):
+            said = m.group("clock")
+            if not (re.match(r"(?:pukul|pkl|jam|at)\b", said, re.IGNORECASE) or m.group("zone") or m.group("ampm")):
+                continue
+            hour = int(m.group("h")) % 12 + (12 if (m.group("ampm") or "").lower() == "p" else 0) if m.group("ampm") else int(m.group("h"))
+            found.append(f"{hour:02d}:{m.group('m')}" + (f" {m.group('zone').upper()}" if m.group("zone") else ""))
+        elif m.group("d1") or m.group("d2"):
+            day, month, year = (m.group("d1"), m.group("mon1"), m.group("y1")) if m.group("d1") else (m.group("d2"), m.group("mon2"), m.group("y2"))
+            found.append(f"{int(day):02d}-{_MONTH_NUMBERS[month.lower()]:02d}" + (f"-{year}" if year else ""))
+        elif m.group("numeric"):
+            found.append(m.group("numeric"))
+        elif m.group("year"):
+            found.append(m.group("year"))
+        else:
+            found.append(f"weekday {_WEEKDAY_NUMBERS[m.group('weekday').lower()]}")
+    return sorted(found)

@@ -11,10 +11,10 @@ import pytest
 
 from pasopati.drafts.context import figure
 from pasopati.drafts.models import Draft
+from pasopati.drafts.preview import reviewed_preview
 from pasopati.drafts.review import stale
 from pasopati.facts.models import Fact
 from pasopati.facts.service import (
-    PersonNamed,
     UntrueTranslation,
     check_english,
     check_submission,
@@ -23,6 +23,7 @@ from pasopati.figures import figures
 from pasopati.plan.catalog import Catalog, load_catalog
 from pasopati.plan.runbook import MessageType, Severity
 from pasopati.privacy import scan
+from pasopati.privacy.names import names_in, place_words
 from pasopati.publications.corrections import _changes
 
 AT = datetime(2026, 11, 30, 5, 0, tzinfo=UTC)
@@ -38,21 +39,33 @@ def cat() -> Catalog:
     [
         ("Dua anak binaan, Muhammad Rizky, 15, dan Andi Saputra, 16, luka ringan", True, ["Muhammad Rizky", "Andi Saputra"]),
         ("Dua anak binaan, Rizky dan Andi, kabur", True, ["Rizky", "Andi"]),
+        ("Nama anak binaan: Rizky.", True, ["Rizky"]),
+        ("Dua ABH, RIZKY RAMADHAN dan ANDI SAPUTRA, kabur.", True, ["RAMADHAN", "ANDI", "SAPUTRA"]),
         ("Korban: Budi Santoso (45) dirawat", False, ["Budi Santoso"]),
+        ("Korban meninggal: WBP Sutrisno.", False, ["Sutrisno"]),
         ("Polres Bandung menangkap kembali satu warga binaan di Kabupaten Garut", False, []),
         ("Koordinasi dengan BPBD Kabupaten Nabire dan Basarnas", True, []),
         ("Kebakaran di dapur Rutan Kelas I Depok pada Senin pagi", True, []),
+        ("Dirujuk ke RSUD dr. Slamet Garut oleh petugas Lapas", False, []),
         ("Tidak ada petugas maupun warga binaan yang terluka", False, []),
     ],
 )
-def test_a_public_fact_naming_a_person_is_refused_places_are_not(cat: Catalog, value: str, child_unit: bool, named: list[str]) -> None:
+def test_names_in_public_facts_are_found_places_and_offices_are_not(cat: Catalog, value: str, child_unit: bool, named: list[str]) -> None:
+    places = place_words(cat.roster.place_names())
+    found = names_in(value, places, child_unit=child_unit)
+    assert all(any(n in f for f in found) for n in named) and (found == []) == (named == []), found
+
+
+def test_a_name_in_a_public_fact_is_an_overridable_finding_not_a_refused_verification(cat: Catalog) -> None:
+    """The second adversarial review: refusing names at submission refused 16-20 % of correct values
+    (a hospital named after a person, a town off the roster); a finding costs a reason instead."""
     plan = cat.plan("keamanan-ketertiban", Severity.SEDANG)
-    if not named:
-        check_submission(plan, {"korban": value}, "Klinik Lapas", None, {}, {}, child_unit=child_unit)
-        return
-    with pytest.raises(PersonNamed) as refused:
-        check_submission(plan, {"korban": value}, "Klinik Lapas", None, {}, {}, child_unit=child_unit)
-    assert all(repr(n) in str(refused.value) for n in named), str(refused.value)
+    check_submission(plan, {"korban": "Korban: Budi Santoso (45) dirawat"}, "Klinik Lapas", None, {}, {})  # accepted
+    facts = {"apa": {"value": "Satu warga binaan melarikan diri", "source": "Kepala Lapas"},
+             "korban": {"value": "Petugas jaga, Agus Santoso, luka ringan", "source": "Klinik Lapas"}}
+    reviewed = reviewed_preview(cat, "keamanan-ketertiban", Severity.SEDANG, "Lapas Sukamiskin", "kabur", facts, now=AT)
+    holding = next(r for d, r in reviewed if d.message_type is MessageType.HOLDING_STATEMENT)
+    assert [(f.rule, f.text, f.overridable) for f in holding.findings] == [("private_name", "Agus Santoso", True)]
 
 
 @pytest.mark.parametrize("value", ["12 hingga 15 orang", "12 orang, belum terkonfirmasi", "12 orang (sementara)", "05.00 WIB: 3 orang",
@@ -132,3 +145,65 @@ def test_a_translation_states_the_same_times_dates_and_years(value: str, english
             check_english({"kapan": english}, {"kapan": value})
     else:
         check_english({"kapan": english}, {"kapan": value})
+
+
+@pytest.mark.parametrize(
+    ("value", "english", "accepted"),
+    [
+        ("Senin, 21 November 2022 pukul 13.21 WIB", "Monday, November 21, 2022 at 13:21 WIB", True),
+        ("Ketinggian air 1,20 meter", "Water level of 1.20 metres", True),
+        ("PP 94 Tahun 2021", "Government Regulation No. 94 of 2021", True),
+        ("Satu warga binaan meninggal", "An inmate died", True),
+        ("Tembok roboh", "A wall collapsed", True),
+        ("Pukul 23.15 WIT", "At 23:15 WIB", False),
+        ("14 April 2025", "14 May 2025", False),
+        ("pada hari Senin", "on Tuesday", False),
+        ("Tidak ada korban jiwa.", "One inmate died.", False),
+        ("Satu orang meninggal dunia.", "No one died.", False),
+        ("Seorang WBP meninggal dunia.", "Several inmates died.", False),
+    ],
+)
+def test_second_review_translations(value: str, english: str, accepted: bool) -> None:
+    if accepted:
+        check_english({"kapan": english}, {"kapan": value})
+    else:
+        with pytest.raises(UntrueTranslation):
+            check_english({"kapan": english}, {"kapan": value})
+
+
+@pytest.mark.parametrize(
+    ("text", "internal"),
+    [
+        ("Plafon ruang kunjungan jebol akibat gempa; saluran air tersumbat.", False),
+        ("Gempa menyebabkan dinding blok hunian roboh.", False),
+        ("Tembok bagian belakang roboh.", True),
+        ("Mereka memanjat tembok belakang menggunakan tali.", True),
+        ("CCTV di Blok C sedang dalam perbaikan.", True),
+        ("They escaped through the sewer.", True),
+        ("Gembok pintu kamar dirusak dengan obeng.", True),
+    ],
+)
+def test_second_review_security_details(cat: Catalog, text: str, internal: bool) -> None:
+    from pasopati.drafts.coherence import internal_detail_problems
+
+    assert bool(internal_detail_problems(text, cat.plan("bencana-alam", Severity.SEDANG))) is internal
+
+
+@pytest.mark.parametrize(
+    ("text", "later"),
+    [
+        ("Kemarin sore pukul 16.00 WIB petugas menemukan.", False),
+        ("Yesterday at 16:00 WIB officers found them.", False),
+        ("Pada Senin 14 April pukul 10.00 WIB terjadi.", False),
+        ("Pada Ahad pukul 10.00 WIB terjadi.", False),
+        ("Kunjungan ditiadakan hingga pukul 18.00 WIB.", False),
+        ("The escape was discovered by officers at 14:00 WIB.", True),
+        ("Sampai saat ini, pukul 14.00 WIB, dua masih dicari.", True),
+        ("They returned at 8:00 p.m. WIB.", True),
+    ],
+)
+def test_second_review_times(text: str, later: bool) -> None:
+    from pasopati.drafts.coherence import time_problems
+
+    issued = datetime(2025, 4, 15, 2, 0, tzinfo=UTC)  # Tuesday 15 April 2025, 09.00 WIB
+    assert bool(time_problems(text, issued, "Asia/Jakarta")) is later

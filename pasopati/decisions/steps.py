@@ -176,8 +176,7 @@ def _bad_items(
     does not accept for an item, or translating a value into other figures is refused (recorded by
     the caller), never an exception that would end the run."""
     try:
-        check_submission(plan, values, source, sources, values_en, {f.item_id: f.value for f in current_in(session, incident.id)},
-                         child_unit=incident.unit_type == "lpka")
+        check_submission(plan, values, source, sources, values_en, {f.item_id: f.value for f in current_in(session, incident.id)})
     except UnknownChecklistItem as exc:
         return StepOutcome(accepted=False, person=claimed, refusal=f"butir daftar periksa tidak dikenal: {exc}")
     except UnacceptedSource as exc:

@@ -35,14 +35,17 @@ ZONES = {"WIB": ZoneInfo("Asia/Jakarta"), "WITA": ZoneInfo("Asia/Makassar"), "WI
 # A minute of slack: a text issued at 13.16 may say "pukul 13.16".
 SLACK = timedelta(minutes=1)
 # "pukul 14.00", "jam 14.00", "at 14:00", "14.00 WITA", "11:05 WIB": a clock time (a bare "14.00" may be anything).
-_CLOCK = re.compile(r"\b((?:pukul|pkl\.?|jam|at)\s+)?(\d{1,2})[.:](\d{2})\b(?:\s*(WITA|WIB|WIT)\b)?", re.IGNORECASE)
-_DATE = re.compile(rf"\b(\d{{1,2}})\s+({MONTH_PATTERN})\s+(\d{{4}})\b", re.IGNORECASE)
+_CLOCK = re.compile(r"\b((?:pukul|pkl\.?|jam|at)\s+)?(\d{1,2})[.:](\d{2})\b(?:\s*([ap])\.?m\b\.?)?(?:\s*(WITA|WIB|WIT)\b)?", re.IGNORECASE)
+_DATE = re.compile(rf"\b(\d{{1,2}})\s+({MONTH_PATTERN})(?:\s+(\d{{4}}))?\b", re.IGNORECASE)
 _NUMERIC_DATE = re.compile(r"\b(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})\b")
 _FUTURE = re.compile(
-    r"\b(?:akan|dijadwalkan|direncanakan|rencananya|paling lambat|berikutnya|selanjutnya|nanti|hingga|sampai"
-    r"|will|scheduled|next|until|from|by)\b",
+    r"\b(?:akan|dijadwalkan|direncanakan|rencananya|berikutnya|selanjutnya|nanti|will|scheduled|next)\b",
     re.IGNORECASE,
 )
+# Right before a time, a bound says it is a limit, not a past moment: "hingga pukul 18.00", "by 15:00".
+_UNTIL = re.compile(r"\b(?:hingga|sampai|paling\s+lambat|sebelum|mulai|until|by|before|from)\s+(?:(?:pukul|pkl\.?|jam)\s+)?$", re.IGNORECASE)
+# A day said relative to the text: yesterday's times are not later than the text.
+_YESTERDAY = re.compile(r"\b(?:kemarin|kemarin\s+malam|tadi\s+malam|semalam|yesterday|last\s+night)\b", re.IGNORECASE)
 # A sentence ends at a period not inside a number ("pukul 05.00") or at a line break.
 _SENTENCE = re.compile(r"(?:[^.\n]|\.(?=\d))*(?:\.|\n|$)")
 _UNCONFIRMED = (r"\s*:?\s*(?:masih\s+)?(?:belum\s+(?:dapat\s+|bisa\s+)?(?:di)?(?:konfirmasi|pastikan|ketahui)|belum\s+terkonfirmasi"
@@ -142,17 +145,20 @@ def time_problems(text: str, issued_at: datetime, timezone: str) -> list[Problem
     today). A sentence about the future passes."""
     local_zone = ZoneInfo(timezone)
     problems = []
+    text = re.sub(r"\b([ap])\.m\.", lambda m: f"{m.group(1)}m  ", text, flags=re.IGNORECASE)  # "p.m." ends no sentence; same length
     for sentence in _SENTENCE.finditer(text):
         said = sentence.group(0)
         if not said.strip() or _FUTURE.search(said):
             continue
         for match in _CLOCK.finditer(said):
-            said_pukul, hour, minute, zone_name = match.groups()
-            if not (said_pukul or zone_name) or int(hour) > 23 or int(minute) > 59:
+            said_pukul, hour, minute, ampm, zone_name = match.groups()
+            if not (said_pukul or zone_name or ampm) or int(hour) > 23 or int(minute) > 59 or _UNTIL.search(said[: match.start()]):
                 continue
+            hour = str(int(hour) % 12 + (12 if ampm.lower() == "p" else 0)) if ampm else hour
             zone = ZONES.get((zone_name or "").upper(), local_zone)
             today = issued_at.astimezone(zone).date()
-            dated = _last_date(said[: match.start()]) or _last_weekday(said[: match.start()], today)
+            yesterday = today - timedelta(days=1) if _YESTERDAY.search(said[: match.start()]) else None
+            dated = _last_date(said[: match.start()], today.year) or yesterday or _last_weekday(said[: match.start()], today)
             day = dated or today
             moment = datetime(day.year, day.month, day.day, int(hour), int(minute), tzinfo=zone)
             if dated is None and moment - issued_at > issued_at - (moment - timedelta(days=1)):
@@ -166,7 +172,7 @@ def time_problems(text: str, issued_at: datetime, timezone: str) -> list[Problem
 
 
 _WEEKDAYS = {name: i for i, names in enumerate([("senin", "monday"), ("selasa", "tuesday"), ("rabu", "wednesday"),
-              ("kamis", "thursday"), ("jumat", "jum'at", "friday"), ("sabtu", "saturday"), ("minggu", "sunday")]) for name in names}
+              ("kamis", "thursday"), ("jumat", "jum'at", "friday"), ("sabtu", "saturday"), ("minggu", "ahad", "sunday")]) for name in names}
 _WEEKDAY = re.compile(r"\b(" + "|".join(re.escape(n) for n in _WEEKDAYS) + r")\b(?!\s*,?\s*\d{1,2}\s)", re.IGNORECASE)
 
 
@@ -180,14 +186,15 @@ def _last_weekday(before: str, today: date) -> date | None:
     return today - timedelta(days=(today.weekday() - weekday) % 7)
 
 
-def _last_date(before: str) -> date | None:
-    """The last date written before a time in its sentence: "1 Desember 2026" or "01-12-2026"."""
+def _last_date(before: str, this_year: int) -> date | None:
+    """The last date written before a time in its sentence: "1 Desember 2026", "14 April" (this
+    year) or "01-12-2026"."""
     dates = sorted([*_DATE.finditer(before), *_NUMERIC_DATE.finditer(before)], key=lambda m: m.start())
     if not dates:
         return None
     day, month, year = dates[-1].groups()
     try:
-        return date(int(year), int(month) if month.isdigit() else MONTHS[month.lower()], int(day))
+        return date(int(year or this_year), int(month) if month.isdigit() else MONTHS[month.lower()], int(day))
     except ValueError:
         return None
 

@@ -20,9 +20,9 @@ from pasopati.time import utcnow
 PREVIEW_ID = "00000000-preview"
 
 
-def preview_facts(cat: Catalog, category: str, facts: dict[str, object], at: datetime, *, child_unit: bool = False) -> list[Fact]:
+def preview_facts(cat: Catalog, category: str, facts: dict[str, object], at: datetime) -> list[Fact]:
     """Facts for a preview: ``item: value`` (cited to the item's first accepted source) or ``item:
-    {value, source, en}`` (``en``: the value in English); ``child_unit``: at an LPKA. Raises the
+    {value, source, en}`` (``en``: the value in English). Raises the
     errors of pasopati.facts.service.check_submission, ValueError for another shape."""
     plan = cat.plan(category, Severity.RINGAN)
     check_items(plan, set(facts))
@@ -43,8 +43,7 @@ def preview_facts(cat: Catalog, category: str, facts: dict[str, object], at: dat
         else:
             raise ValueError(f"{item_id}: expected a value or {{value, source, en}}, got {type(given).__name__}")  # noqa: TRY004  (a user file: the CLI reports ValueErrors)
         # As a verification would store them, after the same checks.
-        values, values_en = check_submission(plan, {item_id: value}, source, None, {item_id: english} if english else {}, {},
-                                             child_unit=child_unit)
+        values, values_en = check_submission(plan, {item_id: value}, source, None, {item_id: english} if english else {}, {})
         result.append(Fact(item_id=item_id, label=item.label, value=values[item_id] or None, value_en=values_en.get(item_id) or None,
                            source=source, public=item.public, verified_by="pratinjau", recorded_at=at))
     return result
@@ -68,7 +67,7 @@ def reviewed_preview(
     now = now or utcnow()
     plan = cat.plan(category, severity)
     incident = build(plan, Trigger(unit=unit, summary=summary, detected_at=detected_at or now), cat.roster, incident_id=PREVIEW_ID)
-    known = preview_facts(cat, category, facts or {}, now, child_unit=incident.unit_type == "lpka")
+    known = preview_facts(cat, category, facts or {}, now)
     team = Team(incident_id=incident.id, severity=severity, members=[], assembled_at=now)
     drafts = render(incident, plan, team, known, [m.type for m in plan.plan.messages], cat, now)
     return [(draft, review_of(draft, incident, known, cat, now)) for draft in drafts]

@@ -13,18 +13,29 @@ from pasopati.facts.models import Fact
 from pasopati.incidents.models import Incident
 from pasopati.plan.roster import Roster
 from pasopati.privacy import Finding, is_initials, private_terms_from, scan
+from pasopati.privacy.names import names_in, place_words
 from pasopati.texts import TextRefused, plain
 
 
 def findings_in(text: str, incident: Incident, facts: list[Fact], roster: Roster) -> list[Finding]:
     """Personal data in ``text``: the rules of pasopati.privacy plus the names and numbers in the
-    incident's own non-public facts; the Humas desks' office contacts are institutional."""
+    incident's own non-public facts and the personal names in its public ones
+    (pasopati.privacy.names.names_in; the roster's places and officials are no leak); the Humas desks'
+    office contacts are institutional."""
     # Initials a verified public item states (the officers' in inisial_petugas: DOMAIN.md, initials only)
     # were verified to be said; a full name never is, wherever it was typed.
-    said = " ".join(f.value for f in facts if f.value and f.public)
+    public = [f.value for f in facts if f.value and f.public]
+    said = " ".join(public)
     private = [t for t in private_terms_from(f.value for f in facts if f.value and not f.public)
                if not (is_initials(t) and re.search(rf"(?<!\w){re.escape(t)}(?!\w)", said))]
-    return scan(text, private_terms=private, allow=roster.institution_contacts(), child_unit=incident.unit_type == "lpka")
+    child = incident.unit_type == "lpka"
+    officials = {p.name for p in roster.people}  # named in their office (the spokesperson): no leak
+    private += [n for value in public for n in names_in(value, _places(roster), child_unit=child) if n not in officials]
+    return scan(text, private_terms=private, allow=roster.institution_contacts(), child_unit=child)
+
+
+def _places(roster: Roster) -> frozenset[str]:
+    return place_words(roster.place_names())
 
 
 def draft_findings(draft: Draft, incident: Incident, facts: list[Fact], roster: Roster) -> list[Finding]:

@@ -13,12 +13,12 @@ from pasopati.audit.service import record
 from pasopati.db import Database
 from pasopati.facts.models import Fact
 from pasopati.facts.tables import FactRow
-from pasopati.figures import figures
+from pasopati.figures import figures, moments
 from pasopati.incidents.models import Incident, Stage, Trigger
 from pasopati.incidents.service import mark_stage
 from pasopati.plan.catalog import catalog
 from pasopati.plan.runbook import ChecklistItem, RunbookPlan
-from pasopati.privacy.names import beyond_initials, names_in, place_words
+from pasopati.privacy.names import beyond_initials, place_words
 from pasopati.texts import TextRefused, plain
 from pasopati.time import utcnow
 
@@ -82,23 +82,6 @@ _INDONESIAN_WORDS = frozenset(
 _ENGLISH_WORDS = frozenset("the and of to in was were is are has have with at on by for no not been from".split())
 
 
-_CLOCK_OR_DAY = re.compile(r"\b(\d{1,2})[.:](\d{2})\b|\b(\d{1,2})\s+[A-Za-z]{3,}\.?\s+((?:19|20)\d{2})\b|\b((?:19|20)\d{2})\b")
-
-
-def _moments(text: str) -> list[str]:
-    """Clock times, day-and-year dates and years in ``text``, as "05:00", "30 2026", "2019" (sorted):
-    a translation states the same ones ("pukul 05.00" is "05:00", never "17:00")."""
-    found = []
-    for m in _CLOCK_OR_DAY.finditer(text):
-        if m.group(1):
-            found.append(f"{int(m.group(1)):02d}:{m.group(2)}")
-        elif m.group(3):
-            found.append(f"{int(m.group(3))} {m.group(4)}")
-        else:
-            found.append(m.group(5))
-    return sorted(found)
-
-
 def _indonesian(text: str) -> bool:
     """More Indonesian function words than English ones, and at least two: "Tiga warga binaan luka-luka"."""
     tokens = re.findall(r"[^\W\d_]+", text.lower())
@@ -122,19 +105,23 @@ def check_english(values_en: dict[str, str], values: dict[str, str | None]) -> N
         if english.casefold() == value.casefold() or _indonesian(english):
             wrong.append(f"{item_id} (en): not English ({english[:60]!r})")
             continue
-        # One is left out: "seorang", "an inmate" and "one inmate" state it in words no count reads.
-        said = sorted(n for n, _, _ in figures(value, "id") if n != 1)
-        told = sorted(n for n, _, _ in figures(english, "en") if n != 1)
-        if said != told:
+        # One is compared apart: "seorang" and "an inmate" state it in words no count reads.
+        said_all, told_all = [n for n, _, _ in figures(value, "id")], [n for n, _, _ in figures(english, "en")]
+        said, told = sorted(n for n in said_all if n != 1), sorted(n for n in told_all if n != 1)
+        one_said = 1 in said_all or re.search(r"\bse(?:orang|buah|ekor)\b", value, re.IGNORECASE)
+        one_told = 1 in told_all or re.search(r"\ban?\b", english, re.IGNORECASE)
+        if (1 in told_all and not one_said) or (one_said and not one_told):
+            wrong.append(f"{item_id} (en): states one where the value {'does not' if 1 in told_all else 'does'}")
+        elif said != told:
             wrong.append(f"{item_id} (en): states the figures {[str(n) for n in told]}, the value {[str(n) for n in said]}")
-        elif _moments(english) != _moments(value):
-            wrong.append(f"{item_id} (en): states the times and dates {_moments(english)}, the value {_moments(value)}")
+        elif moments(english) != moments(value):
+            wrong.append(f"{item_id} (en): states the times and dates {moments(english)}, the value {moments(value)}")
     if wrong:
         raise UntrueTranslation("; ".join(wrong))
 
 
 class PersonNamed(TextRefused):
-    """A value that names a person: a full name in an initials-only item or any name in a public one."""
+    """A value of an initials-only item that names a person in full or identifies them."""
 
 
 @lru_cache(maxsize=1)
@@ -142,28 +129,19 @@ def _places() -> frozenset[str]:
     return place_words(catalog().roster.place_names())
 
 
-def check_people(plan: RunbookPlan, values: dict[str, str], english: dict[str, str], *, child_unit: bool = False) -> None:
-    """Raise PersonNamed naming each value that names a person (pasopati.privacy.names): in an
-    initials-only item (``ChecklistItem.initials_only``) anything beyond initials ("AS dan BT"
-    passes, "Ahmad Santoso" does not; DOMAIN.md), in another public item a personal name ("Korban:
-    Budi Santoso"; at an LPKA also a lone first name, UU SPPA Pasal 19). Places of the roster are no
-    names. English values are checked for listed people and identifying numbers only."""
+def check_people(plan: RunbookPlan, values: dict[str, str], english: dict[str, str]) -> None:
+    """Raise PersonNamed naming each value of an initials-only item (``ChecklistItem.initials_only``)
+    with anything beyond initials (pasopati.privacy.names.beyond_initials: "AS dan BT" passes, "Ahmad
+    Santoso" does not; DOMAIN.md); English values are checked for listed people and numbers only.
+    Names in other public values are findings at drafting (pasopati.drafts.privacy_check), not a
+    refusal here: a place mistaken for a name must never block a verification."""
     wrong = []
-    for item_id, value in [*((k, v) for k, v in values.items()), *((f"{k} (en)", v) for k, v in english.items())]:
+    for item_id, value in [*values.items(), *((f"{k} (en)", v) for k, v in english.items())]:
         item = plan.item(item_id.removesuffix(" (en)"))
-        if item is None or not value.strip():
+        if item is None or not item.initials_only or not value.strip():
             continue
-        in_english = item_id.endswith(" (en)")
-        if item.initials_only:
-            named = beyond_initials(value, _places(), vocabulary=not in_english)
-            why = "initials only (DOMAIN.md)"
-        elif item.public and not in_english:
-            named = names_in(value, _places(), child_unit=child_unit)
-            why = "no personal name in a public fact (UU PDP Pasal 4; UU SPPA Pasal 19); use initials or a role"
-        else:
-            continue
-        if named:
-            wrong.append(f"{item_id}: {why}, not {', '.join(repr(t) for t in named)}")
+        if named := beyond_initials(value, _places(), vocabulary=not item_id.endswith(" (en)")):
+            wrong.append(f"{item_id}: initials only (DOMAIN.md), not {', '.join(repr(t) for t in named)}")
     if wrong:
         raise PersonNamed("; ".join(wrong))
 
@@ -239,8 +217,7 @@ def submit_in(
     ``proof`` says how ``by`` was identified and goes into each fact's audit event."""
     rows = list(session.scalars(select(FactRow).where(FactRow.incident_id == incident.id).order_by(FactRow.version)))
     current = {r.item_id: r for r in rows}
-    values, english = check_submission(plan, values, source, sources, values_en, {i: r.value for i, r in current.items()},
-                                       child_unit=incident.unit_type == "lpka")
+    values, english = check_submission(plan, values, source, sources, values_en, {i: r.value for i, r in current.items()})
     now = utcnow()
     done = {r.item_id for r in rows if r.change == change}
     for item in plan.checklist:
@@ -275,17 +252,17 @@ def submit_in(
 
 def check_submission(
     plan: RunbookPlan, values: dict[str, str], source: str, sources: dict[str, str] | None, values_en: dict[str, str] | None,
-    current: dict[str, str | None], *, child_unit: bool = False,
+    current: dict[str, str | None],
 ) -> tuple[dict[str, str], dict[str, str]]:
     """Every check a submission passes before anything is written, in the order a refusal names:
     items, readable values, sources, people named, English. ``current``: item id → its current value. Returns the
     values and English values as stored (pasopati.texts.plain). Raises UnknownChecklistItem,
-    TextRefused, UnacceptedSource, PersonNamed, UntrueTranslation. ``child_unit``: an LPKA's facts."""
+    TextRefused, UnacceptedSource, PersonNamed, UntrueTranslation."""
     check_items(plan, set(values) | set(sources or {}) | set(values_en or {}))
     values = plain_values(values)
     english = plain_values(values_en or {})
     check_sources(plan, values, source, sources)
-    check_people(plan, values, english, child_unit=child_unit)
+    check_people(plan, values, english)
     check_english(english, current | {k: v or None for k, v in values.items()})
     return values, english
 

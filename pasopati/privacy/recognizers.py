@@ -179,8 +179,9 @@ def pattern_recognizers() -> list[PatternRecognizer]:
             ),
             Pattern(
                 "register label",
-                r"(?<=(?i:\bno(?:mor)?\.?\s*reg(?:istrasi|ister)?\.?|\bregist(?:ration|er)\s+(?:number|no\.?))"
-                r"\s*[:.]?\s*)(?:[A-Z]{1,4}[.\- ]?){0,3}\d+(?:[./-]+[A-Za-z]*\d+)*",
+                # Bounded gaps in the look-behind: an unbounded \s* made a run of spaces quadratic (16 s for 2 000).
+                r"(?<=(?i:\bno(?:mor)?\.?\s{0,3}reg(?:istrasi|ister)?\.?|\bregist(?:ration|er)\s{1,3}(?:number|no\.?))"
+                r"\s{0,3}[:.]?\s{0,3})(?:[A-Z]{1,4}[.\- ]?){0,3}\d+(?:[./-]+[A-Za-z]*\d+)*",
                 STRONG,
             ),
         ],
@@ -191,18 +192,19 @@ def pattern_recognizers() -> list[PatternRecognizer]:
         [
             Pattern(
                 "birth date",
-                rf"(?<={BIRTH_CUE}(?:\s*[:,]\s*|\s+)(?:(?:pada\s+)?(?:tanggal|tgl\.?)\s+|pada\s+|on\s+)?){DATE}",
+                rf"(?<={BIRTH_CUE}(?:\s{{0,3}}[:,]\s{{0,3}}|\s{{1,3}})(?:(?:pada\s{{1,3}})?(?:tanggal|tgl\.?)\s{{1,3}}|pada\s{{1,3}}|on\s{{1,3}})?){DATE}",
                 STRONG,
             ),
             Pattern(
                 "birth place and date",
-                rf"(?<={BIRTH_CUE}(?:\s*[:,]\s*|\s+(?:di|in)\s+)|{PLACE_CUE}\s*[:,]?\s*){CAP}[\w'-]+(?:\s+{CAP}[\w'-]+){{0,2}}"
+                # Look-behind gaps are bounded: unbounded ones made a long run of spaces quadratic.
+                rf"(?<={BIRTH_CUE}(?:\s{{0,3}}[:,]\s{{0,3}}|\s{{1,3}}(?:di|in)\s{{1,3}})|{PLACE_CUE}\s{{0,3}}[:,]?\s{{0,3}}){CAP}[\w'-]+(?:\s+{CAP}[\w'-]+){{0,2}}"
                 rf",?\s+(?:(?:pada\s+)?(?:tanggal|tgl\.?)\s+|pada\s+|on\s+)?{DATE}",
                 STRONG,
             ),
             Pattern(
                 "birth year",
-                r"(?<=\b(?:lahir|kelahiran|born)\s+(?:(?:pada\s+)?tahun\s+|in\s+)?)(?:19|20)\d{2}(?!\d)",
+                r"(?<=\b(?:lahir|kelahiran|born)\s{1,3}(?:(?:pada\s{1,3})?tahun\s{1,3}|in\s{1,3})?)(?:19|20)\d{2}(?!\d)",
                 0.7,
             ),
         ],
