@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import UTC, datetime
 from typing import Any
+
+# When the command started, before its imports (seconds under load): a one-time code typed on the
+# command line is judged from here (pasopati.identity.prover.Prover.received_at, at most two minutes).
+STARTED_AT = datetime.now(UTC)
 
 from pasopati.cli import audit, db, drafting, gates, operate, people, redact  # noqa: F401  (register their commands on ``app``)
 from pasopati.cli.common import app

@@ -40,10 +40,11 @@ def _text_edits(edits: list[str], option: str) -> dict[str, str]:
 
 
 def _prover():  # type: ignore[no-untyped-def]
+    from pasopati.cli import STARTED_AT
     from pasopati.identity.prover import Prover
-    from pasopati.time import utcnow
 
-    return Prover(received_at=utcnow())  # the code was typed before the store's lock was waited for
+    # The code was typed before the command started: not after its imports and the store's lock.
+    return Prover(received_at=STARTED_AT)
 
 
 def _decide(

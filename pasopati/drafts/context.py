@@ -203,14 +203,16 @@ def message_context(
             return False
         return pattern is None or re.search(pattern, story, re.IGNORECASE) is not None
 
-    actions = [a for a in plan.actions if not (a.until and a.until in known) and fits(a.when, a.unless)]
-    in_hand = {a.until for a in actions if a.until}  # "we are establishing when it was recorded" says it is open
-    open_questions = [
-        say(item.ask.text(language))
-        for item_id in plan.first_questions
-        if item_id not in known and item_id not in in_hand and (item := plan.item(item_id)) is not None and item.ask is not None
+    asked = [
+        item for item_id in plan.first_questions
+        if item_id not in known and (item := plan.item(item_id)) is not None and item.ask is not None
         and not item.stated_in(narrative) and fits(item.asked_when, item.asked_unless)
     ]
+    open_questions = [say(item.ask.text(language)) for item in asked]
+    # An action that only seeks an answer the open questions already name is said once, as the
+    # question ("Kami masih memastikan kapan … direkam", not also "sedang menelusuri kapan … direkam").
+    actions = [a for a in plan.actions
+               if not (a.until and (a.until in known or a.until in {i.id for i in asked})) and fits(a.when, a.unless)]
     office_zone = HEADQUARTERS_ZONE if who.org in HEADQUARTERS.values() else incident.timezone
     office_day = now.astimezone(ZoneInfo(office_zone)).date()
     within = plan.plan.press_conference_within_minutes
