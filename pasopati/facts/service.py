@@ -74,7 +74,7 @@ def plain_values(values: dict[str, str]) -> dict[str, str]:
 
 
 class UntrueTranslation(TextRefused):
-    """An English value with no Indonesian value to translate, or stating other figures than it."""
+    """An English value with no Indonesian value to translate, not English, or stating other figures than it."""
 
 
 _INDONESIAN_WORDS = frozenset(
@@ -90,10 +90,11 @@ def _indonesian(text: str) -> bool:
 
 
 def check_english(values_en: dict[str, str], values: dict[str, str | None]) -> None:
-    """Raise UntrueTranslation naming each item whose English value (``values_en``, already plain) is
-    the Indonesian again or reads as Indonesian, translates nothing (``values``: the Indonesian value it goes with, given now or current) or
-    states other counts than it (pasopati.figures: "Dua warga binaan" and "Three inmates" differ).
-    One set of figures in both languages (issue 10, items 7 and 11)."""
+    """Raise UntrueTranslation naming each item whose English value (``values_en``, already plain)
+    translates nothing (``values``: the Indonesian value it goes with, given now or current), is the
+    Indonesian again or reads as Indonesian, or states other counts, times, dates, years or weekdays
+    than it (pasopati.figures: "Dua warga binaan" / "Three inmates", "pukul 23.15 WIT" / "23:15 WIB"
+    differ). One set of figures in both languages (issue 10, items 7 and 11)."""
     wrong = []
     for item_id, english in values_en.items():
         value = values.get(item_id)
