@@ -31,6 +31,7 @@ _NOT_FIGURES = re.compile(
         r"(?P<phone>\+?\(?\d[\d\s().-]{6,}\d)",  # phone and identity numbers (only with 9 digits or more: _masked)
         r"\butc\s*[+-]\s*\d+",
         r"\b(?:[01]?\d|2[0-3])[.:][0-5]\d\b(?!\s*(?:m|cm|mm|km|kg|g|ton|tonnes?|l|liter|litres?|meters?|metres?|%)(?!\w))",  # clock times, not "1.20 metres"
+        r"\b\d{1,2}(?:[.:][0-5]\d)?\s*[ap]\.?m\b\.?",  # "8 p.m.", "11.30 p.m."
         rf"\b(?:19|20)\d{{2}}\b(?!\s+{_COUNTED})",  # years
         r"\b(?:pasal|uu|undang-undang|nomor|no\.|article|law|kelas|class|pp|perpres|permen\w*|tahun|rt|rw|blok|ke)[\s-]*\d+\w*",
         rf"\b(?:\d+|[a-z]+)(?:\s+setengah|\s+and\s+a\s+half)?(?:\s*x\s*\d+)?\s+(?:{_UNITS})\b(?!\s+ini)",  # "2 x 24 jam"
@@ -93,7 +94,8 @@ _WEEKDAY_NUMBERS = {name: i for i, names in enumerate([
     ("sabtu", "saturday"), ("minggu", "ahad", "sunday")]) for name in names}
 _MOMENT = re.compile(
     "|".join([
-        r"(?P<clock>(?:\b(?:pukul|pkl\.?|jam|at)\s+)?\b(?P<h>\d{1,2})[.:](?P<m>\d{2})\b(?:\s*(?P<ampm>[ap])\.?m\b\.?)?(?:\s*(?P<zone>WIB|WITA|WIT)\b)?)",
+        (r"(?P<clock>(?:\b(?:pukul|pkl\.?|jam|at)\s+)?\b(?P<h>\d{1,2})(?=[.:]\d{2}\b|\s*[ap]\.?m\b)(?:[.:](?P<m>\d{2})\b)?(?:\s*(?P<ampm>[ap])\.?m\b\.?)?"
+         r"(?:\s*(?:local\s+time\s*)?\(?\s*(?P<zone>WIB|WITA|WIT)\b)?)"),
         rf"\b(?P<d1>\d{{1,2}})\s+(?P<mon1>{_ANY_MONTH})\b\.?(?:\s+(?P<y1>(?:19|20)\d{{2}})\b)?",
         rf"\b(?P<mon2>{_ANY_MONTH})\b\.?\s+(?P<d2>\d{{1,2}}),?(?:\s+(?P<y2>(?:19|20)\d{{2}})\b)?",
         r"\b(?P<numeric>\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{2}-\d{2})\b",
@@ -116,7 +118,7 @@ def moments(text: str) -> list[str]:
             if not (re.match(r"(?:pukul|pkl|jam|at)\b", said, re.IGNORECASE) or m.group("zone") or m.group("ampm")):
                 continue
             hour = int(m.group("h")) % 12 + (12 if (m.group("ampm") or "").lower() == "p" else 0) if m.group("ampm") else int(m.group("h"))
-            found.append(f"{hour:02d}:{m.group('m')}" + (f" {m.group('zone').upper()}" if m.group("zone") else ""))
+            found.append(f"{hour:02d}:{m.group('m') or '00'}" + (f" {m.group('zone').upper()}" if m.group("zone") else ""))
         elif m.group("d1") or m.group("d2"):
             day, month, year = (m.group("d1"), m.group("mon1"), m.group("y1")) if m.group("d1") else (m.group("d2"), m.group("mon2"), m.group("y2"))
             found.append(f"{int(day):02d}-{_MONTH_NUMBERS[month.lower()]:02d}" + (f"-{year}" if year else ""))

@@ -129,10 +129,13 @@ def capital(text: str) -> str:
 
 
 def join_list(items: list[str], language: str = "id") -> str:
-    """'a dan b', 'a, b, dan c' (EYD) / 'a and b', 'a, b and c' ('a, b and c, and d' when an item
-    holds its own "and": the serial comma keeps the last item apart)."""
+    """'a dan b', 'a, b, dan c' (EYD; 'a dan b, serta c' when an item holds its own "dan") / 'a and
+    b', 'a, b and c' ('a, b and c, and d' when an item holds its own "and": the serial comma keeps
+    the last item apart)."""
     if len(items) < 2:
         return "".join(items)
+    if language == "id" and any(" dan " in item for item in items[:-1]):
+        return f"{', '.join(items[:-1])}, serta {items[-1]}"  # "A dan B, serta C": never "… dan … dan"
     word = "dan" if language == "id" else "and"
     comma = "," if len(items) > 2 and (language == "id" or any(" and " in item for item in items)) else ""
     return f"{', '.join(items[:-1])}{comma} {word} {items[-1]}"

@@ -11,7 +11,7 @@ import pytest
 
 from pasopati.drafts.context import figure
 from pasopati.drafts.models import Draft
-from pasopati.drafts.preview import reviewed_preview
+from pasopati.drafts.preview import preview, reviewed_preview
 from pasopati.drafts.review import stale
 from pasopati.facts.models import Fact
 from pasopati.facts.service import (
@@ -207,3 +207,37 @@ def test_second_review_times(text: str, later: bool) -> None:
 
     issued = datetime(2025, 4, 15, 2, 0, tzinfo=UTC)  # Tuesday 15 April 2025, 09.00 WIB
     assert bool(time_problems(text, issued, "Asia/Jakarta")) is later
+
+
+# Humas review 4 --------------------------------------------------------------------------------------
+def test_a_holding_statement_states_a_verified_death_before_its_condolence_and_a_done_actions_result(cat: Catalog) -> None:
+    facts = {"apa": {"value": "Terjadi kerusuhan yang diikuti pelarian sejumlah warga binaan", "source": "Kepala Lapas"},
+             "korban": {"value": "Satu petugas meninggal dunia", "source": "RSUD Nabire"},
+             "hasil_hitung_sdp": {"value": "24 warga binaan tidak berada di dalam lapas", "source": "SDP"},
+             "tindakan": {"value": "Situasi telah dapat dikendalikan sejak pukul 01.15 WIT", "source": "Kepala Lapas"}}
+    (holding, *_) = [d for d in preview(cat, "keamanan-ketertiban", Severity.BERAT, "Lapas Makassar", "laporan awal", facts, now=AT)
+                     if d.language == "id"]
+    body = holding.body
+    assert "24 warga binaan tidak berada di dalam lapas" in body and "dikendalikan" in body
+    assert body.index("Satu petugas meninggal dunia") < body.index("duka cita"), "the death is stated before the condolence"
+    assert "melakukan penghitungan ulang" not in body, "the recount is done: its result is said instead"
+
+
+def test_a_rumours_time_is_when_it_began_to_circulate_and_lists_never_say_dan_dan(cat: Catalog) -> None:
+    from pasopati.texts import join_list
+
+    facts = {"apa": {"value": "Beredar video yang menyebut terjadi pesta di blok hunian", "source": "Kepala Lapas"},
+             "kapan": {"value": "pada Senin sekitar pukul 05.00 WITA", "source": "Kepala Lapas"}}
+    (holding, *_) = preview(cat, "opini-publik", Severity.SEDANG, "Lapas Makassar", "laporan awal", facts, now=AT)
+    assert "Konten tersebut mulai beredar pada Senin" in holding.body and "Peristiwa tersebut terjadi" not in holding.body
+    assert join_list(["memastikan keselamatan warga binaan dan petugas", "menghitung ulang"]) == \
+        "memastikan keselamatan warga binaan dan petugas, serta menghitung ulang"
+
+
+def test_officers_initials_in_english_are_no_finding_and_translations_read_collectives_and_pm() -> None:
+    assert scan("three employees with the initials AS, YW and RK") == []
+    check_english({"status": "All three are being questioned"}, {"status": "Ketiganya sedang diperiksa"})
+    check_english({"kapan": "at about 8 p.m. WIT"}, {"kapan": "sekitar pukul 20.00 WIT"})
+    check_english({"kapan": "at 11.30 p.m. local time (WIT, UTC+9)"}, {"kapan": "pukul 23.30 WIT"})
+    with pytest.raises(UntrueTranslation):
+        check_english({"kapan": "at 2 a.m. WIT"}, {"kapan": "pukul 01.00 WIT"})

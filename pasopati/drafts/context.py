@@ -224,8 +224,15 @@ def message_context(
     grief = plan.condolence
     died = grief is not None and any(re.search(grief.when, str(v["value"]), re.IGNORECASE) for v in verified if v["id"] in public_ids)
     facts = [v for v in confirmed if v["id"] != "apa" and not (v["id"] == "kapan" and "apa" in by_id)]
-    first = [by_id[i] for i in plan.first_questions if i in by_id] + [
-        v for v in confirmed if v["count"] and v["id"] not in plan.first_questions and v["id"] not in ("apa", "kapan")]
+    # What a holding statement shows: the public's first questions answered, a verified death (its
+    # condolence never precedes it), every verified count, the result of a standard action that is
+    # done (the recount's outcome, not silence), and the response under way ("situasi terkendali").
+    results = {a.until for a in plan.actions if a.until}
+    shown_ids = [*(i for i in plan.first_questions if i in by_id),
+                 *(v["id"] for v in confirmed if grief is not None and v["id"] in public_ids
+                   and re.search(grief.when, str(v["value"]), re.IGNORECASE)),
+                 *(v["id"] for v in confirmed if v["count"] or v["id"] in results or v["id"] == "tindakan")]
+    first = [by_id[i] for i in dict.fromkeys(shown_ids) if i not in ("apa", "kapan")]
     shown = first or facts[:2]  # a holding statement with verified facts never shows none of them
     rule = plan.misconduct
     misconduct = rule is not None and rule.item in latest and rule.confirmed(latest[rule.item].value)

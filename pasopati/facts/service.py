@@ -4,6 +4,7 @@ versions of the figures it changes, in one transaction with one audit event per 
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from functools import lru_cache
 
 from sqlalchemy import select
@@ -19,7 +20,7 @@ from pasopati.incidents.service import mark_stage
 from pasopati.plan.catalog import catalog
 from pasopati.plan.runbook import ChecklistItem, RunbookPlan
 from pasopati.privacy.names import beyond_initials, place_words
-from pasopati.texts import TextRefused, plain
+from pasopati.texts import TextRefused, number_words, plain
 from pasopati.time import utcnow
 
 
@@ -78,8 +79,13 @@ class UntrueTranslation(TextRefused):
 
 
 _INDONESIAN_WORDS = frozenset(
-    "yang dan di ke dari tidak telah sudah dengan untuk pada ini itu dalam akan oleh sebanyak warga binaan orang petugas".split())
-_ENGLISH_WORDS = frozenset("the and of to in was were is are has have with at on by for no not been from".split())
+    ["yang", "dan", "di", "ke", "dari", "tidak", "telah", "sudah", "dengan", "untuk", "pada", "ini", "itu", "dalam", "akan", "oleh",
+     "sebanyak", "warga", "binaan", "orang", "petugas"])
+_ENGLISH_WORDS = frozenset(["the", "and", "of", "to", "in", "was", "were", "is", "are", "has", "have", "with", "at", "on", "by", "for",
+                            "no", "not", "been", "from"])
+
+
+_COLLECTIVE = re.compile(r"\bke(dua|tiga|empat|lima|enam|tujuh|delapan|sembilan|sepuluh)(?:nya)?\b", re.IGNORECASE)
 
 
 def _indonesian(text: str) -> bool:
@@ -108,6 +114,7 @@ def check_english(values_en: dict[str, str], values: dict[str, str | None]) -> N
             continue
         # One is compared apart: "seorang" and "an inmate" state it in words no count reads.
         said_all, told_all = [n for n, _, _ in figures(value, "id")], [n for n, _, _ in figures(english, "en")]
+        said_all += [Decimal(number_words("id")[m.group(1).lower()]) for m in _COLLECTIVE.finditer(value)]  # "ketiganya": all three
         said, told = sorted(n for n in said_all if n != 1), sorted(n for n in told_all if n != 1)
         one_said = 1 in said_all or re.search(r"\bse(?:orang|buah|ekor)\b", value, re.IGNORECASE)
         one_told = 1 in told_all or re.search(r"\ban?\b", english, re.IGNORECASE)

@@ -68,7 +68,8 @@ class Catalog:
             category_title=runbook.title,
             severity=severity,
             category_title_en=runbook.title_en,
-            checklist=[*self.common.checklist, *runbook.checklist],
+            checklist=[*(item.model_copy(update={"statement": runbook.statements[item.id]}) if item.id in runbook.statements else item
+                         for item in self.common.checklist), *runbook.checklist],
             plan=runbook.severities[severity],
             headline=runbook.headline,
             topic=runbook.topic,
@@ -157,6 +158,10 @@ def _cross_check(
     ids = [item.id for item in [*common.checklist, *runbook.checklist]]
     for dup in sorted({i for i in ids if ids.count(i) > 1}):
         problems.append(Problem(file, "checklist", f"item id {dup!r} appears more than once (common.yaml included)"))
+    common_ids = {item.id for item in common.checklist}
+    for item_id in runbook.statements:
+        if item_id not in common_ids:
+            problems.append(Problem(file, f"statements.{item_id}", f"{item_id!r} is not a common checklist item (common.yaml)"))
     public = {item.id for item in [*common.checklist, *runbook.checklist] if item.public}
     for i, item_id in enumerate(runbook.first_questions):
         if item_id not in public:

@@ -290,6 +290,11 @@ class Runbook(Strict):
     hashtags: list[Annotated[str, StringConstraints(pattern=r"^#\w+$")]] = Field(min_length=1)
     internal_details: list[Regex] = Field(default_factory=list, description="More patterns of security details (see common.yaml).")
     checklist: list[ChecklistItem] = Field(description="Category-specific items, after the common ones.")
+    statements: dict[Slug, Wording] = Field(
+        default_factory=dict,
+        description="How this category states a common item ('{nilai}' is the value): a rumour's time is when it began"
+        " to circulate, never 'Peristiwa tersebut terjadi' (review 4: that dated the event the text then denied).",
+    )
     severities: dict[Severity, SeverityPlan]
 
     @field_validator("severities")

@@ -139,7 +139,7 @@ def child_recognizer() -> RegexEntityRecognizer:
 
 
 # DOMAIN.md: an officer under examination is named by initials only — those initials are the rule, not a leak.
-_OFFICER_BEFORE = re.compile(r"\b(?:petugas|oknum|pejabat|pegawai|sipir|officers?|officials?)\b[^.\n]{0,30}$", re.IGNORECASE)
+_OFFICER_BEFORE = re.compile(r"\b(?:petugas|oknum|pejabat|pegawai|sipir|officers?|officials?|employees?|staff|guards?|wardens?)\b[^.\n]{0,30}$", re.IGNORECASE)
 
 
 def _name_not_officer_initials(match: re.Match[str], text: str, group: int | str) -> Span | None:
