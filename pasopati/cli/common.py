@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import NoReturn
 
 import typer
@@ -15,13 +16,25 @@ app = typer.Typer(
 )
 
 
+started_at: datetime | None = None  # set by pasopati.cli.main: when this process started
+_invoked_at: datetime | None = None
+
+
 @app.callback()
 def _present_server_credential() -> None:
     # Before any command: this process (and the processes it starts) present the Prefect server's
     # credential from the data directory unless PREFECT_API_AUTH_STRING is set (pasopati.server_auth).
     from pasopati.server_auth import use_credential
 
+    global _invoked_at
+    _invoked_at = datetime.now(UTC)
     use_credential()
+
+
+def received_at() -> datetime:
+    """When the command's one-time code was received: the process's start for `pasopati` on a shell,
+    else (an in-process invocation) this command's start (pasopati.identity.prover.Prover.received_at)."""
+    return started_at or _invoked_at or datetime.now(UTC)
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

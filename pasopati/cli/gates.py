@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 import yaml
 
-from pasopati.cli.common import app, clear_errors, fail, parse_pairs
+from pasopati.cli.common import app, clear_errors, fail, parse_pairs, received_at
 from pasopati.cli.options import EnglishValues
 
 Run = Annotated[str, typer.Argument(help="Flow run id or name.")]
@@ -40,11 +40,10 @@ def _text_edits(edits: list[str], option: str) -> dict[str, str]:
 
 
 def _prover():  # type: ignore[no-untyped-def]
-    from pasopati.cli import STARTED_AT
     from pasopati.identity.prover import Prover
 
     # The code was typed before the command started: not after its imports and the store's lock.
-    return Prover(received_at=STARTED_AT)
+    return Prover(received_at=received_at())
 
 
 def _decide(
