@@ -30,7 +30,7 @@ from pydantic import (
 from pasopati.alerts.models import Alert
 from pasopati.plan.catalog import CatalogError, Problem, load_model, relative
 from pasopati.plan.roster import Roster, Unit, UnitType
-from pasopati.plan.runbook import Severity, Slug, Strict
+from pasopati.plan.runbook import Regex, Severity, Slug, Strict
 from pasopati.settings import get_settings
 
 RULES_FILE = "classification.yaml"
@@ -49,14 +49,6 @@ STEM_CACHE_LIMIT = 200_000
 
 
 # --------------------------------------------------------------------------- rules schema
-
-
-def _valid_regex(pattern: str) -> str:
-    try:
-        re.compile(pattern)
-    except re.error as exc:
-        raise ValueError(f"not a valid regular expression: {exc}") from None
-    return pattern
 
 
 class Thresholds(Strict):
@@ -79,9 +71,7 @@ class Morphology(Strict):
     second_prefixes: list[str] = []
     no_affix: list[str] = Field([], description="Acronyms never reached by stripping derivational affixes.")
     min_stem: int = Field(3, ge=2)
-    class_pattern: str
-
-    _check_pattern = field_validator("class_pattern")(_valid_regex)
+    class_pattern: Regex
 
 
 class Negation(Strict):
@@ -104,9 +94,7 @@ class Relevance(Strict):
 
 class Units(Strict):
     type_words: dict[UnitType, list[str]]
-    facility_pattern: str
-
-    _check_pattern = field_validator("facility_pattern")(_valid_regex)
+    facility_pattern: Regex
 
 
 class NearRule(Strict):

@@ -30,7 +30,7 @@ def _compiles(value: str) -> str:
     try:
         re.compile(value)
     except re.error as exc:
-        raise ValueError(f"{value!r} is not a valid pattern: {exc}") from exc
+        raise ValueError(f"{value!r} is not a valid regular expression: {exc}") from exc
     return value
 
 
