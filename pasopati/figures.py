@@ -89,7 +89,8 @@ _MONTH_ABBREVIATIONS = {"jan": 1, "feb": 2, "mar": 3, "apr": 4, "agu": 8, "ags":
                         "okt": 10, "oct": 10, "nov": 11, "des": 12, "dec": 12, "jun": 6, "jul": 7}
 _MONTH_NUMBERS = {**MONTHS, **_MONTH_ABBREVIATIONS}
 _ANY_MONTH = "|".join(sorted(_MONTH_NUMBERS, key=len, reverse=True))
-_WEEKDAY_NUMBERS = {name: i for i, names in enumerate([
+# Weekday names, Indonesian and English → Monday 0 … Sunday 6 (also pasopati.drafts.coherence).
+WEEKDAYS = {name: i for i, names in enumerate([
     ("senin", "monday"), ("selasa", "tuesday"), ("rabu", "wednesday"), ("kamis", "thursday"), ("jumat", "jum'at", "friday"),
     ("sabtu", "saturday"), ("minggu", "ahad", "sunday")]) for name in names}
 _MOMENT = re.compile(
@@ -100,7 +101,7 @@ _MOMENT = re.compile(
         rf"\b(?P<mon2>{_ANY_MONTH})\b\.?\s+(?P<d2>\d{{1,2}}),?(?:\s+(?P<y2>(?:19|20)\d{{2}})\b)?",
         r"\b(?P<numeric>\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{2}-\d{2})\b",
         r"\b(?P<year>(?:19|20)\d{2})\b",
-        r"\b(?P<weekday>" + "|".join(re.escape(w) for w in _WEEKDAY_NUMBERS) + r")\b",
+        r"\b(?P<weekday>" + "|".join(re.escape(w) for w in WEEKDAYS) + r")\b",
     ]),
     re.IGNORECASE,
 )
@@ -127,5 +128,5 @@ def moments(text: str) -> list[str]:
         elif m.group("year"):
             found.append(m.group("year"))
         else:
-            found.append(f"weekday {_WEEKDAY_NUMBERS[m.group('weekday').lower()]}")
+            found.append(f"weekday {WEEKDAYS[m.group('weekday').lower()]}")
     return sorted(found)

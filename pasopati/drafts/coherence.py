@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from pasopati.drafts.models import Draft
 from pasopati.drafts.rendering import INTERNAL_MESSAGES
 from pasopati.facts.models import Fact
-from pasopati.figures import MONTH_PATTERN, MONTHS, figures
+from pasopati.figures import MONTH_PATTERN, MONTHS, WEEKDAYS, figures
 from pasopati.incidents.models import Incident
 from pasopati.plan.runbook import Language, MessageType, RunbookPlan
 
@@ -171,9 +171,7 @@ def time_problems(text: str, issued_at: datetime, timezone: str) -> list[Problem
     return problems
 
 
-_WEEKDAYS = {name: i for i, names in enumerate([("senin", "monday"), ("selasa", "tuesday"), ("rabu", "wednesday"),
-              ("kamis", "thursday"), ("jumat", "jum'at", "friday"), ("sabtu", "saturday"), ("minggu", "ahad", "sunday")]) for name in names}
-_WEEKDAY = re.compile(r"\b(" + "|".join(re.escape(n) for n in _WEEKDAYS) + r")\b(?!\s*,?\s*\d{1,2}\s)", re.IGNORECASE)
+_WEEKDAY = re.compile(r"\b(" + "|".join(re.escape(n) for n in WEEKDAYS) + r")\b(?!\s*,?\s*\d{1,2}\s)", re.IGNORECASE)
 
 
 def _last_weekday(before: str, today: date) -> date | None:
@@ -182,7 +180,7 @@ def _last_weekday(before: str, today: date) -> date | None:
     named = list(_WEEKDAY.finditer(before))
     if not named:
         return None
-    weekday = _WEEKDAYS[named[-1].group(1).lower()]
+    weekday = WEEKDAYS[named[-1].group(1).lower()]
     return today - timedelta(days=(today.weekday() - weekday) % 7)
 
 
