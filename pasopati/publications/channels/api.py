@@ -1,0 +1,87 @@
+"""One HTTP call for the API adapters, with its outcome classified the same way for every channel
+(``base``: Unavailable / Refused / Uncertain). Adapters parse the API's own error body on top."""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import requests
+from requests.exceptions import ConnectionError as RequestsConnectionError
+from requests.exceptions import ConnectTimeout, InvalidURL, MissingSchema, ReadTimeout
+
+from pasopati.publications.channels.base import Refused, Uncertain, Unavailable
+
+# 504: a gateway gave up waiting for the application, which may still have stored the post.
+UNCERTAIN_STATUSES = frozenset({504})
+# RFC 9110: 408 Request Timeout and 429 Too Many Requests are the 4xx answers worth repeating.
+RETRYABLE_4XX = frozenset({408, 429})
+# A connection error whose cause names one of these never got the request to the application.
+_NEVER_SENT = ("NewConnectionError", "NameResolutionError", "ConnectTimeoutError", "Connection refused")
+
+
+def retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP-date, RFC 9110 §10.2.3),
+    or from ``x-rate-limit-reset`` (X API: epoch seconds); None when absent or unreadable."""
+    value = headers.get("Retry-After")
+    now = time.time() if now is None else now
+    if value:
+        value = value.strip()
+        if value.isdigit():
+            return float(value)
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            when = None
+        if when is not None:
+            return max(0.0, when.timestamp() - now)
+    reset = headers.get("x-rate-limit-reset")
+    if reset and reset.strip().isdigit() and headers.get("x-rate-limit-remaining", "").strip() == "0":
+        return max(0.0, float(reset) - now)
+    return None
+
+
+def call(
+    session: requests.Session, method: str, url: str, *, what: str, timeout: float, accept: frozenset[int] = frozenset(),
+    **kwargs: Any,
+) -> requests.Response:
+    """``session.request(method, url, …)``; returns a response with a 2xx status (or one in
+    ``accept``, which the adapter reads itself). Raises
+    Unavailable (5xx but 504, 408, 429 — with ``retry_after`` — or no connection made), Refused
+    (any other 4xx, a malformed URL) or Uncertain (the request may have been received: read
+    timeout, connection dropped after sending, 504). ``what`` names the channel in messages."""
+    try:
+        response = session.request(method, url, timeout=timeout, allow_redirects=False, **kwargs)
+    except (MissingSchema, InvalidURL) as exc:
+        raise Refused(f"{what}: invalid URL {url!r}: {exc}") from exc
+    except ConnectTimeout as exc:
+        raise Unavailable(f"{what}: no connection to {url} within {timeout:g} s") from exc
+    except ReadTimeout as exc:
+        raise Uncertain(f"{what}: {url} sent no answer within {timeout:g} s (the post may have been received)") from exc
+    except RequestsConnectionError as exc:
+        if any(mark in repr(exc) for mark in _NEVER_SENT):
+            raise Unavailable(f"{what}: cannot connect to {url}: {exc}") from exc
+        raise Uncertain(f"{what}: connection to {url} dropped before an answer (the post may have been received): {exc}") from exc
+    except requests.RequestException as exc:
+        raise Uncertain(f"{what}: {url}: {exc} (the post may have been received)") from exc
+    status = response.status_code
+    if 200 <= status < 300 or status in accept:
+        return response
+    detail = f"{what}: {method} {url} answered {status}: {response.text[:300]}"
+    if status in UNCERTAIN_STATUSES:
+        raise Uncertain(detail)
+    if status >= 500 or status in RETRYABLE_4XX:
+        raise Unavailable(detail, retry_after=retry_after(response.headers))
+    raise Refused(detail)
+
+
+def json_of(response: requests.Response, *, what: str) -> Any:
+    """The JSON body of a 2xx answer; Refused if it is not JSON (e.g. an HTML page answered with
+    200 by a server that does not route the call to the API — nothing was created)."""
+    try:
+        return response.json()
+    except ValueError as exc:
+        kind = response.headers.get("Content-Type", "no content type")
+        raise Refused(f"{what}: {response.url} answered {response.status_code} with {kind}, not the API's JSON: {response.text[:120]!r}") from exc
