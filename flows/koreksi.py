@@ -22,11 +22,11 @@ from pasopati.publications.corrections import RALAT_PREFIX
 from pasopati.team import service as team_service
 from tasks.correction import correction_recorded, flag_outdated, record_corrections
 from tasks.evaluation import publish_timeline
-from tasks.publishing import publish_all
+from tasks.publishing import describe, publish_all, unfinished
 
 
 class CorrectionFailed(RuntimeError):
-    """The incident is unknown, or some channels did not take the ralat (retry the run)."""
+    """The incident is unknown."""
 
 
 @task(name="ikuti-insiden")
@@ -69,10 +69,11 @@ def correct_facts(
     team = team_service.team(db, incident.id, incident.severity)
     assert team is not None, "a run past its first approval assembled its team"
     approved = approved_drafts(GATE_CORRECTION, incident, plan, team, drafts)
-    failures = publish_all(incident, approved) if approved is not None else 0
+    published = publish_all(incident, approved) if approved is not None else []
     publish_timeline(incident)
-    if failures:
-        raise CorrectionFailed(f"{failures} ralat publication(s) failed; retry the run to resend")
+    if unfinished(published):
+        return Failed(name="Sebagian terbit", message=f"Sebagian terbit — ralat: {describe(published)}; "
+                      f"kirim ulang: pasopati publish retry {run_id}", data=len(flagged))
     if approved is None:
         return Completed(name="Ditolak", message=f"Ditolak — ralat tidak terbit; {len(flagged)} pesan tetap ditandai usang", data=len(flagged))
     return Completed(name="Selesai", message=f"Selesai — ralat terbit; {len(flagged)} pesan ditandai usang", data=len(flagged))

@@ -21,19 +21,21 @@ from pasopati.plan.runbook import Severity
 from tasks.drafting import draft_holding_statement, draft_messages
 from tasks.evaluation import evaluate
 from tasks.incident import admit_run, open_incident, record_reported_facts
-from tasks.publishing import publish_all
+from tasks.publishing import describe, publish_all, unfinished
 from tasks.team import assemble_team, notify_team
 
-
-class PublicationFailed(RuntimeError):
-    """Some channels did not take their message; a retry of the run resends only those."""
+NOT_PUBLISHED = "Tidak terbit"  # the holding statement reached no channel: the run stops there
+PARTIAL = "Sebagian terbit"  # some channels or recipients did not take their message
 
 
 def run_runbook(category: str, severity: Severity, trigger: Trigger) -> State:
     """Run the runbook; the final state says what happened: "Selesai", "Ditolak" (an approver
-    rejected a gate: nothing of it went out), Failed (publications failed: retry resends them) or
-    Failed "run refused: …" (the run contradicts its deployment or may not carry the incident its
-    trigger names: nothing was opened or changed, the refusal is in the audit log)."""
+    rejected a gate: nothing of it went out), Failed "Sebagian terbit" (some channels did not take
+    their message: `pasopati publish retry` sends them), Failed "Tidak terbit" (the holding
+    statement reached no channel: the run stopped before verification; `pasopati publish retry`
+    sends it and continues the incident) or Failed "run refused: …" (the run contradicts its
+    deployment or may not carry the incident its trigger names: nothing was opened or changed,
+    the refusal is in the audit log)."""
     plan = catalog().plan(category, severity)
     flow_run = get_run_context().flow_run  # type: ignore[union-attr]
     assert flow_run is not None, "a runbook runs as a Prefect flow run"
@@ -48,22 +50,28 @@ def run_runbook(category: str, severity: Severity, trigger: Trigger) -> State:
     # Be first: the holding statement goes for approval before full verification.
     reported = record_reported_facts(incident, plan, trigger)
     holding = draft_holding_statement(incident, plan, team, reported)
-    failures, rejected = 0, None
+    published, rejected = [], None
     if (approved := approved_drafts(GATE_HOLDING, incident, plan, team, holding)) is None:
         rejected = "pernyataan awal ditolak: tidak ada yang terbit"
     else:
-        failures += publish_all(incident, approved)
+        published += publish_all(incident, approved)
+        if not any(p.deliveries_sent for p in published):
+            # The public has not been told: verifying and drafting on as if it had would hide that.
+            evaluate(incident, plan)
+            return Failed(name=NOT_PUBLISHED, message=f"{NOT_PUBLISHED} — pernyataan awal tidak terbit di kanal mana pun "
+                          f"({describe(published)}); kirim ulang: pasopati publish retry {flow_run.id}")
 
         drafts = draft_messages(incident, plan, team, verified(incident, plan))
         if (approved := approved_drafts(GATE_FULL, incident, plan, team, drafts)) is None:
             rejected = "pernyataan lengkap ditolak: hanya pernyataan awal yang terbit"
         else:
-            failures += publish_all(incident, approved)
+            published += publish_all(incident, approved)
 
     evaluation = evaluate(incident, plan)
-    if failures:
-        raise PublicationFailed(f"{failures} publication(s) failed; see the publikasi task logs. Retry the run to resend.")
     crisis = f"{(evaluation.timings[-1].seconds_since_detection if evaluation.timings else 0) / 60:.0f} menit sejak terdeteksi"
+    if unfinished(published):
+        return Failed(name=PARTIAL, message=f"{PARTIAL} — {describe(published)} ({crisis}); "
+                      f"kirim ulang: pasopati publish retry {flow_run.id}", data=evaluation)
     if rejected:
         return Completed(name="Ditolak", message=f"Ditolak — {rejected} ({crisis})", data=evaluation)
     return Completed(name="Selesai", message=f"Selesai — {evaluation.publications_sent} publikasi terkirim ({crisis})", data=evaluation)

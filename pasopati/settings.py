@@ -40,8 +40,21 @@ class Settings(BaseSettings):
     input_timeout_seconds: int = 7 * 24 * 3600
     # Deadlines escalate and reminders go out when the watcher runs (pasopati.watch).
     watch_seconds: float = Field(60, gt=0)
-    # A channel that refused a post is tried twice more, this far apart, before the run reports it.
+    # Publishing (pasopati.publications.sending): a channel that is unavailable is tried again with
+    # exponential backoff and jitter from publish_retry_seconds up to publish_backoff_max_seconds,
+    # at most publish_attempts times; a Retry-After up to publish_retry_after_max_seconds is waited
+    # for (longer: the delivery fails now and `pasopati publish retry` sends it later).
     publish_retry_seconds: float = Field(2, ge=0)
+    publish_backoff_max_seconds: float = Field(60, ge=0)
+    publish_attempts: int = Field(4, ge=1, le=20)
+    publish_retry_after_max_seconds: float = Field(300, ge=0)
+    # After an attempt of unknown outcome, wait this long before looking the post up (a remote that
+    # is still storing it must finish first); 0 = the channel's own timeout.
+    publish_lookup_delay_seconds: float = Field(0, ge=0)
+    # A write-ahead record of a process on another host counts as abandoned after this long.
+    publish_lease_seconds: float = Field(900, gt=0)
+    # Deliveries of one publication sent at once (a list channel: e-mail, WhatsApp).
+    publish_parallel: int = Field(16, ge=1, le=256)
 
     # RFC 6238 time step X of TOTP codes (pasopati.identity.codes). Keep 30: authenticator apps
     # assume it; the end-to-end tests shorten it so one person can act several times a minute.

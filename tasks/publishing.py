@@ -1,40 +1,61 @@
-"""Stage 7: publish approved drafts, once per channel, never what was not approved."""
+"""Stage 7: publish approved drafts on every channel in parallel, once per recipient, never what
+was not approved (pasopati.publications.sending has the guarantees)."""
 
 from __future__ import annotations
 
 from prefect import task
+from prefect.cache_policies import NO_CACHE
+from prefect.concurrency.sync import concurrency
 from prefect.futures import wait
 
 from pasopati.db import get_database
 from pasopati.drafts.models import Draft
 from pasopati.incidents.models import Incident, Stage
 from pasopati.plan.catalog import catalog
+from pasopati.publications import sending
 from pasopati.publications import service as publications
-from pasopati.publications.models import Publication
+from pasopati.publications.models import Publication, PublicationStatus
 from pasopati.settings import get_settings
 from tasks.progress import show
 
 NotApproved = publications.NotApproved  # what the publish task raises for a draft no approval covers
+CHANNEL_LIMIT = "kanal-{channel}"  # Prefect global concurrency limit per channel (created by `pasopati serve`)
 
 
-def publish_all(incident: Incident, drafts: list[Draft]) -> int:
-    """Publish each draft on each of its channels concurrently; returns how many failed.
+def publish_all(incident: Incident, drafts: list[Draft]) -> list[Publication]:
+    """Publish each draft on each of its channels concurrently; returns every publication of
+    ``drafts`` as the store has it afterwards (sent, partial, failed, ambiguous).
 
-    What the store says went out is not submitted again: after each resume the flow replays from
-    the top, and a luar-biasa holding statement alone is 16 publications."""
-    sent = publications.sent_keys(get_database(), incident.id)
-    futures = [
-        publish.submit(incident, draft.id, channel)
-        for draft in drafts
-        for channel in draft.channels
-        if (draft.id, channel) not in sent
-    ]
-    wait(futures)
-    return sum(1 for f in futures if not f.state.is_completed())
+    What was attempted before is not attempted again here: after each resume the flow replays from
+    the top, and a re-run carries the same incident — only ``pasopati publish retry`` (an operator)
+    sends again what failed. A publication still ``sending`` is handed over again: a delivery its
+    dead process left is looked up or called ambiguous, never blindly resent. Website channels go
+    first so that the social posts link the website post."""
+    db, cat = get_database(), catalog()
+    done = {(p.draft_id, p.channel): p for p in publications.publications(db, incident.id)}
+    todo = [(d, c) for d in drafts for c in d.channels
+            if (d.id, c) not in done or done[(d.id, c)].status is PublicationStatus.SENDING]
+    website = {name for name, config in cat.channels.channels.items() if config.format == "website"}
+    for batch in ([t for t in todo if t[1] in website], [t for t in todo if t[1] not in website]):
+        wait([publish.submit(incident, draft.id, channel) for draft, channel in batch])
+    after = {(p.draft_id, p.channel): p for p in publications.publications(db, incident.id)}
+    return [after[(d.id, c)] for d in drafts for c in d.channels if (d.id, c) in after]
 
 
-@task(name="publikasi", retries=2, retry_delay_seconds=get_settings().publish_retry_seconds)
+def unfinished(published: list[Publication]) -> list[Publication]:
+    return [p for p in published if p.status is not PublicationStatus.SENT]
+
+
+def describe(published: list[Publication]) -> str:
+    """"situs-ditjenpas gagal, siaran-pers sebagian terbit (3/5)"."""
+    return ", ".join(f"{p.channel} {p.label}" for p in unfinished(published))
+
+
+@task(name="publikasi", cache_policy=NO_CACHE)
 def publish(incident: Incident, draft_id: str, channel: str) -> Publication:
-    publication = publications.publish(get_database(), incident, draft_id, channel, catalog(), get_settings())
+    """No Prefect retries: the sender retries what may be retried, and a second attempt of this
+    task must never be a second post (the store decides)."""
+    with concurrency(CHANNEL_LIMIT.format(channel=channel), occupy=1, strict=False):
+        publication = sending.publish(get_database(), incident, draft_id, channel, catalog(), get_settings())
     show(incident, Stage.FIRST_PUBLICATION)
     return publication

@@ -76,3 +76,16 @@ def records() -> Records:
 
 def audit_events(incident_id: str) -> list[AuditEvent]:
     return audit.events(get_database(), incident_id=incident_id)
+
+
+def published(db: Database, incident: Any, draft: Any, channel: str, cat: Any, location: str) -> Any:
+    """Record ``draft`` as published on ``channel`` at ``location`` through the publication service's
+    own steps (claim, write-ahead, receipt, summary), without calling a channel."""
+    from pasopati.publications.channels import Receipt
+    from pasopati.publications.models import DeliveryStatus
+    from pasopati.publications.owner import me
+
+    publication, draft, rows = publications.claim(db, incident, draft.id, draft.content_hash, channel, cat, [("", 0)])
+    (taken,) = publications.write_ahead(db, [rows[0].id], me())
+    publications.record_outcome(db, taken, DeliveryStatus.SENT, receipt=Receipt(location=location))
+    return publications.summarise(db, incident, publication.id, draft)

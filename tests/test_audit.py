@@ -31,12 +31,11 @@ from pasopati.facts import service as facts
 from pasopati.incidents import service as incidents
 from pasopati.plan.catalog import Catalog, load_catalog
 from pasopati.plan.runbook import Severity
-from pasopati.publications import service as publications
-from pasopati.publications.channels import Receipt
 from pasopati.settings import PROJECT_ROOT
 from pasopati.time import utcnow
 from tests.conftest import fresh_store
 from tests.people import Authenticators, decide
+from tests.records import published
 from tests.test_store import authority, opened, stored_draft
 
 TEMPLATES = PROJECT_ROOT / "templates"
@@ -60,8 +59,7 @@ def crisis(db: Database, cat: Catalog) -> str:
     assert not decide(db, auth, incident, plan, GATE_HOLDING, [draft], Verdict.APPROVE, "Orang Luar").accepted
     (approver,) = authority(cat, incident)
     assert decide(db, auth, incident, plan, GATE_HOLDING, [draft], Verdict.APPROVE, approver, reason="sesuai").accepted
-    publication, _ = publications.claim(db, incident, draft.id, "akun-upt", cat)
-    publications.finish(db, incident, publication.id, draft, receipt=Receipt(location="https://upt.example/p/1"))
+    published(db, incident, draft, "akun-upt", cat, "https://upt.example/p/1")
     facts.submit(db, incident, plan, {"jumlah_wbp_terlibat": "4 orang"}, source="Kepala KPLP", by="Petugas Verifikasi", change="k", via="koreksi")
     incidents.close(db, incident.id, by=approver, reason="tertangkap kembali", flow_run_id=incident.flow_run_id)
     return incident.id

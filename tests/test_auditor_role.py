@@ -34,8 +34,6 @@ from pasopati.facts import service as facts
 from pasopati.incidents import service as incidents
 from pasopati.plan.catalog import load_catalog
 from pasopati.plan.runbook import Severity
-from pasopati.publications import service as publications
-from pasopati.publications.channels import Receipt
 from pasopati.settings import PROJECT_ROOT, get_settings
 from tests.conftest import (
     create_postgres_database,
@@ -44,6 +42,7 @@ from tests.conftest import (
     postgres_url,
 )
 from tests.people import Authenticators, decide
+from tests.records import published
 from tests.test_store import authority, opened, stored_draft
 
 ROLE_SQL = PROJECT_ROOT / "docs" / "auditor-role.sql"
@@ -96,8 +95,7 @@ def fill(db: Database) -> dict[str, str]:
     approver = authority(cat, first)[0]
     assert decide(db, Authenticators(db), first, plan, GATE_HOLDING, [draft], Verdict.APPROVE, approver).accepted
     assert decisions.step(db, first, plan, GATE_HOLDING, [draft], cat.roster).kind is StepKind.APPROVED
-    claimed, _ = publications.claim(db, first, draft.id, "akun-upt", cat)
-    publications.finish(db, first, claimed.id, draft, receipt=Receipt(location="outbox/uji"))
+    published(db, first, draft, "akun-upt", cat, "outbox/uji")
     assert incidents.close(db, first.id, by=CLOSER, reason="WBP kembali", flow_run_id=first.flow_run_id)
     health = opened(db, cat, "kesehatan", Severity.SEDANG, summary="Keracunan makanan di dapur lapas")
     opinion = opened(db, cat, "opini-publik", Severity.RINGAN, summary="Video viral tentang kunjungan")

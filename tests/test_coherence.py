@@ -146,7 +146,7 @@ def test_an_approved_text_is_not_published_once_its_figure_was_corrected(db: Dat
     assert decide(db, Authenticators(db), incident, plan, GATE_HOLDING, [draft], Verdict.APPROVE, head).accepted
     facts.submit(db, incident, plan, {"jumlah_wbp_terlibat": "4 orang"}, source="Kepala UPT", by="Uji", change="uji-2", via="uji")
     with pytest.raises(NotApproved, match="no longer matches the verified facts"):
-        publications.claim(db, incident, draft.id, "akun-upt", cat)
+        publications.claim(db, incident, draft.id, draft.content_hash, "akun-upt", cat, [("", 0)])
     ralat = stored_draft(db, incident, body="Ralat: sebelumnya tiga warga binaan; yang benar empat warga binaan.",
                          id=f"{incident.id}-ralat", message_type=MessageType.CORRECTION, created_at=ISSUED + timedelta(days=1))
     assert problems(ralat.body, language="id", plan=plan, history=facts.history(db, incident.id), issued_at=ISSUED,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -20,9 +21,10 @@ from pasopati.incidents import service as incidents
 from pasopati.incidents.models import Incident, Stage, Trigger
 from pasopati.plan.catalog import Catalog, load_catalog
 from pasopati.plan.runbook import MessageType, Severity
+from pasopati.publications import sending
 from pasopati.publications import service as publications
-from pasopati.publications.channels import Receipt
 from pasopati.publications.models import PublicationStatus
+from pasopati.settings import get_settings
 from pasopati.time import utcnow
 from tests.people import Authenticators, decide
 
@@ -125,14 +127,14 @@ def test_publication_is_claimed_once_and_refused_without_approval(db: Database, 
     plan = cat.plan(incident.category, incident.severity)
     draft = stored_draft(db, incident)
     with pytest.raises(publications.NotApproved, match="0 of 1"):
-        publications.claim(db, incident, draft.id, "akun-upt", cat)
+        sending.publish(db, incident, draft.id, "akun-upt", cat, get_settings())
     (approver,) = authority(cat, incident)
     assert decide(db, Authenticators(db), incident, plan, GATE_HOLDING, [draft], Verdict.APPROVE, approver).accepted
-    first, _ = publications.claim(db, incident, draft.id, "akun-upt", cat)
-    assert first.status is PublicationStatus.SENDING and first.attempts == 1
-    publications.finish(db, incident, first.id, draft, receipt=Receipt(location="outbox/x"))
-    again, _ = publications.claim(db, incident, draft.id, "akun-upt", cat)
-    assert again.status is PublicationStatus.SENT and again.location == "outbox/x" and again.attempts == 1
+    first = sending.publish(db, incident, draft.id, "akun-upt", cat, get_settings())
+    assert first.status is PublicationStatus.SENT and first.attempts == 1 and first.location
+    assert Path(first.location).read_text(encoding="utf-8").startswith(draft.body.split()[0])
+    again = sending.publish(db, incident, draft.id, "akun-upt", cat, get_settings())
+    assert again.status is PublicationStatus.SENT and again.location == first.location and again.attempts == 1
     assert len(publications.publications(db, incident.id)) == 1
     kinds = [e.kind for e in audit.events(db, incident_id=incident.id) if e.kind.startswith("publication.")]
     assert kinds == ["publication.refused", "publication.sending", "publication.sent"]

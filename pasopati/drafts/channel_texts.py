@@ -14,8 +14,9 @@ def statement_link(draft: Draft, cat: Catalog) -> str:
     return cat.channels.statement_url.format(message=REVISION_SUFFIX.sub("", draft.id))
 
 
-def rendering_for(draft: Draft, channel: str, cat: Catalog, hashtags: list[str]) -> Rendering:
+def rendering_for(draft: Draft, channel: str, cat: Catalog, hashtags: list[str], link: str | None = None) -> Rendering:
     """``draft`` as ``channel`` posts it, with the runbook's ``hashtags`` and the link to the
-    statement. Raises KeyError for a channel not in channels.yaml."""
+    statement (``link``: the website post's address once it is published; default ``statement_url``).
+    Raises KeyError for a channel not in channels.yaml."""
     config = cat.channels.channels[channel]
-    return render(draft.body, Format(config.format), language=draft.language, link=statement_link(draft, cat), hashtags=hashtags)
+    return render(draft.body, Format(config.format), language=draft.language, link=link or statement_link(draft, cat), hashtags=hashtags)

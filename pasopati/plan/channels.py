@@ -54,7 +54,7 @@ class WordPressConfig(_Channel):
     username: str
     password_secret: SecretName = Field(description="Secret block holding the user's application password.")
     status: Literal["publish", "draft", "pending"] = "publish"
-    categories: list[int] = []
+    categories: list[int] = Field(default_factory=list)
 
 
 class XConfig(_Channel):
@@ -88,7 +88,7 @@ class TelegramConfig(_Channel):
 
 
 class _List(_Channel):
-    recipients: list[str] = []
+    recipients: list[str] = Field(default_factory=list)
     recipients_file: Path | None = Field(None, description="YAML list of recipients, relative to channels.yaml.")
 
 

@@ -11,14 +11,22 @@ from pasopati.publications.channels.base import (
     Receipt,
     Reference,
     Refused,
-    Uncertain,
     Unavailable,
+    Uncertain,
 )
 from pasopati.settings import Settings
 
 __all__ = [
-    "Channel", "ChannelError", "LookupUnsupported", "OutgoingMessage", "Receipt", "Reference", "Refused", "Uncertain",
-    "Unavailable", "adapter_for",
+    "Channel",
+    "ChannelError",
+    "LookupUnsupported",
+    "OutgoingMessage",
+    "Receipt",
+    "Reference",
+    "Refused",
+    "Unavailable",
+    "Uncertain",
+    "adapter_for",
 ]
 
 

@@ -12,7 +12,7 @@ import requests
 from requests.exceptions import ConnectionError as RequestsConnectionError
 from requests.exceptions import ConnectTimeout, InvalidURL, MissingSchema, ReadTimeout
 
-from pasopati.publications.channels.base import Refused, Uncertain, Unavailable
+from pasopati.publications.channels.base import Refused, Unavailable, Uncertain
 
 # 504: a gateway gave up waiting for the application, which may still have stored the post.
 UNCERTAIN_STATUSES = frozenset({504})

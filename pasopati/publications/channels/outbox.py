@@ -13,7 +13,12 @@ import tempfile
 from html import escape
 from pathlib import Path
 
-from pasopati.publications.channels.base import OutgoingMessage, Receipt, Refused, Unavailable
+from pasopati.publications.channels.base import (
+    OutgoingMessage,
+    Receipt,
+    Refused,
+    Unavailable,
+)
 
 
 def _content(message: OutgoingMessage) -> tuple[str, str]:

@@ -19,7 +19,9 @@ def secret(block: str, *, what: str) -> str:
     a missing credential is a configuration error that no retry mends."""
     if value := os.environ.get(env_name(block)):
         return value
-    from prefect.blocks.system import Secret  # imported late: loading Prefect's block registry is slow
+    from prefect.blocks.system import (
+        Secret,  # imported late: loading Prefect's block registry is slow
+    )
 
     try:
         return str(Secret.load(block).get())

@@ -8,7 +8,11 @@ import requests
 
 from pasopati.plan.channels import WebhookConfig
 from pasopati.publications.channels.api import call
-from pasopati.publications.channels.base import LookupUnsupported, OutgoingMessage, Receipt
+from pasopati.publications.channels.base import (
+    LookupUnsupported,
+    OutgoingMessage,
+    Receipt,
+)
 from pasopati.publications.channels.secrets import secret
 
 

@@ -1,0 +1,242 @@
+"""Send one approved draft on one channel: every delivery (recipient × part) exactly once.
+
+The "accepted but we crashed" window, closed explicitly:
+1. **Write-ahead.** Before the channel is called, the delivery is marked ``sending`` by this process
+   (``owner``: host, pid and start time) in its own committed transaction.
+2. **Send** one attempt at a time; the receipt is committed before the delivery counts as sent.
+3. A process that dies between 1 and the receipt leaves ``sending`` behind. Whoever next handles
+   the publication (a retry, a re-run, ``publish retry``, the watcher) sees its owner is gone and
+   **looks the post up** where the API allows (``Channel.find``: the outbox file, WordPress by slug,
+   X and Facebook by the account's own recent posts): found → sent, with the remote's receipt;
+   certainly absent → sent again. Where the API cannot be asked (Telegram, WhatsApp, SMTP, a
+   webhook that does not de-duplicate), the delivery becomes **ambiguous** and is never sent again
+   until an operator says whether it arrived (``pasopati publish resolve``).
+The same rule covers an attempt whose answer was lost while the process lives (a timeout, a
+connection dropped after the request went out): look up, or ambiguous.
+
+Retries (tenacity): only ``Unavailable`` is retried — exponential backoff with jitter, a remote's
+``Retry-After`` honoured — at most ``publish_attempts`` times; ``Refused`` is never retried.
+A list channel (e-mail, WhatsApp) sends at most ``rate_per_second`` (pyrate-limiter) with
+``publish_parallel`` deliveries in flight.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+
+from pyrate_limiter import Duration, Limiter, Rate
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from pasopati.db import Database
+from pasopati.drafts.channel_texts import rendering_for
+from pasopati.drafts.models import Draft
+from pasopati.drafts.renderings.model import Rendering
+from pasopati.drafts.service import get as get_draft
+from pasopati.incidents.models import Incident
+from pasopati.plan.catalog import Catalog
+from pasopati.publications import service
+from pasopati.publications.channels import (
+    Channel,
+    ChannelError,
+    LookupUnsupported,
+    OutgoingMessage,
+    Receipt,
+    Reference,
+    Refused,
+    Unavailable,
+    Uncertain,
+    adapter_for,
+)
+from pasopati.publications.models import (
+    Delivery,
+    DeliveryStatus,
+    Publication,
+    PublicationStatus,
+    delivery_id,
+    publication_id,
+)
+from pasopati.publications.owner import me
+from pasopati.settings import Settings
+
+BATCH = 50  # deliveries per write-ahead transaction on a list channel
+
+
+class Ambiguous(ChannelError):
+    """The remote may hold the post and cannot be asked: an operator must resolve it."""
+
+
+@dataclass(frozen=True)
+class Unit:
+    delivery_id: str
+    recipient: str
+    part: int
+    text: str
+
+
+def parts(rendering: Rendering) -> list[str]:
+    """The messages one delivery of this rendering is made of: each Telegram message of a long
+    statement is its own delivery (a crash after the first must not resend it); else one."""
+    return list(rendering.messages) if len(rendering.messages) > 1 else [rendering.text]
+
+
+def publish(db: Database, incident: Incident, draft_id: str, channel: str, cat: Catalog, settings: Settings, *,
+            include_refused: bool = False) -> Publication:
+    """Publish ``draft_id`` on ``channel`` (what is not out yet). Raises service.NotApproved
+    (recorded) when no approval covers the text; every channel outcome is recorded, not raised."""
+    if (done := service.get(db, publication_id(draft_id, channel))) is not None and done.status is PublicationStatus.SENT:
+        return done  # everything of it is out: nothing to claim, nothing to record again
+    draft = get_draft(db, draft_id)
+    if draft is None:
+        raise service.NotApproved(f"no draft {draft_id}: not published")
+    config = cat.channels.channels[channel]
+    website = {name for name, c in cat.channels.channels.items() if c.format == "website"}
+    link = None if channel in website else service.link_for(db, draft, website)
+    rendering = rendering_for(draft, channel, cat, cat.plan(incident.category, draft.severity).hashtags, link=link)
+    adapter = adapter_for(channel, config, settings)
+    try:
+        recipients = adapter.recipients()
+    except Refused as exc:  # a recipients file that cannot be read: nothing can be sent
+        recipients, problem = [], str(exc)
+    else:
+        problem = None
+    texts = parts(rendering)
+    units = {(r, i): Unit(delivery_id(incident.id, draft.id, draft.content_hash, channel, r, i), r, i, text)
+             for r in recipients for i, text in enumerate(texts)}
+    publication, draft, _ = service.claim(db, incident, draft_id, draft.content_hash, channel, cat, list(units))
+    if problem is not None:
+        return service.summarise(db, incident, publication.id, draft)  # nothing to send: stays as it was
+    sender = _Sender(db, adapter, draft, incident, channel, rendering, link or "", settings,
+                     service.references_for(db, draft, channel), config.rate_per_second)
+    sender.recover(service.release_abandoned(db, publication.id, timedelta(seconds=settings.publish_lease_seconds)), units)
+    pending = [units[(d.recipient, d.part)] for d in service.deliveries(db, publication.id)
+               if (d.recipient, d.part) in units and (d.status in {DeliveryStatus.PENDING, DeliveryStatus.FAILED}
+                                                      or (include_refused and d.status is DeliveryStatus.REFUSED))]
+    sender.send(pending, include_refused=include_refused)
+    return service.summarise(db, incident, publication.id, draft)
+
+
+class _Sender:
+    def __init__(self, db: Database, adapter: Channel, draft: Draft, incident: Incident, channel: str, rendering: Rendering,
+                 link: str, settings: Settings, references: dict[tuple[str, int], Reference], rate: float | None):
+        self.db, self.adapter, self.draft, self.incident, self.channel = db, adapter, draft, incident, channel
+        self.rendering, self.link, self.settings, self.references = rendering, link, settings, references
+        self.limiter = _limiter(rate)
+
+    def message(self, unit: Unit) -> OutgoingMessage:
+        return OutgoingMessage(
+            idempotency_key=unit.delivery_id, channel=self.channel, incident_id=self.incident.id,
+            message_type=self.draft.message_type.value, language=self.draft.language, body=self.draft.body, text=unit.text,
+            rendering=self.rendering.as_dict(), recipient=unit.recipient, link=self.link,
+            reference=self.references.get((unit.recipient, 0)) if unit.part == 0 else None,
+        )
+
+    def recover(self, abandoned: list[Delivery], units: dict[tuple[str, int], Unit]) -> None:
+        """Settle deliveries a dead process left ``sending``: found, absent (sendable) or ambiguous."""
+        for delivery in abandoned:
+            unit = units.get((delivery.recipient, delivery.part))
+            if unit is None:
+                continue
+            why = f"the process that was sending it ({delivery.owner}) ended before its receipt was stored"
+            try:
+                found = self.adapter.find(self.message(unit))
+            except LookupUnsupported as exc:
+                service.record_outcome(self.db, unit.delivery_id, DeliveryStatus.AMBIGUOUS, error=f"{why}; {exc}")
+                continue
+            except ChannelError as exc:
+                service.record_outcome(self.db, unit.delivery_id, DeliveryStatus.AMBIGUOUS, error=f"{why}; lookup failed: {exc}")
+                continue
+            if found is not None:
+                service.record_outcome(self.db, unit.delivery_id, DeliveryStatus.SENT, receipt=found.model_copy(update={"already_published": True}))
+            else:
+                service.record_outcome(self.db, unit.delivery_id, DeliveryStatus.FAILED, error=f"{why}; not on the remote: to be sent")
+
+    def send(self, pending: list[Unit], *, include_refused: bool) -> None:
+        for batch in _batches(pending, BATCH):
+            taken = set(service.write_ahead(self.db, [u.delivery_id for u in batch], me(), include_refused=include_refused))
+            todo = [u for u in batch if u.delivery_id in taken]
+            if len(todo) == 1:
+                self.deliver(todo[0])
+                continue
+            with ThreadPoolExecutor(max_workers=min(len(todo), self.settings.publish_parallel) or 1) as pool:
+                list(pool.map(self.deliver, todo))
+
+    def deliver(self, unit: Unit) -> None:
+        """One delivery to its end: sent (receipt stored), failed, refused or ambiguous."""
+        message = self.message(unit)
+        try:
+            receipt = self._attempts(message)
+        except Refused as exc:
+            service.record_outcome(self.db, unit.delivery_id, DeliveryStatus.REFUSED, error=str(exc))
+        except Ambiguous as exc:
+            service.record_outcome(self.db, unit.delivery_id, DeliveryStatus.AMBIGUOUS, error=str(exc))
+        except Unavailable as exc:
+            service.record_outcome(self.db, unit.delivery_id, DeliveryStatus.FAILED, error=str(exc))
+        except Exception as exc:  # noqa: BLE001  (an adapter bug: the outcome is unknown, so never sent again unasked)
+            service.record_outcome(self.db, unit.delivery_id, DeliveryStatus.AMBIGUOUS, error=f"{type(exc).__name__}: {exc}")
+        else:
+            service.record_outcome(self.db, unit.delivery_id, DeliveryStatus.SENT, receipt=receipt)
+
+    def _attempts(self, message: OutgoingMessage) -> Receipt:
+        retrying = Retrying(
+            retry=retry_if_exception_type(Unavailable), stop=self._stop, wait=self._wait, reraise=True, sleep=time.sleep,
+        )
+        return retrying(self._once, message)
+
+    def _once(self, message: OutgoingMessage) -> Receipt:
+        if self.limiter is not None:
+            self.limiter.try_acquire(self.channel)
+        try:
+            return self.adapter.publish(message)
+        except Uncertain as exc:
+            # The request went out and no answer came: the remote may hold the post. Give it time
+            # to finish storing, then ask; never post again on a guess.
+            time.sleep(self.settings.publish_lookup_delay_seconds or _timeout(self.adapter))
+            try:
+                found = self.adapter.find(message)
+            except LookupUnsupported as unsupported:
+                raise Ambiguous(f"{exc} — {unsupported}: resolve with `pasopati publish resolve`") from exc
+            except ChannelError as lookup:
+                raise Ambiguous(f"{exc} — and the lookup failed: {lookup}") from exc
+            if found is not None:
+                return found.model_copy(update={"already_published": True})
+            raise Unavailable(f"{exc} — not on the remote: sending again") from exc
+
+    def _wait(self, state: RetryCallState) -> float:
+        initial = self.settings.publish_retry_seconds
+        backoff = wait_exponential_jitter(initial=initial, max=self.settings.publish_backoff_max_seconds, jitter=initial)(state)
+        asked = getattr(state.outcome.exception() if state.outcome else None, "retry_after", None)
+        return max(float(asked), backoff) if asked is not None else backoff
+
+    def _stop(self, state: RetryCallState) -> bool:
+        asked = getattr(state.outcome.exception() if state.outcome else None, "retry_after", None)
+        too_long = asked is not None and float(asked) > self.settings.publish_retry_after_max_seconds
+        return too_long or stop_after_attempt(self.settings.publish_attempts)(state)
+
+
+def _timeout(adapter: Channel) -> float:
+    config = getattr(adapter, "config", None)
+    return float(getattr(config, "timeout_seconds", 1.0))
+
+
+def _limiter(rate: float | None) -> Limiter | None:
+    """At most ``rate`` sends per second (None: no limit)."""
+    if not rate:
+        return None
+    if rate >= 1:
+        return Limiter(Rate(int(rate), Duration.SECOND))
+    return Limiter(Rate(1, int(1000 / rate)))
+
+
+def _batches(units: list[Unit], size: int) -> Iterator[list[Unit]]:
+    for start in range(0, len(units), size):
+        yield units[start:start + size]

@@ -1,0 +1,252 @@
+"""Publishing under faults, at the receiver: a real HTTP server (tests/fakes), a real outbox on a
+real full disk, a real killed process. Fast tier: no Prefect server. Issue 11's "Safety" list."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pasopati.audit import service as audit
+from pasopati.db import Database
+from pasopati.decisions.gates import GATE_HOLDING
+from pasopati.decisions.models import Verdict
+from pasopati.drafts.models import Draft
+from pasopati.incidents.models import Incident
+from pasopati.plan.catalog import Catalog, load_catalog
+from pasopati.plan.channels import ChannelsConfig, OutboxConfig, WebhookConfig
+from pasopati.plan.runbook import Severity
+from pasopati.publications import sending
+from pasopati.publications import service as publications
+from pasopati.publications.models import DeliveryStatus, PublicationStatus
+from pasopati.settings import Settings, get_settings
+from tests.fakes.server import Fault
+from tests.fakes.webhook import FakeWebhook
+from tests.people import Authenticators, decide
+from tests.test_store import authority, opened, stored_draft
+
+CHANNEL = "akun-upt"
+
+
+@pytest.fixture
+def receiver() -> Iterator[FakeWebhook]:
+    api = FakeWebhook()
+    yield api
+    api.stop()
+
+
+def quick(**update: object) -> Settings:
+    """Backoff of 50 ms so a test of three attempts takes a fraction of a second."""
+    return get_settings().model_copy(update={"publish_retry_seconds": 0.05, "publish_backoff_max_seconds": 0.2,
+                                             "publish_lookup_delay_seconds": 0.05, **update})
+
+
+def on(cat: Catalog, config: object) -> Catalog:
+    channels = dict(cat.channels.channels) | {CHANNEL: config}
+    return dataclasses.replace(cat, channels=ChannelsConfig(channels=channels, statement_url=cat.channels.statement_url))
+
+
+def webhook(api: FakeWebhook, **extra: object) -> WebhookConfig:
+    return WebhookConfig(title="Uji", adapter="webhook", url=api.hook, timeout_seconds=1, **extra)  # type: ignore[arg-type]
+
+
+def approved(db: Database, cat: Catalog) -> tuple[Incident, Draft]:
+    incident = opened(db, cat, "kesehatan", Severity.SEDANG)
+    draft = stored_draft(db, incident, body="Lapas Cipinang sedang menangani peristiwa di blok hunian dan akan menyampaikan perkembangan.")
+    plan = cat.plan(incident.category, incident.severity)
+    assert decide(db, Authenticators(db), incident, plan, GATE_HOLDING, [draft], Verdict.APPROVE, authority(cat, incident)[0]).accepted
+    return incident, draft
+
+
+def test_a_500_is_retried_with_backoff_and_posted_once(db: Database, receiver: FakeWebhook) -> None:
+    cat = on(load_catalog(), webhook(receiver))
+    incident, draft = approved(db, cat)
+    receiver.fail_next(Fault.status(500), Fault.status(503))
+    publication = sending.publish(db, incident, draft.id, CHANNEL, cat, quick())
+    assert publication.status is PublicationStatus.SENT and len(receiver.posts) == 1
+    assert receiver.posts[0]["body"] == draft.body and receiver.posts[0]["key"]
+    times = [r.at for r in receiver.calls()]
+    # Exponential backoff from 50 ms (jitter adds, never subtracts): ≥ 50 ms, then ≥ 100 ms.
+    assert len(times) == 3 and times[1] - times[0] >= 0.05 and times[2] - times[1] >= 0.1
+    (delivery,) = publications.deliveries(db, publication.id)
+    assert delivery.attempts == 1 and delivery.location == f"{receiver.url}/hook/1" and delivery.accepted_at is not None
+
+
+def test_retry_after_is_honoured(db: Database, receiver: FakeWebhook) -> None:
+    cat = on(load_catalog(), webhook(receiver))
+    incident, draft = approved(db, cat)
+    receiver.fail_next(Fault.status(429, retry_after=1))
+    assert sending.publish(db, incident, draft.id, CHANNEL, cat, quick()).status is PublicationStatus.SENT
+    first, second = receiver.calls()
+    assert second.at - first.at >= 1.0, "Retry-After: 1 means one second, not the 50 ms backoff"
+    assert len(receiver.posts) == 1
+
+
+def test_a_retry_after_beyond_the_limit_fails_now_and_is_not_waited_for(db: Database, receiver: FakeWebhook) -> None:
+    cat = on(load_catalog(), webhook(receiver))
+    incident, draft = approved(db, cat)
+    receiver.fail_next(Fault.status(429, retry_after=3600))
+    publication = sending.publish(db, incident, draft.id, CHANNEL, cat, quick())
+    assert publication.status is PublicationStatus.FAILED and len(receiver.calls()) == 1 and "429" in (publication.error or "")
+
+
+def test_a_non_retryable_answer_is_not_retried(db: Database, receiver: FakeWebhook) -> None:
+    cat = on(load_catalog(), webhook(receiver))
+    incident, draft = approved(db, cat)
+    receiver.fail_next(Fault.status(400, body={"error": "bad field"}))
+    publication = sending.publish(db, incident, draft.id, CHANNEL, cat, quick())
+    assert len(receiver.calls()) == 1 and receiver.posts == []
+    (delivery,) = publications.deliveries(db, publication.id)
+    assert delivery.status is DeliveryStatus.REFUSED and "400" in (delivery.error or "")
+    # Refused stays refused for a plain retry (the same request would be refused again) …
+    assert sending.publish(db, incident, draft.id, CHANNEL, cat, quick()).status is PublicationStatus.FAILED
+    assert len(receiver.calls()) == 1
+    # … and goes out once the operator says the cause is fixed.
+    assert sending.publish(db, incident, draft.id, CHANNEL, cat, quick(), include_refused=True).status is PublicationStatus.SENT
+    assert len(receiver.posts) == 1
+
+
+@pytest.mark.parametrize("fault", [Fault.drop(store=True), Fault.timeout(2.0, store=True)], ids=["dropped", "timeout"])
+def test_an_answer_lost_after_the_receiver_stored_the_post_is_ambiguous_never_resent(
+    db: Database, receiver: FakeWebhook, fault: Fault,
+) -> None:
+    cat = on(load_catalog(), webhook(receiver))
+    incident, draft = approved(db, cat)
+    receiver.fail_next(fault)
+    publication = sending.publish(db, incident, draft.id, CHANNEL, cat, quick())
+    assert publication.status is PublicationStatus.AMBIGUOUS and len(receiver.posts) == 1
+    for _ in range(2):  # a task retry, a resume, a re-run: nothing is sent again
+        assert sending.publish(db, incident, draft.id, CHANNEL, cat, quick()).status is PublicationStatus.AMBIGUOUS
+    assert len(receiver.posts) == 1 and len(receiver.calls()) == 1
+    (delivery,) = publications.deliveries(db, publication.id)
+    resolved = publications.resolve(db, incident, [delivery.id], sent=True, location=f"{receiver.url}/hook/1", by="Kepala Humas",
+                                    proof="kode TOTP", why="terlihat di penerima", draft=draft)
+    assert resolved is not None and resolved.status is PublicationStatus.SENT and resolved.location == f"{receiver.url}/hook/1"
+    assert [e.details["sent"] for e in audit.events(db, incident_id=incident.id) if e.kind == "publication.resolved"] == [True]
+
+
+def test_an_ambiguous_post_resolved_as_not_sent_goes_out_once(db: Database, receiver: FakeWebhook) -> None:
+    cat = on(load_catalog(), webhook(receiver))
+    incident, draft = approved(db, cat)
+    receiver.fail_next(Fault.drop(store=False))
+    publication = sending.publish(db, incident, draft.id, CHANNEL, cat, quick())
+    assert publication.status is PublicationStatus.AMBIGUOUS and receiver.posts == []
+    (delivery,) = publications.deliveries(db, publication.id)
+    publications.resolve(db, incident, [delivery.id], sent=False, location=None, by="Kepala Humas", proof="kode", why="tidak ada",
+                         draft=draft)
+    assert sending.publish(db, incident, draft.id, CHANNEL, cat, quick()).status is PublicationStatus.SENT
+    assert len(receiver.posts) == 1
+
+
+def test_a_deduplicating_receiver_is_sent_again_after_a_lost_answer(db: Database) -> None:
+    api = FakeWebhook(deduplicates=True)
+    try:
+        cat = on(load_catalog(), webhook(api, deduplicates=True))
+        incident, draft = approved(db, cat)
+        api.fail_next(Fault.drop(store=True))
+        assert sending.publish(db, incident, draft.id, CHANNEL, cat, quick()).status is PublicationStatus.SENT
+        assert len(api.posts) == 1 and len(api.calls()) == 2  # sent again; the receiver kept one (409)
+    finally:
+        api.stop()
+
+
+def test_a_channel_that_stays_down_fails_only_itself(db: Database, receiver: FakeWebhook, tmp_path: Path) -> None:
+    cat = on(load_catalog(), webhook(receiver))
+    incident, draft = approved(db, cat)
+    receiver.fail_next(*[Fault.status(503)] * 4)
+    settings = quick(outbox_dir=tmp_path / "outbox")
+    down = sending.publish(db, incident, draft.id, CHANNEL, cat, settings)
+    assert down.status is PublicationStatus.FAILED and len(receiver.calls()) == settings.publish_attempts and receiver.posts == []
+    kept = sending.publish(db, incident, draft.id, "media-center", cat, settings)
+    assert kept.status is PublicationStatus.SENT and Path(kept.location or "").exists()
+    later = sending.publish(db, incident, draft.id, CHANNEL, cat, settings)  # `pasopati publish retry`
+    assert later.status is PublicationStatus.SENT and len(receiver.posts) == 1
+
+
+# --- the outbox on a real full disk ------------------------------------------------------------------
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 64 KiB tmpfs: writes beyond it fail with ENOSPC, as on a full disk."""
+    mount = tmp_path / "kecil"
+    mount.mkdir()
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI runs as root and must test the outbox on a full disk")
+        pytest.skip("mounting a small tmpfs needs root")
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True, text=True)
+    if done.returncode != 0:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"cannot mount a tmpfs: {done.stderr}")
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_the_outbox_on_a_full_disk_writes_nothing_partial_and_never_records_it_sent(db: Database, tiny_disk: Path) -> None:
+    cat = on(load_catalog(), OutboxConfig(title="Uji"))
+    incident, draft = approved(db, cat)
+    (tiny_disk / "pengisi").write_bytes(b"x" * (60 * 1024))  # leaves less than one page
+    big = draft.model_copy(update={"body": draft.body + "\n" + "Keterangan lanjutan. " * 400})
+    with db.write() as session:
+        from pasopati.drafts.tables import DraftRow
+
+        session.get(DraftRow, draft.id).body = big.body  # type: ignore[union-attr]
+    plan = cat.plan(incident.category, incident.severity)
+    assert decide(db, Authenticators(db), incident, plan, GATE_HOLDING, [big], Verdict.APPROVE, authority(cat, incident)[0]).accepted
+    settings = quick(outbox_dir=tiny_disk)
+    publication = sending.publish(db, incident, draft.id, CHANNEL, cat, settings)
+    assert publication.status is PublicationStatus.FAILED and "disk full" in (publication.error or "")
+    assert [p.name for p in tiny_disk.rglob("*") if p.is_file()] == ["pengisi"], "no partial file, no temporary file left"
+    (tiny_disk / "pengisi").unlink()  # space again: the retry writes the whole message once
+    publication = sending.publish(db, incident, draft.id, CHANNEL, cat, settings)
+    assert publication.status is PublicationStatus.SENT
+    assert Path(publication.location or "").read_text(encoding="utf-8") == big.body
+
+
+# --- a publisher killed after the remote accepted, before its receipt --------------------------------
+KILLED = """
+import json, sys
+from dataclasses import replace
+from pasopati.db import Database
+from pasopati.incidents import service as incidents
+from pasopati.plan.catalog import load_catalog
+from pasopati.plan.channels import ChannelsConfig, WebhookConfig
+from pasopati.publications import sending
+from pasopati.settings import get_settings
+url, db_url, incident_id, draft_id = sys.argv[1:5]
+db = Database(db_url)
+cat = load_catalog()
+cat = replace(cat, channels=ChannelsConfig(channels=dict(cat.channels.channels) | {"akun-upt": WebhookConfig(title="Uji", adapter="webhook", url=url)}))
+sending.publish(db, incidents.get(db, incident_id), draft_id, "akun-upt", cat, get_settings())
+print("not killed")
+"""
+
+
+def test_a_publisher_killed_between_acceptance_and_receipt_leaves_an_ambiguous_delivery(db: Database, receiver: FakeWebhook) -> None:
+    cat = on(load_catalog(), webhook(receiver))
+    incident, draft = approved(db, cat)
+    process = subprocess.Popen([sys.executable, "-c", KILLED, receiver.hook, db.url,
+                                incident.id, draft.id], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    receiver.fail_next(Fault.kill(process.pid, store=True))
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == -9, f"the publisher was to be killed mid-post: {out} {err[-2000:]}"
+    assert len(receiver.posts) == 1
+    (stuck,) = publications.publications(db, incident.id)
+    assert stuck.status is PublicationStatus.SENDING  # the write-ahead record, left by the dead process
+    deliveries = publications.deliveries(db, stuck.id)
+    assert [d.status for d in deliveries] == [DeliveryStatus.SENDING] and deliveries[0].owner
+    again = sending.publish(db, incident, draft.id, CHANNEL, cat, quick())  # a retry, a re-run, the watcher
+    assert again.status is PublicationStatus.AMBIGUOUS and len(receiver.posts) == 1 and len(receiver.calls()) == 1
+    assert "ended before its receipt" in (publications.deliveries(db, stuck.id)[0].error or "")
+    time.sleep(0)  # nothing pending: the receiver saw exactly one post
+    assert json.dumps(receiver.posts[0]["body"]) == json.dumps(draft.body)
