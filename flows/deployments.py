@@ -61,6 +61,19 @@ def support_specs() -> list[tuple[Flow[Any, Any], dict[str, Any]]]:
 WARM_PRELOAD = ["prefect.flow_engine", "flows.krisis"]
 
 
+def channel_limits() -> None:
+    """One Prefect global concurrency limit per channel ("kanal-<channel>", channels.yaml's
+    ``concurrency``): how many publications post on it at once, across every run and worker."""
+    from prefect import get_client
+
+    from pasopati.plan.catalog import catalog
+    from tasks.publishing import CHANNEL_LIMIT
+
+    with get_client(sync_client=True) as client:
+        for name, config in catalog().channels.channels.items():
+            client.upsert_global_concurrency_limit_by_name(CHANNEL_LIMIT.format(channel=name), limit=config.concurrency)
+
+
 def serve_all() -> None:
     """Serve every deployment from this process until interrupted."""
     settings = get_settings()
@@ -68,6 +81,7 @@ def serve_all() -> None:
         from pasopati.warm import enable_warm_starts
 
         enable_warm_starts(WARM_PRELOAD)
+    channel_limits()
     runner = Runner(name="pasopati", limit=settings.serve_limit, query_seconds=settings.serve_query_seconds)
     # add_flow (unlike prefect.serve's add_deployment) keeps the flow object in the runner, so each
     # run starts from it in a child process instead of `python -m prefect.engine` reloading it.

@@ -19,6 +19,7 @@ from pasopati.incidents.models import Incident
 from pasopati.plan.catalog import catalog
 from pasopati.publications import service as publications
 from pasopati.publications.corrections import RALAT_PREFIX
+from pasopati.publications.models import RUN_PARTIAL
 from pasopati.team import service as team_service
 from tasks.correction import correction_recorded, flag_outdated, record_corrections
 from tasks.evaluation import publish_timeline
@@ -72,7 +73,7 @@ def correct_facts(
     published = publish_all(incident, approved) if approved is not None else []
     publish_timeline(incident)
     if unfinished(published):
-        return Failed(name="Sebagian terbit", message=f"Sebagian terbit — ralat: {describe(published)}; "
+        return Failed(name=RUN_PARTIAL, message=f"{RUN_PARTIAL} — ralat: {describe(published)}; "
                       f"kirim ulang: pasopati publish retry {run_id}", data=len(flagged))
     if approved is None:
         return Completed(name="Ditolak", message=f"Ditolak — ralat tidak terbit; {len(flagged)} pesan tetap ditandai usang", data=len(flagged))

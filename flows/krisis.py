@@ -18,14 +18,14 @@ from pasopati.incidents.models import Trigger
 from pasopati.incidents.service import RunRefused
 from pasopati.plan.catalog import catalog
 from pasopati.plan.runbook import Severity
+from pasopati.publications.models import RUN_NOT_PUBLISHED, RUN_PARTIAL
 from tasks.drafting import draft_holding_statement, draft_messages
 from tasks.evaluation import evaluate
 from tasks.incident import admit_run, open_incident, record_reported_facts
 from tasks.publishing import describe, publish_all, unfinished
 from tasks.team import assemble_team, notify_team
 
-NOT_PUBLISHED = "Tidak terbit"  # the holding statement reached no channel: the run stops there
-PARTIAL = "Sebagian terbit"  # some channels or recipients did not take their message
+NOT_PUBLISHED, PARTIAL = RUN_NOT_PUBLISHED, RUN_PARTIAL
 
 
 def run_runbook(category: str, severity: Severity, trigger: Trigger) -> State:

@@ -214,9 +214,11 @@ def describe(ref: str) -> str:
         for publication in sorted(publications.publications(db, incident.id), key=lambda p: (kinds.get(p.draft_id, ""), p.channel)):
             flag = f" — FLAGGED: {publication.flag}" if publication.flag else ""
             lines.append(
-                f"published {kinds.get(publication.draft_id, publication.draft_id)} → {publication.channel}: {publication.status.value}"
-                f" {publication.location or publication.error or ''}{flag}"
+                f"published {kinds.get(publication.draft_id, publication.draft_id)} → {publication.channel}: {publication.label}"
+                f" {publication.location or ''}{'' if publication.status.value == 'sent' else ' ' + (publication.error or '')}{flag}"
             )
+        if publications.needing_attention(db, [incident.id]):
+            lines.append(f"publish   not fully out: pasopati publish list {flow_run.id}  (then publish retry / publish resolve)")
         for escalation in incidents.escalations(db, incident.id):
             lines.append(f"escalated {escalation.kind} {escalation.subject} → {escalation.to_role}: {escalation.reason}")
         lines.append(f"history   pasopati audit show {incident.id}")
@@ -415,3 +417,82 @@ def _expiry_lines(db: Database, flow_run: FlowRun, incident: Incident) -> list[s
         elif incident.flow_run_id != str(flow_run.id):
             lines.append(f"continued by run {incident.flow_run_id}")
     return lines
+
+
+def after_publish_retry(ref: str, *, by: str) -> str:
+    """After ``pasopati publish retry`` or ``resolve``: bring the run's state in line with the store.
+    A run that ended "Sebagian terbit" whose publications are all out now becomes Completed
+    "Selesai" (the message says by whom); a run stopped at "Tidak terbit" whose holding statement is
+    out now is continued by a new run of the incident, which replays from the store (nothing is
+    published, notified or decided twice) and goes on to verification. Returns one line saying
+    what happened to the run."""
+    from prefect.deployments import run_deployment
+    from prefect.states import Completed
+
+    from pasopati.incidents.models import Trigger
+    from pasopati.publications.models import RUN_NOT_PUBLISHED, RUN_PARTIAL
+    from pasopati.publications.operator import all_out
+
+    flow_run = find_run(ref)
+    state = flow_run.state.name if flow_run.state else ""
+    db = get_database()
+    incident = incident_of(flow_run)
+    if state == RUN_PARTIAL and all_out(db, incident.id):
+        with get_client(sync_client=True) as client:
+            client.set_flow_run_state(flow_run.id, Completed(name="Selesai", message=f"Selesai — semua publikasi terbit setelah dikirim ulang oleh {by}"),
+                                      force=True)
+        return f"run {flow_run.name}: Selesai (every publication is out)"
+    crashed = flow_run.state is not None and flow_run.state.type is StateType.CRASHED
+    if (state == RUN_NOT_PUBLISHED or crashed) and incident.flow_run_id == str(flow_run.id) and not incidents.is_closed(db, incident.id):
+        if not crashed and not any(p.deliveries_sent for p in publications.publications(db, incident.id)):
+            return f"run {flow_run.name}: still {RUN_NOT_PUBLISHED} — the holding statement reached no channel yet"
+        incidents.reopen(db, incident.id, str(flow_run.id), gate="publikasi", pause_key="publikasi", by=by,
+                         why="pernyataan awal terbit setelah dikirim ulang; run baru melanjutkan ke verifikasi")
+        trigger = Trigger.model_validate(flow_run.parameters["trigger"]).model_copy(update={"incident_id": incident.id})
+        new = run_deployment(deployment_name(incident.category, incident.severity), parameters={"trigger": trigger.model_dump(mode="json")},
+                             timeout=0, flow_run_name=run_name(incident), tags=["lanjut-publikasi"])
+        return f"run {flow_run.name}: continued by run {new.name} ({new.id}), which goes on to verification"
+    return f"run {flow_run.name}: {state}"
+
+
+class Unpublished(BaseModel):
+    """A publication not fully out: for `pasopati pending` and the watcher's report."""
+
+    run: str
+    flow_run_id: str
+    incident_id: str
+    channel: str
+    label: str
+    error: str | None
+    ambiguous: bool
+
+
+def unpublished(db: Database | None = None) -> list[Unpublished]:
+    """Every publication of an open incident that is partial, failed, ambiguous or stuck sending."""
+    db = db or get_database()
+    items = []
+    for publication in publications.needing_attention(db):
+        incident = incidents.get(db, publication.incident_id)
+        if incident is None or incidents.is_closed(db, incident.id):
+            continue
+        items.append(Unpublished(run=run_name(incident), flow_run_id=incident.flow_run_id or "", incident_id=incident.id,
+                                 channel=publication.channel, label=publication.label, error=publication.error,
+                                 ambiguous=publication.status.value == "ambiguous"))
+    return items
+
+
+def crash_abandoned_run(flow_run_id: str, what: str) -> bool:
+    """Mark a run Crashed when it is still shown Running although its process died mid-publish
+    (found by the watcher); True if it was. `pasopati publish retry` then finishes and continues it."""
+    from prefect.states import Crashed
+
+    try:
+        flow_run = find_run(flow_run_id)
+    except RunLookupError:
+        return False
+    if flow_run.state is None or flow_run.state.type is not StateType.RUNNING:
+        return False
+    with get_client(sync_client=True) as client:
+        client.set_flow_run_state(flow_run.id, Crashed(message=f"proses run berhenti saat publikasi ({what}); "
+                                                                f"selesaikan: pasopati publish retry {flow_run.id}"), force=True)
+    return True

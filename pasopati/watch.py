@@ -54,6 +54,7 @@ class WatchReport(BaseModel):
     refusals_alerted: list[str] = []
     expiry_warned: list[str] = []
     gates_expired: list[str] = []
+    publications_stuck: list[str] = []
 
 
 def watch(now: datetime | None = None, run_id: str | None = None) -> WatchReport:
@@ -92,7 +93,35 @@ def watch(now: datetime | None = None, run_id: str | None = None) -> WatchReport
         report.deputies_called += _call_deputies(db, cat, incident, plan, now, run_id)
         if _remind(db, cat, incident, plan, now, run_id):
             report.reminders_sent.append(incident.id)
+    report.publications_stuck += settle_stuck_publications(db, cat)
     return report
+
+
+def settle_stuck_publications(db: Database, cat: Catalog) -> list[str]:
+    """Publications left ``sending`` by a process that died (killed mid-publish): their deliveries
+    are looked up on the remote or marked ambiguous — nothing is sent — and a run still shown
+    Running with no process is marked Crashed, saying how to finish (`pasopati publish retry`)."""
+    from datetime import timedelta
+
+    from pasopati.publications import sending
+    from pasopati.publications.models import PublicationStatus
+    from pasopati.runs import crash_abandoned_run
+
+    settings = get_settings()
+    lease = timedelta(seconds=settings.publish_lease_seconds)
+    found = []
+    for publication in publications.needing_attention(db):
+        if publication.status is not PublicationStatus.SENDING or not publications.release_abandoned(db, publication.id, lease):
+            continue
+        if (incident := incidents.get(db, publication.incident_id)) is None:
+            continue
+        settled = sending.publish(db, incident, publication.draft_id, publication.channel, cat, settings, send=False)
+        found.append(f"{incident.id} {publication.channel}: {settled.label}")
+        log.warning("publication %s on %s was left sending by a process that ended: now %s", publication.draft_id,
+                    publication.channel, settled.label)
+        if incident.flow_run_id:
+            crash_abandoned_run(incident.flow_run_id, f"{publication.channel}: {settled.label}")
+    return found
 
 
 def _wake(db: Database, incident: Incident, flow_run_id: str, key: str, now: datetime) -> bool:

@@ -19,6 +19,8 @@ from tests.channel_api import ChannelAPI
 from tests.conftest import WEBHOOK_CHANNEL
 from tests.driver import (
     Script,
+    approver_for,
+    code,
     decide_fails,
     drive,
     gate_of,
@@ -169,10 +171,10 @@ def test_unverified_items_never_invented(data_dir: Path) -> None:
 
 
 @pytest.mark.usefixtures("served")
-def test_channel_down_fails_the_run_and_a_retry_sends_only_what_is_missing(channel_api: ChannelAPI) -> None:
+def test_channel_down_fails_only_itself_and_publish_retry_sends_only_what_is_missing(channel_api: ChannelAPI) -> None:
     """The webhook channel is down during the berat run: the other channels get their messages, the
-    run ends Failed with the reason; once the channel is back, retrying the run sends each missing
-    message once and nothing twice."""
+    run ends "Sebagian terbit" naming the channel; once the channel is back, `pasopati publish retry`
+    (proven) sends each missing message once, nothing twice, and the run ends "Selesai"."""
     channel_api.down = True
     try:
         run_id = trigger("opini-publik", "berat", "Lapas Nabire", "Hoaks pelarian massal beredar")
@@ -180,26 +182,28 @@ def test_channel_down_fails_the_run_and_a_retry_sends_only_what_is_missing(chann
     finally:
         channel_api.down = False
     run = final[run_id]
-    assert run.state.is_failed() and "publication(s) failed" in (run.state.message or "")
+    assert run.state.is_failed() and run.state.name == "Sebagian terbit" and WEBHOOK_CHANNEL in (run.state.message or "")
     incident = incident_for(run_id)
     store = records()
     failed = [p for p in store.publications(incident.id) if p.status is PublicationStatus.FAILED]
     assert failed and {p.channel for p in failed} == {WEBHOOK_CHANNEL}
     assert "503" in (failed[0].error or "")
     sent_before = {p.id for p in store.publications(incident.id) if p.status is PublicationStatus.SENT}
+    assert channel_api.for_incident(incident.id) == []
+    assert "publish retry" in pasopati("pending") and WEBHOOK_CHANNEL in pasopati("publish", "list", str(run_id))
 
-    from prefect.states import Scheduled
-
-    with get_client(sync_client=True) as client:  # what the UI's "Retry" does
-        client.set_flow_run_state(run_id, Scheduled(), force=True)
-    final = drive({run_id: Script(holding=None, verification=None, full=None)})
-    assert final[run_id].state.is_completed(), final[run_id].state.message
+    by = approver_for(run_id)
+    assert "refused" in pasopati_fails("publish", "retry", str(run_id), "--by", by, "--code", "000000")
+    out = pasopati("publish", "retry", str(run_id), "--by", by, "--code", code(by))
+    assert "Selesai" in out and WEBHOOK_CHANNEL in out
+    assert read_run(run_id).state.name == "Selesai"
     publications = store.publications(incident.id)
     assert all(p.status is PublicationStatus.SENT for p in publications)
     assert sent_before < {p.id for p in publications}
     webhook = channel_api.for_incident(incident.id)
     assert len(webhook) == len(failed) and len({r["key"] for r in webhook}) == len(webhook)
-    assert store.evaluation(incident.id).outcome == "published"  # type: ignore[union-attr]
+    assert "nothing" in pasopati_fails("publish", "retry", str(run_id), "--by", by, "--code", code(by))
+    assert len(channel_api.for_incident(incident.id)) == len(failed)
 
 
 @pytest.mark.one_store  # nothing here differs between the stores (their logic has fast tests on both)

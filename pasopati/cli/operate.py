@@ -151,7 +151,11 @@ def pending_runs() -> None:
 
     with clear_errors():
         items = sorted([*pending(), *expired_gates()], key=lambda p: p.since)
-    if not items:
+    from pasopati.runs import unpublished
+
+    with clear_errors():
+        stuck = unpublished()
+    if not items and not stuck:
         typer.echo("nothing is waiting")
     for item in items:
         since = item.since.astimezone().strftime("%Y-%m-%d %H:%M")
@@ -160,6 +164,10 @@ def pending_runs() -> None:
             f"{since}  {item.run:<24} {gate:<20} {item.category}/{item.severity:<10} "
             f"{item.unit}  → {item.waiting_for}"
         )
+    for entry in stuck:  # publications not fully out: an operator finishes them
+        todo = "publish resolve" if entry.ambiguous else "publish retry"
+        typer.echo(f"{'publikasi':<16}  {entry.run:<24} {entry.channel:<20} {entry.label}  → pasopati {todo} {entry.flow_run_id}"
+                   f"  ({(entry.error or '')[:120]})")
 
 
 @app.command()

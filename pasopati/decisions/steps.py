@@ -308,3 +308,17 @@ def correction_recorded(db: Database, incident: Incident, change: str) -> bool:
     """Whether a proven correction ``change`` is in the store (the CLI records it before the run)."""
     with db.read() as session:
         return bool(recorded_in(session, incident.id, change))
+
+
+def prove_publisher(
+    db: Database, incident: Incident, plan: RunbookPlan, *, by: str, claim: object, act: str, roster: Roster, prover: Prover,
+) -> StepOutcome:
+    """An operator's act on publications (``act``: "kirim-ulang" to send again what failed,
+    "putuskan-publikasi" to settle an ambiguous one): a proven member of the incident's team or a
+    holder of its approval authority. The code is used up here; the act itself follows in its own
+    transaction with this proof in its audit event. A refusal is recorded."""
+    with db.write() as session:
+        outcome = _outside_round(session, incident, plan, by, claim, act, roster, prover)
+        if not outcome.accepted:
+            _refused(session, incident, "publication.operator_refused", by, outcome.refusal or "", act, "cli")
+        return outcome

@@ -19,4 +19,6 @@ def rendering_for(draft: Draft, channel: str, cat: Catalog, hashtags: list[str],
     statement (``link``: the website post's address once it is published; default ``statement_url``).
     Raises KeyError for a channel not in channels.yaml."""
     config = cat.channels.channels[channel]
-    return render(draft.body, Format(config.format), language=draft.language, link=link or statement_link(draft, cat), hashtags=hashtags)
+    template = getattr(config, "template", None)  # WhatsApp: the approved template the channel sends
+    return render(draft.body, Format(config.format), language=draft.language, link=link or statement_link(draft, cat), hashtags=hashtags,
+                  **({"whatsapp_template": template} if template else {}))

@@ -321,7 +321,8 @@ def close_in(session: Session, incident_id: str, *, by: str, reason: str, flow_r
     return True
 
 
-def reopen(db: Database, incident_id: str, expired_run: str, *, gate: str, pause_key: str, by: str) -> Incident:
+def reopen(db: Database, incident_id: str, expired_run: str, *, gate: str, pause_key: str, by: str,
+           why: str = "batas tunggu gerbang habis; run baru menunggu di gerbang yang sama") -> Incident:
     """An operator continues an incident whose run ended at an expired gate (``pasopati reopen``):
     recorded as ``incident.reopened`` (actor ``by``) before the new run starts; that run then
     carries the incident through ``open_for_run`` (the expired run is final, the severity the same).
@@ -340,7 +341,7 @@ def reopen(db: Database, incident_id: str, expired_run: str, *, gate: str, pause
         else:
             record(session, "incident.reopened", actor=by, incident_id=incident_id, flow_run_id=expired_run,
                    details={"gate": gate, "pause_key": pause_key, "severity": row.severity, "expired_run": expired_run,
-                            "why": "batas tunggu gerbang habis; run baru menunggu di gerbang yang sama"})
+                            "why": why})
             incident = _incident(row)
     if refusal is not None:
         raise IncidentConflict(refusal)

@@ -36,6 +36,10 @@ class DeliveryStatus(str, Enum):
     AMBIGUOUS = "ambiguous"
 
 
+# A runbook run's final state name when publishing fell short (flows.krisis, pasopati.runs).
+RUN_PARTIAL = "Sebagian terbit"  # some channels or recipients did not take their message
+RUN_NOT_PUBLISHED = "Tidak terbit"  # the holding statement reached no channel: the run stopped there
+
 # What a (re)try may send: never sent, sent, of unknown outcome or being sent by a live process.
 SENDABLE = frozenset({DeliveryStatus.PENDING, DeliveryStatus.FAILED})
 LABELS = {

@@ -90,9 +90,10 @@ def parts(rendering: Rendering) -> list[str]:
 
 
 def publish(db: Database, incident: Incident, draft_id: str, channel: str, cat: Catalog, settings: Settings, *,
-            include_refused: bool = False) -> Publication:
+            include_refused: bool = False, send: bool = True) -> Publication:
     """Publish ``draft_id`` on ``channel`` (what is not out yet). Raises service.NotApproved
-    (recorded) when no approval covers the text; every channel outcome is recorded, not raised."""
+    (recorded) when no approval covers the text; every channel outcome is recorded, not raised.
+    ``send=False`` (the watcher): only settle what a dead process left ``sending``."""
     if (done := service.get(db, publication_id(draft_id, channel))) is not None and done.status is PublicationStatus.SENT:
         return done  # everything of it is out: nothing to claim, nothing to record again
     draft = get_draft(db, draft_id)
@@ -121,7 +122,8 @@ def publish(db: Database, incident: Incident, draft_id: str, channel: str, cat: 
     pending = [units[(d.recipient, d.part)] for d in service.deliveries(db, publication.id)
                if (d.recipient, d.part) in units and (d.status in {DeliveryStatus.PENDING, DeliveryStatus.FAILED}
                                                       or (include_refused and d.status is DeliveryStatus.REFUSED))]
-    sender.send(pending, include_refused=include_refused)
+    if send:
+        sender.send(pending, include_refused=include_refused)
     return service.summarise(db, incident, publication.id, draft)
 
 
@@ -156,7 +158,8 @@ class _Sender:
                 service.record_outcome(self.db, unit.delivery_id, DeliveryStatus.AMBIGUOUS, error=f"{why}; lookup failed: {exc}")
                 continue
             if found is not None:
-                service.record_outcome(self.db, unit.delivery_id, DeliveryStatus.SENT, receipt=found.model_copy(update={"already_published": True}))
+                receipt = _followed_up(self.adapter, self.message(unit), found.model_copy(update={"already_published": True}))
+                service.record_outcome(self.db, unit.delivery_id, DeliveryStatus.SENT, receipt=receipt)
             else:
                 service.record_outcome(self.db, unit.delivery_id, DeliveryStatus.FAILED, error=f"{why}; not on the remote: to be sent")
 
@@ -208,7 +211,7 @@ class _Sender:
             except ChannelError as lookup:
                 raise Ambiguous(f"{exc} — and the lookup failed: {lookup}") from exc
             if found is not None:
-                return found.model_copy(update={"already_published": True})
+                return _followed_up(self.adapter, message, found.model_copy(update={"already_published": True}))
             raise Unavailable(f"{exc} — not on the remote: sending again") from exc
 
     def _wait(self, state: RetryCallState) -> float:
@@ -221,6 +224,13 @@ class _Sender:
         asked = getattr(state.outcome.exception() if state.outcome else None, "retry_after", None)
         too_long = asked is not None and float(asked) > self.settings.publish_retry_after_max_seconds
         return too_long or stop_after_attempt(self.settings.publish_attempts)(state)
+
+
+def _followed_up(adapter: Channel, message: OutgoingMessage, receipt: Receipt) -> Receipt:
+    """A post found after a lost answer still gets what ``publish`` does after posting (the
+    comment on, or retraction of, the post it corrects) where the adapter has such a step."""
+    follow_up = getattr(adapter, "follow_up", None)
+    return follow_up(message, receipt) if follow_up is not None else receipt
 
 
 def _timeout(adapter: Channel) -> float:

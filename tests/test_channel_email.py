@@ -1,0 +1,209 @@
+"""The e-mail channel against a real SMTP server (aiosmtpd, tests/smtp_server.py) with AUTH: what
+arrives, per recipient, and which failure each broken conversation is (Refused / Unavailable /
+Uncertain), asserted at the receiving server."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from pasopati.drafts.renderings import Format, render
+from pasopati.plan.channels import EmailConfig
+from pasopati.publications.channels import (
+    ChannelError,
+    LookupUnsupported,
+    OutgoingMessage,
+    Reference,
+    Refused,
+    Unavailable,
+    Uncertain,
+    adapter_for,
+)
+from pasopati.publications.channels.smtp import EmailChannel
+from pasopati.settings import Settings
+from tests.smtp_server import PASSWORD, USER, Fault, SMTPServer, running
+
+pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+
+STATEMENT = (Path(__file__).parent / "data" / "renderings" / "siaran_pers.txt").read_text(encoding="utf-8")
+LINK = "https://www.ditjenpas.go.id/pernyataan/x"
+SENDER = "humas@ditjenpas.go.id"
+JOURNALISTS = ["budi.santoso@tempo.co", "redaksi@kompas.com", "sari+pas@detik.com"]
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SMTPServer]:
+    with running(SMTPServer(users={USER: PASSWORD})) as server:
+        yield server
+
+
+@pytest.fixture
+def secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PASOPATI_SECRET_SMTP_HUMAS", PASSWORD)
+
+
+def config(server: SMTPServer | None = None, **changes: object) -> EmailConfig:
+    fields: dict[str, object] = {
+        "adapter": "email", "title": "Daftar wartawan", "host": "127.0.0.1", "port": server.port if server else 25,
+        "security": "none", "username": USER, "password_secret": "smtp-humas", "sender": f"Humas Ditjenpas <{SENDER}>",
+        "reply_to": "pers@ditjenpas.go.id", "timeout_seconds": 5,
+    }
+    return EmailConfig.model_validate(fields | changes)
+
+
+def channel(server: SMTPServer, tmp_path: Path, **changes: object) -> EmailChannel:
+    adapter = adapter_for("surel-wartawan", config(server, **changes), Settings(channels_file=tmp_path / "channels.yaml"))
+    assert isinstance(adapter, EmailChannel)
+    return adapter
+
+
+def message(recipient: str, key: str = "0" * 32, body: str = STATEMENT, **changes: object) -> OutgoingMessage:
+    rendering = render(body, Format.EMAIL, language="id", link=LINK)
+    return OutgoingMessage(
+        idempotency_key=key, channel="surel-wartawan", incident_id="inc-garut", message_type="press_release",
+        language="id", body=body, text=rendering.text, rendering=rendering.as_dict(), recipient=recipient, link=LINK,
+        **changes,  # type: ignore[arg-type]
+    )
+
+
+def lines(text: str) -> list[str]:
+    """A part's text as lines: on the wire (and so when parsed) every line ends in CRLF."""
+    return text.rstrip("\r\n").splitlines()
+
+
+def test_statement_reaches_each_journalist_alone(smtp_server: SMTPServer, secret: None, tmp_path: Path) -> None:
+    email = channel(smtp_server, tmp_path)
+    receipts = [email.publish(message(to, key=f"{i:032x}")) for i, to in enumerate(JOURNALISTS)]
+
+    rendering = render(STATEMENT, Format.EMAIL, language="id", link=LINK)
+    assert [m.rcpt_tos for m in smtp_server.messages] == [(to,) for to in JOURNALISTS]
+    assert smtp_server.logins == [USER] * 3
+    for i, (to, receipt, got) in enumerate(zip(JOURNALISTS, receipts, smtp_server.messages, strict=True)):
+        mail = got.message
+        assert got.mail_from == SENDER
+        assert mail["To"] == to and mail["Cc"] is None and mail["Bcc"] is None
+        assert not [other for other in JOURNALISTS if other != to and other.encode() in got.content]
+        assert mail["From"] == f"Humas Ditjenpas <{SENDER}>" and mail["Reply-To"] == "pers@ditjenpas.go.id"
+        assert mail["Subject"] == rendering.subject and mail["Date"] is not None
+        assert mail["Message-ID"] == f"<{i:032x}@ditjenpas.go.id>" == receipt.remote_id
+        assert receipt.location == f"mailto:{to}" and not receipt.already_published
+        assert mail.get_content_type() == "multipart/alternative"
+        text, html = mail.get_body(("plain",)), mail.get_body(("html",))
+        assert text is not None and html is not None
+        assert lines(text.get_content()) == lines(STATEMENT)
+        assert lines(html.get_content()) == lines(rendering.html or "")
+        assert "Kepala Kantor Wilayah Direktorat Jenderal Pemasyarakatan Jawa Barat" in html.get_content()
+    with pytest.raises(LookupUnsupported):
+        email.find(message(JOURNALISTS[0]))
+
+
+def test_one_bad_address_fails_only_its_recipient(smtp_server: SMTPServer, secret: None, tmp_path: Path) -> None:
+    gone, full = "mantan.wartawan@koran.co.id", "penuh@media.co.id"
+    smtp_server.inject(Fault.reply("rcpt", "550 5.1.1 <mantan.wartawan@koran.co.id>: mailbox unavailable", rcpt=gone, times=None))
+    smtp_server.inject(Fault.reply("rcpt", "450 4.2.1 mailbox busy, try later", rcpt=full))
+    email = channel(smtp_server, tmp_path)
+    outcomes: dict[str, type[ChannelError] | None] = {}
+    for i, to in enumerate([JOURNALISTS[0], gone, full, JOURNALISTS[1]]):
+        try:
+            email.publish(message(to, key=f"{i:032x}"))
+            outcomes[to] = None
+        except ChannelError as exc:
+            outcomes[to] = type(exc)
+    assert outcomes == {JOURNALISTS[0]: None, gone: Refused, full: Unavailable, JOURNALISTS[1]: None}
+    assert [m.rcpt_tos for m in smtp_server.messages] == [(JOURNALISTS[0],), (JOURNALISTS[1],)]
+    email.publish(message(full, key=f"{2:032x}"))  # 450 was for once: the retry arrives
+    assert len(smtp_server.to(full)) == 1
+
+
+@pytest.mark.parametrize(
+    ("fault", "timeout", "error", "stored"),
+    [
+        (Fault.reply("mail", "451 4.7.1 greylisted, try again later"), 5, Unavailable, 0),
+        (Fault.reply("mail", "553 5.7.1 sender not allowed"), 5, Refused, 0),
+        (Fault.slow("rcpt", 3), 0.5, Unavailable, 0),  # timeout before the content: nothing sent
+        (Fault.reply("data", "451 4.3.0 queue full"), 5, Unavailable, 0),
+        (Fault.reply("data", "554 5.6.0 message rejected"), 5, Refused, 0),
+        (Fault.drop(store=True), 5, Uncertain, 1),  # accepted, the answer lost
+        (Fault.drop(store=False), 5, Uncertain, 0),  # the client cannot tell this one from the one above
+        (Fault.slow("data", 3, store=True), 0.5, Uncertain, 1),
+    ],
+    ids=["mail-451", "mail-553", "rcpt-timeout", "data-451", "data-554", "drop-stored", "drop-unstored", "data-timeout"],
+)
+def test_where_the_conversation_broke_decides_the_failure(
+    smtp_server: SMTPServer, secret: None, tmp_path: Path, fault: Fault, timeout: float, error: type[ChannelError], stored: int
+) -> None:
+    smtp_server.inject(fault)
+    with pytest.raises(error):
+        channel(smtp_server, tmp_path, timeout_seconds=timeout).publish(message(JOURNALISTS[0]))
+    assert len(smtp_server.to(JOURNALISTS[0])) == stored
+
+
+def test_wrong_password_is_refused(smtp_server: SMTPServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PASOPATI_SECRET_SMTP_HUMAS", "salah")
+    with pytest.raises(Refused, match="535"):
+        channel(smtp_server, tmp_path).publish(message(JOURNALISTS[0]))
+    assert smtp_server.messages == [] and smtp_server.logins == []
+
+
+def test_starttls_not_offered_is_refused_before_any_password(smtp_server: SMTPServer, secret: None, tmp_path: Path) -> None:
+    with pytest.raises(Refused, match="STARTTLS"):
+        channel(smtp_server, tmp_path, security="starttls").publish(message(JOURNALISTS[0]))
+    assert smtp_server.messages == [] and smtp_server.logins == []
+
+
+def test_publish_from_several_threads(smtp_server: SMTPServer, secret: None, tmp_path: Path) -> None:
+    email = channel(smtp_server, tmp_path)
+    addresses = [f"wartawan{i}@media.co.id" for i in range(24)]
+    with ThreadPoolExecutor(6) as pool:
+        receipts = list(pool.map(lambda i: email.publish(message(addresses[i], key=f"{i:032x}")), range(24)))
+    assert sorted(m.rcpt_tos[0] for m in smtp_server.messages) == sorted(addresses)
+    assert [r.remote_id for r in receipts] == [f"<{i:032x}@ditjenpas.go.id>" for i in range(24)]
+
+
+def test_unreachable_server_is_unavailable(tmp_path: Path) -> None:
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    email = EmailChannel("surel-wartawan", config(port=port, username=None, password_secret=None), Settings())
+    with pytest.raises(Unavailable, match="nothing sent"):
+        email.publish(message(JOURNALISTS[0]))
+
+
+def test_correction_threads_under_the_earlier_message(smtp_server: SMTPServer, secret: None, tmp_path: Path) -> None:
+    email = channel(smtp_server, tmp_path)
+    first = email.publish(message(JOURNALISTS[0], key="a" * 32))
+    correction = STATEMENT.replace("1.124 orang", "1.142 orang").replace("\n***", "\n.\n***")  # a lone dot survives
+    earlier = Reference(remote_id=first.remote_id, location=first.location, message_type="press_release")
+    email.publish(message(JOURNALISTS[0], key="b" * 32, body=correction, reference=earlier))
+
+    original, ralat = (m.message for m in smtp_server.to(JOURNALISTS[0]))
+    assert ralat["In-Reply-To"] == ralat["References"] == original["Message-ID"] == f"<{'a' * 32}@ditjenpas.go.id>"
+    assert ralat["Message-ID"] == f"<{'b' * 32}@ditjenpas.go.id>" and original["In-Reply-To"] is None
+    text = ralat.get_body(("plain",))
+    assert text is not None and lines(text.get_content()) == lines(correction)
+
+
+def test_recipients_inline_then_file_validated(tmp_path: Path) -> None:
+    (tmp_path / "wartawan.yaml").write_text(
+        "- redaksi@kompas.com\n- ' Budi.Santoso@Tempo.co '\n- sari+pas@detik.com\n- redaksi@kompas.com\n", encoding="utf-8"
+    )
+    settings = Settings(channels_file=tmp_path / "channels.yaml")
+    listed = config(recipients=["budi.santoso@tempo.co", "redaksi@kompas.com"], recipients_file="wartawan.yaml")
+    assert EmailChannel("surel-wartawan", listed, settings).recipients() == JOURNALISTS
+
+    (tmp_path / "wartawan.yaml").write_text("- redaksi@kompas.com\n- redaksi kompas\n", encoding="utf-8")
+    with pytest.raises(Refused, match=r"wartawan\.yaml: 'redaksi kompas' is not an e-mail address"):
+        EmailChannel("surel-wartawan", listed, settings).recipients()
+    (tmp_path / "wartawan.yaml").write_text("- {nama: Budi, surel: budi@tempo.co}\n", encoding="utf-8")
+    with pytest.raises(Refused, match=r"wartawan\.yaml: \{'nama'"):
+        EmailChannel("surel-wartawan", listed, settings).recipients()
+    (tmp_path / "wartawan.yaml").write_text("redaksi@kompas.com\n", encoding="utf-8")
+    with pytest.raises(Refused, match="not a YAML list"):
+        EmailChannel("surel-wartawan", listed, settings).recipients()
+    missing = config(recipients_file="tidak-ada.yaml")
+    with pytest.raises(Refused, match="tidak-ada.yaml"):
+        EmailChannel("surel-wartawan", missing, settings).recipients()
