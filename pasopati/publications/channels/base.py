@@ -105,3 +105,16 @@ class Channel(Protocol):
         """The remote's copy of ``message`` if an earlier attempt was accepted, None if it certainly
         was not; raises LookupUnsupported where the API cannot tell, Unavailable if it cannot be asked now."""
         ...
+
+
+class FollowsUp(Protocol):
+    """An adapter whose ``publish`` does more after posting (annotate or retract the post a
+    correction refers to): the sender runs it too for a post found after a lost answer."""
+
+    def follow_up(self, message: OutgoingMessage, receipt: Receipt) -> Receipt: ...
+
+
+class Retracts(Protocol):
+    """An adapter that can take a post down (X, Facebook, Telegram within 48 h, WordPress: trash)."""
+
+    def retract(self, reference: Reference) -> None: ...

@@ -28,5 +28,5 @@ def secret(block: str, *, what: str) -> str:
     except (ValueError, KeyError) as exc:  # Prefect: "Unable to find block document named …"
         raise Refused(f"{what}: no Prefect Secret block {block!r} (nor {env_name(block)}): create it with "
                       f"`prefect block create secret` or the UI: {exc}") from exc
-    except Exception as exc:  # noqa: BLE001  (the Prefect API unreachable: nothing was sent; try later)
+    except Exception as exc:  # the Prefect API unreachable: nothing was sent; try later
         raise Unavailable(f"{what}: cannot read Prefect Secret block {block!r} now: {type(exc).__name__}: {exc}") from exc
