@@ -250,6 +250,14 @@ def runbooks_dir(data_dir: Path, team_inbox: SMTPInbox) -> Path:
 
 
 @pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A fresh local WordPress for the session (tests/wordpress_site.py): cold about 30 s, warm about 3 s."""
+    from tests.wordpress_site import local_wordpress
+
+    yield from local_wordpress(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
 def channel_api() -> Iterator[ChannelAPI]:
     from tests.channel_api import ChannelAPI
 

@@ -3,13 +3,8 @@
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import subprocess
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -26,14 +21,13 @@ from pasopati.publications.channels import (
 )
 from pasopati.publications.channels.secrets import env_name
 from pasopati.publications.channels.wordpress import (
-    STATUSES,
     WordPressChannel,
     slug_for,
     stamp_for,
 )
 from pasopati.settings import PROJECT_ROOT, get_settings
+from tests.wordpress_site import SECRET, WRONG_SECRET, Site
 
-SCRIPT = PROJECT_ROOT / "scripts" / "wordpress.sh"
 PRESS = (PROJECT_ROOT / "tests" / "data" / "renderings" / "siaran_pers.txt").read_text(encoding="utf-8")
 CORRECTION = """RALAT
 Nomor: PAS.12-HM.01.02-46 Tahun 2026
@@ -52,68 +46,6 @@ Search for the Remaining Inmate of Garut Prison Continues
 Bandung, Tuesday, 1 December 2026 — The search for the second inmate continues with the Garut Police.
 """
 CHANNEL = "situs-ditjenpas"
-SECRET, WRONG_SECRET = "wp-uji", "wp-uji-salah"
-
-
-@dataclass(frozen=True)
-class Site:
-    url: str
-    user: str
-    password: str
-    pid: int
-
-    def _get(self, route: str, **params: Any) -> Any:
-        """The REST API by ?rest_route= (it answers with pretty permalinks and without)."""
-        response = requests.get(f"{self.url}/", params={"rest_route": route, "context": "edit", **params},
-                                auth=(self.user, self.password), timeout=10)
-        response.raise_for_status()
-        return response.json()
-
-    def posts(self, **params: Any) -> list[dict[str, Any]]:
-        """Posts as WordPress holds them (every status but trash unless asked), raw fields."""
-        return list(self._get("/wp/v2/posts", **{"status": STATUSES, "per_page": 100, **params}))
-
-    def post(self, post_id: int | str) -> dict[str, Any]:
-        return dict(self._get(f"/wp/v2/posts/{post_id}"))
-
-    def holding(self, message: OutgoingMessage) -> list[dict[str, Any]]:
-        """Every post whose content holds the message's marker (WordPress's search: title, excerpt, content)."""
-        return self.posts(search=message.marker)
-
-    def permalinks(self, kind: str) -> None:
-        subprocess.run(["bash", str(SCRIPT), "permalinks", kind], check=True, capture_output=True, timeout=60)
-
-
-@pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """A fresh WordPress for the session (cold, packages installed: about 30 s; warm: about 3 s)."""
-    out = tmp_path_factory.mktemp("wordpress") / "site.json"
-    try:
-        result = subprocess.run(["bash", str(SCRIPT), str(out)], check=False, capture_output=True, text=True, timeout=900)
-        problem = "" if result.returncode == 0 else f"exit {result.returncode}: {result.stderr.strip()[-600:]}"
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        problem = str(exc)
-    if problem:
-        reason = f"scripts/wordpress.sh could not start a local WordPress ({problem})"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    data = json.loads(out.read_text())
-    found = Site(url=data["url"], user=data["user"], password=data["password"], pid=int(data["pid"]))
-    saved = {name: os.environ.get(name) for name in (env_name(SECRET), env_name(WRONG_SECRET))}
-    os.environ[env_name(SECRET)] = found.password
-    os.environ[env_name(WRONG_SECRET)] = "abcd efgh ijkl mnop qrst uvwx"
-    try:
-        yield found
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        subprocess.run(["bash", str(SCRIPT), "stop"], check=False, capture_output=True, timeout=60)
-
-
 def config(base_url: str, secret: str = SECRET) -> WordPressConfig:
     return WordPressConfig.model_validate({"adapter": "wordpress", "title": "Situs web resmi (uji)", "base_url": base_url,
                                            "username": "pasopati", "password_secret": secret, "timeout_seconds": 15})
