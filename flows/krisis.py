@@ -55,7 +55,7 @@ def run_runbook(category: str, severity: Severity, trigger: Trigger) -> State:
         rejected = "pernyataan awal ditolak: tidak ada yang terbit"
     else:
         published += publish_all(incident, approved)
-        if not any(p.deliveries_sent for p in published):
+        if not any(p.reached_anyone for p in published):
             # The public has not been told: verifying and drafting on as if it had would hide that.
             evaluate(incident, plan)
             return Failed(name=NOT_PUBLISHED, message=f"{NOT_PUBLISHED} — pernyataan awal tidak terbit di kanal mana pun "

@@ -444,7 +444,7 @@ def after_publish_retry(ref: str, *, by: str) -> str:
         return f"run {flow_run.name}: Selesai (every publication is out)"
     crashed = flow_run.state is not None and flow_run.state.type is StateType.CRASHED
     if (state == RUN_NOT_PUBLISHED or crashed) and incident.flow_run_id == str(flow_run.id) and not incidents.is_closed(db, incident.id):
-        if not crashed and not any(p.deliveries_sent for p in publications.publications(db, incident.id)):
+        if not crashed and not any(p.reached_anyone for p in publications.publications(db, incident.id)):
             return f"run {flow_run.name}: still {RUN_NOT_PUBLISHED} — the holding statement reached no channel yet"
         incidents.reopen(db, incident.id, str(flow_run.id), gate="publikasi", pause_key="publikasi", by=by,
                          why="pernyataan awal terbit setelah dikirim ulang; run baru melanjutkan ke verifikasi")

@@ -87,7 +87,7 @@ def build(events: list[AuditEvent], incident: Subject, ui_url: str, templates_di
     ]
     texts: dict[str, PublishedText] = {}
     for e in events:
-        if e.kind == "publication.sent" and isinstance(e.details.get("body"), str) and {"sha256", "channel", "message_type", "language"} <= set(e.details):
+        if e.kind in ("publication.sent", "publication.partial") and isinstance(e.details.get("body"), str) and {"sha256", "channel", "message_type", "language"} <= set(e.details):
             d = e.details
             text = texts.setdefault(
                 d["sha256"],

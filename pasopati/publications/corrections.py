@@ -43,7 +43,7 @@ def flag_outdated(db: Database, incident: Incident, plan: RunbookPlan, change: s
         by_language: dict[str, tuple[dict[str, FactChange], set[str], list[tuple[PublicationRow, str]]]] = {}
         for publication in session.scalars(select(PublicationRow).where(PublicationRow.incident_id == incident.id).order_by(PublicationRow.id)):
             found = draft_in(session, publication.draft_id)
-            if publication.status != PublicationStatus.SENT.value or found is None:
+            if publication.status not in (PublicationStatus.SENT.value, PublicationStatus.PARTIAL.value) or found is None:
                 continue
             draft = found
             changes = _changes(draft, history)

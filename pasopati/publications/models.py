@@ -79,6 +79,11 @@ class Publication(BaseModel):
     deliveries_total: int = 0
 
     @property
+    def reached_anyone(self) -> bool:
+        """Some recipient has it (also a publication recorded before deliveries existed)."""
+        return self.status in {PublicationStatus.SENT, PublicationStatus.PARTIAL}
+
+    @property
     def label(self) -> str:
         """Indonesian: "terbit", "sebagian terbit (3/5)", "tidak pasti", "gagal"."""
         label = LABELS[self.status]
