@@ -18,6 +18,8 @@ from pasopati.publications.channels.base import Refused, Unavailable, Uncertain
 UNCERTAIN_STATUSES = frozenset({504})
 # RFC 9110: 408 Request Timeout and 429 Too Many Requests are the 4xx answers worth repeating.
 RETRYABLE_4XX = frozenset({408, 429})
+# The 4xx answers an adapter reads itself (via ``call(accept=…)``) for its API's error document.
+CLIENT_ERRORS = frozenset(range(400, 500)) - RETRYABLE_4XX
 # A connection error whose cause names one of these never got the request to the application.
 _NEVER_SENT = ("NewConnectionError", "NameResolutionError", "ConnectTimeoutError", "Connection refused")
 

@@ -40,7 +40,7 @@ from typing import Any, NoReturn
 import requests
 
 from pasopati.plan.channels import FacebookConfig
-from pasopati.publications.channels.api import RETRYABLE_4XX, call, json_of, retry_after
+from pasopati.publications.channels.api import CLIENT_ERRORS, call, json_of, retry_after
 from pasopati.publications.channels.base import (
     ChannelError,
     OutgoingMessage,
@@ -54,7 +54,6 @@ from pasopati.publications.channels.secrets import secret
 from pasopati.settings import Settings
 from pasopati.texts import render
 
-_CLIENT_ERRORS = frozenset(range(400, 500)) - RETRYABLE_4XX
 TRANSIENT = frozenset({1, 2, 4, 17, 32, 341, 368, 613}) | frozenset(range(80001, 80015))
 DUPLICATE = 506
 LOOKBACK = timedelta(hours=24)
@@ -79,14 +78,14 @@ class FacebookChannel:
     def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         token = secret(self.config.token_secret, what=self.name)
         return call(self.session, method, self.base + path, what=self.name, timeout=self.config.timeout_seconds,
-                    accept=_CLIENT_ERRORS, headers={"Authorization": f"Bearer {token}"}, **kwargs)
+                    accept=CLIENT_ERRORS, headers={"Authorization": f"Bearer {token}"}, **kwargs)
 
     def publish(self, message: OutgoingMessage) -> Receipt:
         """One feed post, then the comment on (or the deletion of) ``message.reference``. Raises
         Unavailable, Refused or Uncertain (``base``); a duplicate found by lookup is a receipt."""
         form = {"message": message.text, **({"link": message.link} if message.link else {})}
         response = self._call("POST", f"/{self.config.page_id}/feed", data=form)
-        if response.status_code in _CLIENT_ERRORS:
+        if response.status_code in CLIENT_ERRORS:
             if (_error(response) or {}).get("code") == DUPLICATE:
                 found = self.find(message)
                 if found is None:
@@ -123,7 +122,7 @@ class FacebookChannel:
         text = render(self.templates_dir, COMMENT_TEMPLATE, language=message.language.split("-")[0].lower(),
                       message_type=message.message_type, location=location).strip()
         response = self._call("POST", f"/{_post_id(reference, self.name)}/comments", data={"message": text})
-        if response.status_code in _CLIENT_ERRORS:
+        if response.status_code in CLIENT_ERRORS:
             self._raise(response, "commenting")
         body = json_of(response, what=self.name)
         return str(body.get("id") or "") if isinstance(body, dict) else ""
@@ -133,7 +132,7 @@ class FacebookChannel:
         answered code 100 ("does not exist, cannot be loaded due to missing permissions…"): Refused,
         since Graph does not say which."""
         response = self._call("DELETE", f"/{_post_id(reference, self.name)}")
-        if response.status_code in _CLIENT_ERRORS:
+        if response.status_code in CLIENT_ERRORS:
             self._raise(response, "deleting")
         body = json_of(response, what=self.name)
         if not (isinstance(body, dict) and body.get("success") is True):
@@ -161,7 +160,7 @@ class FacebookChannel:
     def _lookup(self, params: dict[str, Any]) -> dict[str, Any]:
         try:
             response = self._call("GET", f"/{self.config.page_id}/posts", params=params)
-            if response.status_code in _CLIENT_ERRORS:
+            if response.status_code in CLIENT_ERRORS:
                 self._raise(response, "looking up earlier posts")
             page = json_of(response, what=self.name)
         except ChannelError as exc:  # a lookup creates nothing: whatever failed, ask again later

@@ -34,7 +34,7 @@ import requests
 from twitter_text import extract_urls_with_indices
 
 from pasopati.plan.channels import XConfig
-from pasopati.publications.channels.api import RETRYABLE_4XX, call, json_of
+from pasopati.publications.channels.api import CLIENT_ERRORS, call, json_of
 from pasopati.publications.channels.base import (
     ChannelError,
     OutgoingMessage,
@@ -47,8 +47,6 @@ from pasopati.publications.channels.base import (
 from pasopati.publications.channels.secrets import secret
 from pasopati.settings import Settings
 
-# 4xx answers read here for X's problem document (408/429 stay with ``call``: Unavailable).
-_CLIENT_ERRORS = frozenset(range(400, 500)) - RETRYABLE_4XX
 _DUPLICATE = re.compile(r"duplicate content", re.IGNORECASE)
 _REPLY_GONE = re.compile(r"reply to a (Tweet|post) that is deleted or not visible", re.IGNORECASE)
 # find: a lost answer is looked up within minutes, so the post would be among the newest. At most
@@ -85,7 +83,7 @@ class XChannel:
         if reply_to and response.status_code == 403 and _REPLY_GONE.search(_problem(response)):
             note = f"the earlier post {reply_to} cannot be replied to (deleted?): posted on its own"
             response = self._post(message.text, None)
-        if response.status_code in _CLIENT_ERRORS:
+        if response.status_code in CLIENT_ERRORS:
             problem = _problem(response)
             if response.status_code == 403 and _DUPLICATE.search(problem):
                 found = self.find(message)
@@ -104,7 +102,7 @@ class XChannel:
         body: dict[str, Any] = {"text": text}
         if reply_to:
             body["reply"] = {"in_reply_to_tweet_id": reply_to}
-        return self._call("POST", "/2/tweets", json=body, accept=_CLIENT_ERRORS)
+        return self._call("POST", "/2/tweets", json=body, accept=CLIENT_ERRORS)
 
     def follow_up(self, message: OutgoingMessage, receipt: Receipt) -> Receipt:
         """Once the post exists (posted or found): delete the earlier post when the runbook asks
