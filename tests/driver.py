@@ -93,15 +93,18 @@ def code(name: str) -> str:
 
 
 def approver_for(run_id: UUID) -> str:
-    """An authorised approver who has not approved the current text yet (luar-biasa: the second)."""
+    """An authorised approver who has not approved the current text yet (luar-biasa: the second);
+    for a run at no gate, the first authorised approver."""
     from pasopati.db import get_database
     from pasopati.decisions import service as decisions
     from pasopati.runs import awaiting_drafts, incident_of
 
     run = read_run(run_id)
-    incident = incident_of(run)
-    done = set(decisions.approvers_of_all(get_database(), awaiting_drafts(get_database(), incident, base_gate(gate_of(run) or ""))))
     holders = approvers(run_id)
+    gate = gate_of(run)
+    if gate is None:  # the run waits at no gate (e.g. ended "Sebagian terbit"): any holder may act
+        return holders[0]
+    done = set(decisions.approvers_of_all(get_database(), awaiting_drafts(get_database(), incident_of(run), base_gate(gate))))
     return next((h for h in holders if h not in done), holders[0])
 
 
