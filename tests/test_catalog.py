@@ -69,6 +69,7 @@ def test_unknown_role_channel_and_missing_severity_all_reported(runbooks_copy: P
     def break_it(d: dict) -> None:  # type: ignore[type-arg]
         d["severities"]["sedang"]["team"][0]["role"] = "juru-bicara-fiktif"
         d["severities"]["ringan"]["messages"][0]["channels"] = ["kanal-tak-ada"]
+        d["ralat_retracts"] = ["situs-ditjenpas", "kanal-hapus"]
 
     edit(runbooks_copy / "bencana-alam.yaml", break_it)
     edit(runbooks_copy / "opini-publik.yaml", lambda d: d["severities"].pop("luar-biasa"))
@@ -77,6 +78,7 @@ def test_unknown_role_channel_and_missing_severity_all_reported(runbooks_copy: P
     message = str(raised.value)
     assert "bencana-alam.yaml: severities.sedang.team[0].role: unknown role 'juru-bicara-fiktif'" in message
     assert "bencana-alam.yaml: severities.ringan.messages[0].channels: unknown channel 'kanal-tak-ada'" in message
+    assert "bencana-alam.yaml: ralat_retracts[1]: unknown channel 'kanal-hapus'" in message
     assert "opini-publik.yaml: severities: Value error, missing severities: ['luar-biasa']" in message
 
 

@@ -191,3 +191,39 @@ def test_lost_answers_are_looked_up_where_the_api_allows_and_left_to_an_operator
     settled = publications.resolve(db, incident, [ambiguous[0].id], sent=True, location="https://t.me/ditjenpas_info/1",
                                    by="Kepala Bagian Humas", proof="kode TOTP", why="terlihat di kanal", draft=draft)
     assert settled is not None and settled.status is PublicationStatus.SENT
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_a_ralat_takes_the_wrong_post_down_only_where_the_runbook_asks(db: Database, receivers: Receivers) -> None:
+    """``ralat_retracts`` names the website, X, Facebook and Telegram: there the wrong post is gone
+    (trash, deleted) and the ralat stands alone; WhatsApp cannot delete (a note says so) and e-mail
+    is not named: the journalists' copy is replied to, never recalled."""
+    r = receivers
+    cat = six(load_catalog(), r)
+    retracting = ["situs-ditjenpas", "medsos-ditjenpas", "akun-kanwil", "media-center", "posko-keluarga"]
+    runbook = cat.runbooks["keamanan-ketertiban"].model_copy(update={"ralat_retracts": retracting})
+    cat = dataclasses.replace(cat, runbooks={**cat.runbooks, "keamanan-ketertiban": runbook})
+    incident, draft = approved_release(db, cat)
+    first = publish_everywhere(db, incident, draft, cat)
+    assert all(p.status is PublicationStatus.SENT for p in first.values())
+    wrong_site = next(p for p in r.site.posts() if "Gangguan Keamanan" in str(p["title"]))
+    wrong_tweet, wrong_fb = r.x.posts[0], r.facebook.posts[0]
+    wrong_telegram = [p["message_id"] for p in r.telegram.visible()]
+
+    ralat = stored_draft(db, incident, body=RELEASE.replace("SIARAN PERS", "RALAT").replace("ditunda sementara", "dibuka kembali"),
+                         id=f"{incident.id}-luar-biasa-correction-id", message_type=MessageType.CORRECTION, channels=CHANNELS)
+    plan = cat.plan(incident.category, incident.severity)
+    assert plan.ralat_retracts == retracting
+    for name in authority(cat, incident)[:2]:
+        assert decide(db, Authenticators(db), incident, plan, GATE_FULL, [ralat], Verdict.APPROVE, name).accepted
+    corrected = publish_everywhere(db, incident, ralat, cat)
+    assert all(p.status is PublicationStatus.SENT for p in corrected.values())
+
+    assert r.site.post(wrong_site["id"])["status"] == "trash"
+    assert r.x.deleted == [wrong_tweet] and r.x.posts[-1]["in_reply_to"] is None
+    assert [p["id"] for p in r.facebook.deleted] == [wrong_fb["id"]] and not r.facebook.comments
+    assert not any(p["message_id"] in wrong_telegram for p in r.telegram.visible())
+    wa = publications.deliveries(db, corrected["posko-keluarga"].id)
+    assert len(r.whatsapp.posts) == 6 and all("cannot delete" in (d.error or "") for d in wa)  # a sent delivery's note
+    replies = [m.message for m in r.smtp.messages[3:]]
+    assert len(replies) == 3 and all(m["In-Reply-To"] for m in replies)

@@ -82,6 +82,7 @@ class Catalog:
             count_qualifiers=self.common.count_qualifiers,
             source_titles_en=self.common.source_titles_en,
             condolence=self.common.condolence,
+            ralat_retracts=runbook.ralat_retracts,
         )
 
 
@@ -168,6 +169,9 @@ def _cross_check(
             problems.append(Problem(file, f"first_questions[{i}]", f"{item_id!r} is not a public checklist item"))
     if runbook.misconduct and runbook.misconduct.item not in ids:
         problems.append(Problem(file, "misconduct.item", f"unknown checklist item {runbook.misconduct.item!r}"))
+    for i, channel in enumerate(runbook.ralat_retracts):
+        if channel not in channels.channels:
+            problems.append(Problem(file, f"ralat_retracts[{i}]", f"unknown channel {channel!r} (not in {settings.channels_file.name})"))
     for severity, plan in runbook.severities.items():
         base = f"severities.{severity.value}"
         refs = [(f"team[{i}]", slot) for i, slot in enumerate(plan.team)]

@@ -295,6 +295,12 @@ class Runbook(Strict):
         description="How this category states a common item ('{nilai}' is the value): a rumour's time is when it began"
         " to circulate, never 'Peristiwa tersebut terjadi' (review 4: that dated the event the text then denied).",
     )
+    ralat_retracts: list[Slug] = Field(
+        default_factory=list,
+        description="Channels on which a ralat (correction) also takes the wrong post down where the API allows"
+        " (WordPress: trash; X, Facebook: delete; Telegram: within 48 h). Elsewhere, and by default, the wrong post"
+        " stays with the ralat replying to it or a notice on it: what was said stays on the record (WRITING.md).",
+    )
     severities: dict[Severity, SeverityPlan]
 
     @field_validator("severities")
@@ -326,6 +332,7 @@ class RunbookPlan(Strict):
     count_qualifiers: dict[str, Wording] = {}
     source_titles_en: dict[str, str] = {}
     condolence: Condolence | None = None
+    ralat_retracts: list[str] = Field(default_factory=list, description="Channels where a ralat retracts the wrong post.")
 
     def item(self, item_id: str) -> ChecklistItem | None:
         return next((i for i in self.checklist if i.id == item_id), None)

@@ -44,6 +44,7 @@ from pasopati.drafts.renderings.model import Rendering
 from pasopati.drafts.service import get as get_draft
 from pasopati.incidents.models import Incident
 from pasopati.plan.catalog import Catalog
+from pasopati.plan.runbook import MessageType
 from pasopati.publications import service
 from pasopati.publications.channels import (
     Channel,
@@ -102,7 +103,10 @@ def publish(db: Database, incident: Incident, draft_id: str, channel: str, cat: 
     config = cat.channels.channels[channel]
     website = {name for name, c in cat.channels.channels.items() if c.format == "website"}
     link = None if channel in website else service.link_for(db, draft, website)
-    rendering = rendering_for(draft, channel, cat, cat.plan(incident.category, draft.severity).hashtags, link=link)
+    plan = cat.plan(incident.category, draft.severity)
+    rendering = rendering_for(draft, channel, cat, plan.hashtags, link=link)
+    # A ralat takes the wrong post down only where the runbook asks (Runbook.ralat_retracts).
+    retract = draft.message_type is MessageType.CORRECTION and channel in plan.ralat_retracts
     adapter = adapter_for(channel, config, settings)
     try:
         recipients = adapter.recipients()
@@ -117,7 +121,7 @@ def publish(db: Database, incident: Incident, draft_id: str, channel: str, cat: 
     if problem is not None:
         return service.summarise(db, incident, publication.id, draft)  # nothing to send: stays as it was
     sender = _Sender(db, adapter, draft, incident, channel, rendering, link or "", settings,
-                     service.references_for(db, draft, channel), config.rate_per_second)
+                     service.references_for(db, draft, channel), config.rate_per_second, retract=retract)
     sender.recover(service.release_abandoned(db, publication.id, timedelta(seconds=settings.publish_lease_seconds)), units)
     pending = [units[(d.recipient, d.part)] for d in service.deliveries(db, publication.id)
                if (d.recipient, d.part) in units and (d.status in {DeliveryStatus.PENDING, DeliveryStatus.FAILED}
@@ -129,9 +133,11 @@ def publish(db: Database, incident: Incident, draft_id: str, channel: str, cat: 
 
 class _Sender:
     def __init__(self, db: Database, adapter: Channel, draft: Draft, incident: Incident, channel: str, rendering: Rendering,
-                 link: str, settings: Settings, references: dict[tuple[str, int], Reference], rate: float | None):
+                 link: str, settings: Settings, references: dict[tuple[str, int], Reference], rate: float | None,
+                 *, retract: bool = False):
         self.db, self.adapter, self.draft, self.incident, self.channel = db, adapter, draft, incident, channel
         self.rendering, self.link, self.settings, self.references = rendering, link, settings, references
+        self.retract = retract
         self.limiter = _limiter(rate)
 
     def message(self, unit: Unit) -> OutgoingMessage:
@@ -139,7 +145,8 @@ class _Sender:
             idempotency_key=unit.delivery_id, channel=self.channel, incident_id=self.incident.id,
             message_type=self.draft.message_type.value, language=self.draft.language, body=self.draft.body, text=unit.text,
             rendering=self.rendering.as_dict(), recipient=unit.recipient, link=self.link,
-            reference=self.references.get((unit.recipient, 0)) if unit.part == 0 else None,
+            reference=(reference := self.references.get((unit.recipient, 0)) if unit.part == 0 else None),
+            retract_reference=self.retract and reference is not None,
         )
 
     def recover(self, abandoned: list[Delivery], units: dict[tuple[str, int], Unit]) -> None:
