@@ -28,7 +28,11 @@ class _Channel(Strict):
     title: str
     format: ChannelFormat = "text"
     timeout_seconds: float = Field(10.0, gt=0, le=300, description="Per HTTP call or SMTP conversation.")
-    concurrency: int = Field(1, ge=1, le=64, description="Publications on this channel at once (a Prefect global concurrency limit).")
+    concurrency: int = Field(
+        1, ge=1, le=64,
+        description="Runs publishing on this channel at once (a Prefect global concurrency limit, kanal-<channel>);"
+        " within a run, one message after another on a channel.",
+    )
     rate_per_second: float | None = Field(None, gt=0, description="At most this many sends per second (per recipient list).")
 
 

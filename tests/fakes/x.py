@@ -24,7 +24,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from twitter_text import extract_urls_with_indices
+from twitter_text import extract_urls_with_indices, parse_tweet
 
 from tests.fakes.server import Answer, FakeAPI, Request
 
@@ -80,7 +80,8 @@ class FakeX(FakeAPI):
             return refused
         body = request.json() or {}
         text = body.get("text")
-        if not isinstance(text, str) or not text or len(text) > 280:
+        # X counts a post's weighted length (twitter-text: every link 23, CJK 2), not its characters.
+        if not isinstance(text, str) or not text or not parse_tweet(text).valid:
             return Answer(400, {
                 "errors": [{"parameters": {"text": [str(text)[:40]]}, "message": "text must be 1 to 280 characters"}],
                 "title": "Invalid Request", "detail": "One or more parameters to your request was invalid.",

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import requests
+from requests.adapters import HTTPAdapter
 from requests.exceptions import ConnectionError as RequestsConnectionError
 from requests.exceptions import ConnectTimeout, InvalidURL, MissingSchema, ReadTimeout
 
@@ -22,6 +23,17 @@ RETRYABLE_4XX = frozenset({408, 429})
 CLIENT_ERRORS = frozenset(range(400, 500)) - RETRYABLE_4XX
 # A connection error whose cause names one of these never got the request to the application.
 _NEVER_SENT = ("NewConnectionError", "NameResolutionError", "ConnectTimeoutError", "Connection refused")
+
+
+def pooled_session(connections: int) -> requests.Session:
+    """A session keeping up to ``connections`` connections per host alive (requests keeps 10): a
+    list channel sends ``publish_parallel`` messages at once, and a smaller pool closes and reopens
+    connections all the time (urllib3 warns "Connection pool is full": seen in bench/publishing.py)."""
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=connections, pool_maxsize=connections)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
 
 
 def retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:

@@ -39,7 +39,12 @@ import yaml
 
 from pasopati.drafts.renderings.text import utf16_length
 from pasopati.plan.channels import WhatsAppConfig
-from pasopati.publications.channels.api import call, json_of, retry_after
+from pasopati.publications.channels.api import (
+    call,
+    json_of,
+    pooled_session,
+    retry_after,
+)
 from pasopati.publications.channels.base import (
     LookupUnsupported,
     OutgoingMessage,
@@ -216,4 +221,4 @@ def adapter(name: str, config: WhatsAppConfig, settings: Settings) -> WhatsAppCh
     """``channels.adapter_for``'s entry point: recipient files are relative to ``settings.channels_file``."""
     if not isinstance(config, WhatsAppConfig):
         raise TypeError(f"{name}: not a WhatsApp channel configuration: {type(config).__name__}")
-    return WhatsAppChannel(name, config, settings.channels_file)
+    return WhatsAppChannel(name, config, settings.channels_file, session=pooled_session(settings.publish_parallel))
