@@ -23,7 +23,7 @@ Legs, each ``--repeat`` times on fresh incidents (medians printed):
 The goal for leg 2 is at most 1.3 × the slowest channel alone. Figures, not assertions.
 
     .venv/bin/python bench/publishing.py [--repeat 5] [--latency 0.25] [--journalists 40]
-        [--whatsapp 1000] [--whatsapp-latency 0.05] [--prefect sqlite,postgres]
+        [--whatsapp 1000] [--whatsapp-latency 0.05] [--prefect sqlite,postgres] [--store sqlite|postgres]
 """
 
 from __future__ import annotations
@@ -292,7 +292,7 @@ def fan_out_leg(args: argparse.Namespace, kind: str) -> None:
     bare_all = [bare_flow(list(medians.values())) for _ in range(args.repeat)]
     bare_one = [bare_flow([medians[slowest]]) for _ in range(args.repeat)]
     others = max(v for c, v in medians.items() if c != WEBSITE)
-    print(f"Prefect server on {kind}: {args.repeat} repeats, remote latency {args.latency:g} s, e-mail to {args.journalists},"
+    print(f"Prefect server on {kind}, PASOPATI store on {args.store}: {args.repeat} repeats, remote latency {args.latency:g} s, e-mail to {args.journalists},"
           f" WhatsApp to {args.whatsapp_list} (rate 80/s), WordPress local (php -S)")
     for channel in SIX:
         adapter = catalog().channels.channels[channel].adapter
@@ -341,6 +341,7 @@ def main() -> None:
     parser.add_argument("--whatsapp", type=int, default=1000, help="WhatsApp recipients in the rate leg")
     parser.add_argument("--whatsapp-latency", type=float, default=0.05)
     parser.add_argument("--prefect", default="sqlite,postgres", help="Prefect server databases to run the fan-out legs on")
+    parser.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite", help="the PASOPATI store's database")
     args = parser.parse_args()
     kinds = [k.strip() for k in args.prefect.split(",") if k.strip()]
     if len(kinds) > 1:
@@ -372,6 +373,12 @@ def main() -> None:
     from pasopati.plan.catalog import catalog
     from pasopati.settings import get_settings
 
+    store_dbs = None
+    if args.store == "postgres":
+        from bench.waiting_runs import Databases
+
+        store_dbs = Databases()
+        os.environ["PASOPATI_DATABASE_URL"] = f"postgresql+psycopg://postgres@127.0.0.1:5432/{store_dbs.create('store')}"
     with receivers(args, state) as r:
         (state / "channels.yaml").write_text(yaml.safe_dump(channels_yaml(r, args, numbers(args.whatsapp_list)), allow_unicode=True))
         get_settings.cache_clear()
@@ -383,6 +390,8 @@ def main() -> None:
             fan_out_leg(args, kinds[0])
             if args.whatsapp:
                 whatsapp_leg(args, r, state)
+    if store_dbs is not None:
+        store_dbs.drop_all()
     print(f"(logs and the store: {state})")
 
 

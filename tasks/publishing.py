@@ -37,32 +37,31 @@ def publish_all(incident: Incident, drafts: list[Draft]) -> list[Publication]:
     todo = [(d, c) for d in drafts for c in d.channels
             if (d.id, c) not in done or done[(d.id, c)].status is PublicationStatus.SENDING]
     website = {name for name, config in cat.channels.channels.items() if config.format == "website"}
-    for batch in ([t for t in todo if t[1] in website], [t for t in todo if t[1] not in website]):
-        if batch:
-            _fan_out(incident, batch)
+    if todo:
+        # One slot of each channel's global limit kanal-<channel> for the run, taken in ONE call for
+        # every channel it publishes on: on the Prefect server's SQLite default, concurrent slot
+        # acquisitions collide ("database is locked", answered 503 and retried by the client after
+        # about 2 s, sometimes until the acquisition fails). Measured in bench/publishing.py: six
+        # tasks each taking their own slot made the fan-out 2.75 × the slowest channel alone.
+        # So the limit counts runs publishing on a channel at once.
+        with concurrency([CHANNEL_LIMIT.format(channel=c) for c in sorted({c for _, c in todo})], occupy=1, strict=False):
+            for batch in ([t for t in todo if t[1] in website], [t for t in todo if t[1] not in website]):
+                if batch:
+                    _fan_out(incident, batch)
     after = {(p.draft_id, p.channel): p for p in publications.publications(db, incident.id)}
     return [after[(d.id, c)] for d in drafts for c in d.channels if (d.id, c) in after]
 
 
 def _fan_out(incident: Incident, batch: list[tuple[Draft, str]]) -> None:
-    """Every channel of ``batch`` at once, each channel's drafts one after another.
-
-    The run takes one slot of each channel's global limit ``kanal-<channel>`` in ONE call, for the
-    batch, rather than each task taking its own: on the Prefect server's SQLite default, concurrent
-    slot acquisitions collide ("database is locked", answered 503 and retried by the client after
-    about 2 s, sometimes until the acquisition fails) — measured in bench/publishing.py: six tasks
-    acquiring their own slots took 2.75 × the slowest channel alone, one acquisition for all ~0.1 s.
-    So the limit counts runs publishing on a channel, and within a run a channel's drafts (id, en)
-    go one at a time (``allow_failure``: a draft refused does not hold back the next)."""
-    channels = sorted({channel for _, channel in batch})
-    with concurrency([CHANNEL_LIMIT.format(channel=c) for c in channels], occupy=1, strict=False):
-        futures: list[PrefectFuture[Publication]] = []
-        previous: dict[str, PrefectFuture[Publication]] = {}
-        for draft, channel in batch:
-            after = [allow_failure(previous[channel])] if channel in previous else []
-            previous[channel] = publish.submit(incident, draft.id, channel, wait_for=after)
-            futures.append(previous[channel])
-        wait(futures)
+    """Every channel of ``batch`` at once; a channel's drafts (id, en) one after another, as the
+    run holds one slot of it (``allow_failure``: a draft refused does not hold back the next)."""
+    futures: list[PrefectFuture[Publication]] = []
+    previous: dict[str, PrefectFuture[Publication]] = {}
+    for draft, channel in batch:
+        after = [allow_failure(previous[channel])] if channel in previous else []
+        previous[channel] = publish.submit(incident, draft.id, channel, wait_for=after)
+        futures.append(previous[channel])
+    wait(futures)
 
 
 def unfinished(published: list[Publication]) -> list[Publication]:
@@ -78,7 +77,7 @@ def describe(published: list[Publication]) -> str:
 def publish(incident: Incident, draft_id: str, channel: str) -> Publication:
     """No Prefect retries: the sender retries what may be retried, and a second attempt of this
     task must never be a second post (the store decides). The channel's slot is the caller's
-    (``_fan_out``)."""
+    (``publish_all``)."""
     publication = sending.publish(get_database(), incident, draft_id, channel, catalog(), get_settings())
     show(incident, Stage.FIRST_PUBLICATION)
     return publication
