@@ -20,6 +20,11 @@ from tasks.progress import show
 
 NotApproved = publications.NotApproved  # what the publish task raises for a draft no approval covers
 CHANNEL_LIMIT = "kanal-{channel}"  # Prefect global concurrency limit per channel (created by `pasopati serve`)
+# A run killed mid-publish never gives its channel slot back: Prefect frees it when the slot's lease
+# expires. With Prefect's default lease (300 s) every later post on that channel — the next run's
+# press release — waited up to five minutes after such a crash (tests/test_publishing_runs_e2e.py);
+# 60 s is the shortest lease Prefect accepts, renewed every 45 s while the publishing process lives.
+CHANNEL_LEASE_SECONDS = 60
 
 
 def publish_all(incident: Incident, drafts: list[Draft]) -> list[Publication]:
@@ -55,7 +60,7 @@ def describe(published: list[Publication]) -> str:
 def publish(incident: Incident, draft_id: str, channel: str) -> Publication:
     """No Prefect retries: the sender retries what may be retried, and a second attempt of this
     task must never be a second post (the store decides)."""
-    with concurrency(CHANNEL_LIMIT.format(channel=channel), occupy=1, strict=False):
+    with concurrency(CHANNEL_LIMIT.format(channel=channel), occupy=1, strict=False, lease_duration=CHANNEL_LEASE_SECONDS):
         publication = sending.publish(get_database(), incident, draft_id, channel, catalog(), get_settings())
     show(incident, Stage.FIRST_PUBLICATION)
     return publication
