@@ -95,10 +95,13 @@ def test_a_holding_statement_that_reached_no_channel_stops_the_run_until_publish
         assert {c for c in channels if any(c in line for line in listed)} == channels, listed
         assert all(f"→ pasopati publish retry {run_id}" in line for line in listed), listed
         assert "not fully out" in pasopati("status", str(run_id))
+        by = approver_for(run_id)
+        out = pasopati("publish", "retry", str(run_id), "--by", by, "--code", code(by))  # the folder is still blocked
+        assert f"still {RUN_NOT_PUBLISHED}" in out and "reached no channel yet" in out, out
+        assert read_run(run_id).state.name == RUN_NOT_PUBLISHED and records().incident(incident.id).flow_run_id == str(run_id)
     finally:
         blocker.unlink(missing_ok=True)
 
-    by = approver_for(run_id)
     out = pasopati("publish", "retry", str(run_id), "--by", by, "--code", code(by))
     assert "continued by run" in out and "verification" in out, out
     assert all(p.status is PublicationStatus.SENT for p in records().publications(incident.id))
