@@ -21,6 +21,11 @@ from tasks.progress import show
 
 NotApproved = publications.NotApproved  # what the publish task raises for a draft no approval covers
 CHANNEL_LIMIT = "kanal-{channel}"  # Prefect global concurrency limit per channel (created by `pasopati serve`)
+# A run killed mid-publish never gives its channel slot back: Prefect frees it when the slot's lease
+# expires. With Prefect's default lease (300 s) every later post on that channel — the next run's
+# press release — waited up to five minutes after such a crash (tests/test_publishing_runs_e2e.py);
+# 60 s is the shortest lease Prefect accepts, renewed every 45 s while the publishing process lives.
+CHANNEL_LEASE_SECONDS = 60
 
 
 def publish_all(incident: Incident, drafts: list[Draft]) -> list[Publication]:
@@ -44,7 +49,8 @@ def publish_all(incident: Incident, drafts: list[Draft]) -> list[Publication]:
         # about 2 s, sometimes until the acquisition fails). Measured in bench/publishing.py: six
         # tasks each taking their own slot made the fan-out 2.75 × the slowest channel alone.
         # So the limit counts runs publishing on a channel at once.
-        with concurrency([CHANNEL_LIMIT.format(channel=c) for c in sorted({c for _, c in todo})], occupy=1, strict=False):
+        with concurrency([CHANNEL_LIMIT.format(channel=c) for c in sorted({c for _, c in todo})], occupy=1, strict=False,
+                         lease_duration=CHANNEL_LEASE_SECONDS):
             for batch in ([t for t in todo if t[1] in website], [t for t in todo if t[1] not in website]):
                 if batch:
                     _fan_out(incident, batch)

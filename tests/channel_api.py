@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from pytest_httpserver import HTTPServer
@@ -11,7 +12,9 @@ from werkzeug import Request, Response
 
 
 class ChannelAPI:
-    """Records every POST it receives; can be switched down (503) to simulate an outage."""
+    """Records every POST it receives; can be switched down (503) to simulate an outage. ``after_store``,
+    when set, is called with each post once it is stored and before it is answered (a test may hold
+    the post there, or kill its sender: the post arrived, the answer never does)."""
 
     def __init__(self) -> None:
         self.server = HTTPServer(host="127.0.0.1", port=0)
@@ -19,6 +22,7 @@ class ChannelAPI:
         self.server.start()
         self.received: list[dict[str, Any]] = []
         self.down = False
+        self.after_store: Callable[[dict[str, Any]], None] | None = None
         self._lock = threading.Lock()
 
     @property
@@ -32,6 +36,8 @@ class ChannelAPI:
         with self._lock:
             self.received.append({"key": request.headers.get("Idempotency-Key"), **body})
             number = len(self.received)
+        if self.after_store is not None:
+            self.after_store(self.received[number - 1])
         return Response(json.dumps({"id": number}), status=201, headers={"Location": f"{self.url}/{number}"})
 
     def for_incident(self, incident_id: str) -> list[dict[str, Any]]:

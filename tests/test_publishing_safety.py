@@ -250,3 +250,27 @@ def test_a_publisher_killed_between_acceptance_and_receipt_leaves_an_ambiguous_d
     assert "ended before its receipt" in (publications.deliveries(db, stuck.id)[0].error or "")
     time.sleep(0)  # nothing pending: the receiver saw exactly one post
     assert json.dumps(receiver.posts[0]["body"]) == json.dumps(draft.body)
+
+
+def test_a_publisher_that_died_but_was_not_reaped_yet_is_not_alive() -> None:
+    """A killed publisher whose parent has not collected it (a zombie: its forkserver was killed with
+    it and nothing reaps orphans, as under a container's bare init) still has /proc/PID/stat, with
+    its start time: it must count as gone, or its ``sending`` deliveries would wait for it forever."""
+    import signal
+    import socket
+    from datetime import timedelta
+
+    from pasopati.publications.owner import _start_ticks, alive
+    from pasopati.time import utcnow
+
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        owner, lease = f"{socket.gethostname()}:{process.pid}:{_start_ticks(process.pid)}", timedelta(minutes=15)
+        assert alive(owner, utcnow(), lease)
+        os.kill(process.pid, signal.SIGKILL)
+        os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOWAIT)  # dead, and left unreaped: a zombie
+        assert Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+        assert not alive(owner, utcnow(), lease)
+    finally:
+        process.kill()
+        process.wait()

@@ -14,12 +14,16 @@ from pasopati.time import utcnow
 
 def _start_ticks(pid: int) -> str | None:
     """The process's start time in clock ticks since boot (field 22 of /proc/PID/stat), which
-    tells a live process from a later one that reuses its pid; None when there is no such process."""
+    tells a live process from a later one that reuses its pid; None when there is no such process
+    or it is a zombie (state Z): a killed publisher its parent has not collected — its forkserver
+    killed with it, and no init reaping orphans — keeps its stat, start time and all, and would
+    otherwise count as still sending forever (as pasopati.launcher.process_start counts it gone)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    return stat.rsplit(")", 1)[1].split()[19]
+    fields = stat.rsplit(")", 1)[1].split()  # field 3 (state) onwards
+    return None if fields[0] == "Z" else fields[19]
 
 
 @lru_cache(maxsize=1)
