@@ -58,7 +58,8 @@ def numbers(count: int, start: int = 0) -> list[str]:
 def wordpress(state: Path) -> Iterator[dict[str, Any]]:
     """A clean local WordPress for the run (scripts/wordpress.sh), stopped afterwards."""
     out = state / "site.json"
-    env = {**os.environ, "WORDPRESS_STATE": str(state / "wordpress")}
+    # Its own database: a test session's WordPress (pasopati_wp) reinstalls its own at start.
+    env = {**os.environ, "WORDPRESS_STATE": str(state / "wordpress"), "WORDPRESS_DB": "pasopati_bench_wp"}
     subprocess.run(["bash", str(ROOT / "scripts" / "wordpress.sh"), str(out)], check=True, capture_output=True, env=env, timeout=900)
     try:
         yield json.loads(out.read_text())
