@@ -77,6 +77,16 @@ def test_times_dates_durations_and_reference_numbers_are_not_figures() -> None:
     assert [int(v) for v, _, _ in figures("two officers and 3 inmates", "en")] == [2, 3]
 
 
+def test_a_reference_line_numbered_by_hand_is_no_figure(plan: RunbookPlan) -> None:
+    """An approver renumbers the release as the office's register has it; its digits are no count."""
+    history = [fact("jumlah_wbp_terlibat", "3 orang")]
+    release = "SIARAN PERS\nNomor: PAS-HM.01.02-101 Tahun 2026\n\nTercatat 3 warga binaan terlibat."
+    assert check(release, plan, history) == []
+    assert [p.split(" ")[0] for p in check(release.replace("Tercatat 3", "Tercatat 101"), plan, history)] == ["angka:101"], \
+        "the body is still checked"
+    assert check("Sebanyak 101 warga binaan. Nomor: 5", plan, history) == ["angka:101"], "only a line that starts with Nomor:"
+
+
 def test_a_verified_item_is_not_also_asked_about_or_called_unconfirmed(plan: RunbookPlan) -> None:
     history = [fact("jumlah_wbp_terlibat", "2 orang")]
     asked = "Dua warga binaan terlibat. Kami masih memastikan berapa warga binaan yang terlibat dan apakah ada korban."

@@ -72,6 +72,16 @@ def _numbers(value: str | None) -> set[Decimal]:
     return {n for lang in ("id", "en") for n, _, _ in figures(value, lang)}
 
 
+# A press release's reference line ("Nomor: PAS-HM.01.02-101 Tahun 2026", Permenpan-style letter
+# numbering) names the document; its digits are no count to check against the facts.
+REFERENCE_LINE = re.compile(r"^[ \t]*(?:Nomor|Number|No\.?)[ \t]*:.*$", re.IGNORECASE | re.MULTILINE)
+
+
+def _without_reference_lines(text: str) -> str:
+    """``text`` with each reference line blanked (same length: positions stay right)."""
+    return REFERENCE_LINE.sub(lambda m: " " * len(m.group(0)), text)
+
+
 def figure_problems(
     text: str, language: str, history: list[Fact], *, allow_superseded: bool, names: str = "", plan: RunbookPlan | None = None,
 ) -> list[Problem]:
@@ -79,6 +89,7 @@ def figure_problems(
     item, pasopati.facts.service.history_in), and, with ``plan``, a narrative stating a verified count
     with another number ("Dua warga binaan melarikan diri" while the count is "3 orang"). ``names``:
     text whose numbers are names, not counts (the unit's name)."""
+    text = _without_reference_lines(text)
     current = _current(history)
     allowed = set().union(*(_numbers(f.value) for f in current.values()), _numbers(names))
     superseded: dict[Decimal, Fact] = {}
