@@ -84,7 +84,7 @@ def test_a_reference_line_numbered_by_hand_is_no_figure(plan: RunbookPlan) -> No
     assert check(release, plan, history) == []
     assert [p.split(" ")[0] for p in check(release.replace("Tercatat 3", "Tercatat 101"), plan, history)] == ["angka:101"], \
         "the body is still checked"
-    assert check("Sebanyak 101 warga binaan. Nomor: 5", plan, history) == ["angka:101"], "only a line that starts with Nomor:"
+    assert check("Sebanyak 101 warga binaan. Nomor: 5", plan, history) == ["angka:101", "angka:5"], "only a line that starts with Nomor:"
 
 
 def test_a_verified_item_is_not_also_asked_about_or_called_unconfirmed(plan: RunbookPlan) -> None:
