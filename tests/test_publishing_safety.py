@@ -114,6 +114,22 @@ def test_a_non_retryable_answer_is_not_retried(db: Database, receiver: FakeWebho
     assert len(receiver.posts) == 1
 
 
+def test_a_credential_with_a_line_break_is_refused_and_never_stored(
+    db: Database, receiver: FakeWebhook, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """requests refuses such a header before sending, quoting its value (the bearer token): that is
+    no lost answer (it was 'ambiguous'), and the token must reach no stored error or audit event."""
+    monkeypatch.setenv("PASOPATI_SECRET_HOOK_TOKEN", "s3cret-token-value\n")
+    cat = on(load_catalog(), webhook(receiver, token_secret="hook-token"))
+    incident, draft = approved(db, cat)
+    publication = sending.publish(db, incident, draft.id, CHANNEL, cat, quick())
+    assert publication.status is PublicationStatus.FAILED and receiver.calls() == []
+    (delivery,) = publications.deliveries(db, publication.id)
+    assert delivery.status is DeliveryStatus.REFUSED and "Authorization" in (delivery.error or "")
+    stored = [delivery.error, publication.error, *(json.dumps(e.details) for e in audit.events(db, incident_id=incident.id))]
+    assert not [text for text in stored if "s3cret-token" in (text or "")]
+
+
 @pytest.mark.parametrize("fault", [Fault.drop(store=True), Fault.timeout(2.0, store=True)], ids=["dropped", "timeout"])
 def test_an_answer_lost_after_the_receiver_stored_the_post_is_ambiguous_never_resent(
     db: Database, receiver: FakeWebhook, fault: Fault,
