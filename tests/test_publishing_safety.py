@@ -290,3 +290,32 @@ def test_a_publisher_that_died_but_was_not_reaped_yet_is_not_alive() -> None:
     finally:
         process.kill()
         process.wait()
+
+
+def test_a_delivery_a_dead_process_left_is_settled_even_after_a_fact_changed(db: Database, receiver: FakeWebhook) -> None:
+    """The watcher sends nothing, so it needs no approval: a figure corrected after the publisher
+    died must not leave its delivery "sending" for ever (claim refused it: NotApproved, every pass)."""
+    from datetime import timedelta
+
+    from pasopati.facts import service as facts
+    from pasopati.publications.tables import DeliveryRow
+    from pasopati.time import utcnow
+    from tests.test_coherence import counted
+
+    cat = on(load_catalog(), webhook(receiver))
+    incident, plan, draft, head = counted(db, cat, "jumlah_wbp_terlibat", "3 orang", "Kepala UPT",
+                                          "Tiga warga binaan terlibat dalam peristiwa ini.")
+    assert decide(db, Authenticators(db), incident, plan, GATE_HOLDING, [draft], Verdict.APPROVE, head).accepted
+    _, _, (delivery,) = publications.claim(db, incident, draft.id, draft.content_hash, CHANNEL, cat, [("", 0)])
+    publications.write_ahead(db, [delivery.id], "another-worker:4242:1")  # on another host, its lease long over
+    with db.write() as session:
+        row = session.get(DeliveryRow, delivery.id)
+        assert row is not None
+        row.started_at = utcnow() - timedelta(hours=2)
+    facts.submit(db, incident, plan, {"jumlah_wbp_terlibat": "4 orang"}, source="Kepala UPT", by="Uji", change="uji-2", via="uji")
+    settled = sending.publish(db, incident, draft.id, CHANNEL, cat, quick(), send=False)
+    assert settled.status is PublicationStatus.AMBIGUOUS and receiver.calls() == []
+    # … and a send is still refused: the approved figure is no longer the verified one.
+    with pytest.raises(publications.NotApproved, match="no longer matches"):
+        sending.publish(db, incident, draft.id, CHANNEL, cat, quick())
+    assert receiver.calls() == []

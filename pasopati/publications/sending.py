@@ -117,7 +117,13 @@ def publish(db: Database, incident: Incident, draft_id: str, channel: str, cat: 
     texts = parts(rendering)
     units = {(r, i): Unit(delivery_id(incident.id, draft.id, draft.content_hash, channel, r, i), r, i, text)
              for r in recipients for i, text in enumerate(texts)}
-    publication, draft, _ = service.claim(db, incident, draft_id, draft.content_hash, channel, cat, list(units))
+    if send:
+        publication, draft, _ = service.claim(db, incident, draft_id, draft.content_hash, channel, cat, list(units))
+    else:  # the watcher sends nothing, so it claims nothing: what a dead process left is settled even if
+        # the approval no longer covers the text (a fact corrected since), else it stayed "sending" forever
+        if (claimed := service.get(db, publication_id(draft_id, channel))) is None:
+            raise service.NotApproved(f"draft {draft_id} was never claimed on {channel}: nothing to settle")
+        publication = claimed
     if problem is not None:
         return service.summarise(db, incident, publication.id, draft)  # nothing to send: stays as it was
     sender = _Sender(db, adapter, draft, incident, channel, rendering, link or "", settings,
