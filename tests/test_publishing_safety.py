@@ -319,3 +319,18 @@ def test_a_delivery_a_dead_process_left_is_settled_even_after_a_fact_changed(db:
     with pytest.raises(publications.NotApproved, match="no longer matches"):
         sending.publish(db, incident, draft.id, CHANNEL, cat, quick())
     assert receiver.calls() == []
+
+
+def test_a_recipients_file_that_cannot_be_read_says_why_in_the_publication_and_its_event(db: Database, tmp_path: Path) -> None:
+    from pasopati.plan.channels import EmailConfig
+
+    (tmp_path / "channels.yaml").write_text("")
+    (tmp_path / "wartawan.yaml").write_text("- redaksi@kompas.com\n- redaksi kompas\n")
+    cat = on(load_catalog(), EmailConfig(title="Uji", adapter="email", host="127.0.0.1", port=9, sender="humas@ditjenpas.go.id",
+                                         recipients_file=Path("wartawan.yaml")))
+    incident, draft = approved(db, cat)
+    publication = sending.publish(db, incident, draft.id, CHANNEL, cat, quick(channels_file=tmp_path / "channels.yaml"))
+    assert publication.status is PublicationStatus.FAILED and publication.deliveries_total == 0
+    assert "'redaksi kompas' is not an e-mail address" in (publication.error or "")
+    (event,) = [e for e in audit.events(db, incident_id=incident.id) if e.kind == "publication.failed"]
+    assert "'redaksi kompas'" in event.details["error"]

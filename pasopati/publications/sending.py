@@ -125,7 +125,7 @@ def publish(db: Database, incident: Incident, draft_id: str, channel: str, cat: 
             raise service.NotApproved(f"draft {draft_id} was never claimed on {channel}: nothing to settle")
         publication = claimed
     if problem is not None:
-        return service.summarise(db, incident, publication.id, draft)  # nothing to send: stays as it was
+        return service.summarise(db, incident, publication.id, draft, problem=problem)  # nothing to send: stays as it was
     sender = _Sender(db, adapter, draft, incident, channel, rendering, link or "", settings,
                      service.references_for(db, draft, channel), config.rate_per_second, retract=retract)
     sender.recover(service.release_abandoned(db, publication.id, timedelta(seconds=settings.publish_lease_seconds)), units)
