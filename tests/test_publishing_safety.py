@@ -334,3 +334,19 @@ def test_a_recipients_file_that_cannot_be_read_says_why_in_the_publication_and_i
     assert "'redaksi kompas' is not an e-mail address" in (publication.error or "")
     (event,) = [e for e in audit.events(db, incident_id=incident.id) if e.kind == "publication.failed"]
     assert "'redaksi kompas'" in event.details["error"]
+
+
+def test_the_rate_limit_is_the_channels_not_each_publications() -> None:
+    """A run publishes a channel's drafts (id, en) one after another: the second must not start a
+    fresh window while the first's last sends are still within the remote's second."""
+    from pasopati.publications.sending import _channel_limiter
+
+    sent: list[float] = []
+    for _ in range(2):  # two publications on the same list channel
+        limiter = _channel_limiter("surel-uji-laju", 10.0)
+        assert limiter is not None
+        for _ in range(15):
+            limiter.try_acquire("surel-uji-laju")
+            sent.append(time.monotonic())
+    assert max(sum(1 for later in sent if at <= later < at + 1.0) for at in sent) <= 10
+    assert _channel_limiter("surel-uji-laju", None) is None
