@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -350,3 +351,27 @@ def test_the_rate_limit_is_the_channels_not_each_publications() -> None:
             sent.append(time.monotonic())
     assert max(sum(1 for later in sent if at <= later < at + 1.0) for at in sent) <= 10
     assert _channel_limiter("surel-uji-laju", None) is None
+
+
+def test_resolving_a_channel_with_several_ambiguous_drafts_asks_which(db: Database, receiver: FakeWebhook) -> None:
+    """id and en both lost their answer on one channel; the operator finds only the id post. One
+    answer for both would record the en post as out (lost) or send the id post again (twice)."""
+    from pasopati.publications import operator
+
+    cat = on(load_catalog(), webhook(receiver))
+    incident = opened(db, cat, "kesehatan", Severity.SEDANG)
+    ids = stored_draft(db, incident, body="Lapas Cipinang sedang menangani peristiwa di blok hunian dan akan menyampaikan perkembangan.")
+    en = stored_draft(db, incident, body="Cipinang Prison is handling an incident in a residential block and will share updates.",
+                      id=f"{incident.id}-{incident.severity.value}-holding_statement-en", language="en")
+    plan = cat.plan(incident.category, incident.severity)
+    assert decide(db, Authenticators(db), incident, plan, GATE_HOLDING, [ids, en], Verdict.APPROVE, authority(cat, incident)[0]).accepted
+    for draft in (ids, en):
+        receiver.fail_next(Fault.drop(store=True))
+        assert sending.publish(db, incident, draft.id, CHANNEL, cat, quick()).status is PublicationStatus.AMBIGUOUS
+    settle: dict[str, Any] = {"channel": CHANNEL, "recipient": None, "by": "Kepala Humas", "proof": "kode TOTP", "reason": "terlihat di penerima"}
+    with pytest.raises(operator.NothingToDo, match=r"2 drafts are ambiguous .*--draft"):
+        operator.resolve(db, incident, cat, quick(), sent=True, location=f"{receiver.url}/hook/1", **settle)
+    (out,) = operator.resolve(db, incident, cat, quick(), sent=True, location=f"{receiver.url}/hook/1", draft=ids.id, **settle)
+    assert out.draft_id == ids.id and out.status is PublicationStatus.SENT
+    (again,) = operator.resolve(db, incident, cat, quick(), sent=False, location=None, **settle)
+    assert again.draft_id == en.id and again.status is PublicationStatus.SENT and len(receiver.posts) == 3  # each lost once, en again

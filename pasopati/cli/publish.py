@@ -94,6 +94,8 @@ def resolve(
     sent: Annotated[str | None, typer.Option("--sent", help="It arrived: the post's address (URL) as you found it.")] = None,
     not_sent: Annotated[bool, typer.Option("--not-sent", help="It did not arrive: send it now, once.")] = False,
     recipient: Annotated[str | None, typer.Option(help="Only this recipient (a list channel: e-mail address, phone number).")] = None,
+    draft: Annotated[str | None, typer.Option(help="Only this draft's publication (its id, as `publish list` shows): needed "
+                                              "when several drafts are ambiguous on the channel.")] = None,
 ) -> None:
     """Settle deliveries whose outcome is unknown (the answer was lost and the API cannot be asked):
     look at the channel, then say --sent URL or --not-sent. Never guessed by PASOPATI."""
@@ -110,7 +112,8 @@ def resolve(
         flow_run, incident, person, proof = _proven(run, by, code, "putuskan-publikasi")
         try:
             results = resolve_publications(get_database(), incident, catalog(), get_settings(), channel=channel, recipient=recipient,
-                                           sent=sent is not None, location=sent, by=person, proof=proof, reason=reason)
+                                           sent=sent is not None, location=sent, by=person, proof=proof, reason=reason,
+                                           draft=draft)
         except NothingToDo as exc:
             fail(str(exc))
         _report(results)
