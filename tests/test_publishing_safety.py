@@ -375,3 +375,39 @@ def test_resolving_a_channel_with_several_ambiguous_drafts_asks_which(db: Databa
     assert out.draft_id == ids.id and out.status is PublicationStatus.SENT
     (again,) = operator.resolve(db, incident, cat, quick(), sent=False, location=None, **settle)
     assert again.draft_id == en.id and again.status is PublicationStatus.SENT and len(receiver.posts) == 3  # each lost once, en again
+
+
+def test_a_lookup_that_chokes_on_a_hostile_answer_leaves_the_delivery_ambiguous_not_the_watcher_crashed(
+    db: Database, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """X's timeline answered with ``data`` an object, not a list: the adapter's lookup raised
+    AttributeError, which escaped recover() — the watcher's pass failed at that publication (and
+    never reached the others'), every minute, and the delivery stayed "sending"."""
+    from datetime import timedelta
+
+    from pytest_httpserver import HTTPServer
+
+    from pasopati.plan.channels import XConfig
+    from pasopati.publications.tables import DeliveryRow
+    from pasopati.time import utcnow
+
+    api = HTTPServer(host="127.0.0.1", port=0)
+    api.expect_request("/2/users/1/tweets").respond_with_json({"data": {"id": "1"}})
+    api.start()
+    try:
+        monkeypatch.setenv("PASOPATI_SECRET_X_TOKEN", "token")
+        cat = on(load_catalog(), XConfig(title="Uji", adapter="x", format="text", api_base=api.url_for("/"), user_id="1",  # type: ignore[arg-type]
+                                         token_secret="x-token", timeout_seconds=1))
+        incident, draft = approved(db, cat)
+        _, _, (delivery,) = publications.claim(db, incident, draft.id, draft.content_hash, CHANNEL, cat, [("", 0)])
+        publications.write_ahead(db, [delivery.id], "another-worker:4242:1")
+        with db.write() as session:
+            row = session.get(DeliveryRow, delivery.id)
+            assert row is not None
+            row.started_at = utcnow() - timedelta(hours=2)
+        settled = sending.publish(db, incident, draft.id, CHANNEL, cat, quick(), send=False)
+        assert settled.status is PublicationStatus.AMBIGUOUS and "AttributeError" in (settled.error or "")
+        assert [r.method for r, _ in api.log] == ["GET"]  # looked up, nothing posted
+    finally:
+        api.clear()
+        api.stop()

@@ -171,6 +171,10 @@ class _Sender:
             except ChannelError as exc:
                 service.record_outcome(self.db, unit.delivery_id, DeliveryStatus.AMBIGUOUS, error=f"{why}; lookup failed: {exc}")
                 continue
+            except Exception as exc:  # noqa: BLE001  (an answer the adapter did not expect: as deliver, never a crash)
+                service.record_outcome(self.db, unit.delivery_id, DeliveryStatus.AMBIGUOUS,
+                                       error=f"{why}; lookup failed: {type(exc).__name__}: {exc}")
+                continue
             if found is not None:
                 receipt = _followed_up(self.adapter, self.message(unit), found.model_copy(update={"already_published": True}))
                 service.record_outcome(self.db, unit.delivery_id, DeliveryStatus.SENT, receipt=receipt)
