@@ -411,3 +411,29 @@ def test_a_lookup_that_chokes_on_a_hostile_answer_leaves_the_delivery_ambiguous_
     finally:
         api.clear()
         api.stop()
+
+
+def test_a_retry_after_that_is_not_a_number_is_ignored_and_the_429_retried(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Telegram says the wait in its JSON; a remote answering ``"retry_after": NaN`` made the wait
+    time.sleep(nan): ValueError, and a 429 — nothing published — became "ambiguous"."""
+    from pytest_httpserver import HTTPServer
+
+    from pasopati.plan.channels import TelegramConfig
+
+    api = HTTPServer(host="127.0.0.1", port=0)
+    api.expect_ordered_request("/botT0K3N/sendMessage").respond_with_data(
+        '{"ok": false, "error_code": 429, "description": "Too Many Requests", "parameters": {"retry_after": NaN}}',
+        status=429, content_type="application/json")
+    api.expect_ordered_request("/botT0K3N/sendMessage").respond_with_json({"ok": True, "result": {"message_id": 5, "chat": {"id": -1001}}})
+    api.start()
+    try:
+        monkeypatch.setenv("PASOPATI_SECRET_TG_TOKEN", "T0K3N")
+        cat = on(load_catalog(), TelegramConfig(title="Uji", adapter="telegram", api_base=api.url_for("/"),  # type: ignore[arg-type]
+                                                chat_id="@ditjenpas_info", token_secret="tg-token", timeout_seconds=1))
+        incident, draft = approved(db, cat)
+        publication = sending.publish(db, incident, draft.id, CHANNEL, cat, quick())
+        assert publication.status is PublicationStatus.SENT and publication.location == "https://t.me/ditjenpas_info/5"
+        assert len(api.log) == 2
+    finally:
+        api.clear()
+        api.stop()

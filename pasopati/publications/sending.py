@@ -22,6 +22,7 @@ A list channel (e-mail, WhatsApp) sends at most ``rate_per_second`` (pyrate-limi
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Iterator
@@ -235,13 +236,25 @@ class _Sender:
     def _wait(self, state: RetryCallState) -> float:
         initial = self.settings.publish_retry_seconds
         backoff = wait_exponential_jitter(initial=initial, max=self.settings.publish_backoff_max_seconds, jitter=initial)(state)
-        asked = getattr(state.outcome.exception() if state.outcome else None, "retry_after", None)
-        return max(float(asked), backoff) if asked is not None else backoff
+        asked = _asked(state)
+        return max(asked, backoff) if asked is not None else backoff
 
     def _stop(self, state: RetryCallState) -> bool:
-        asked = getattr(state.outcome.exception() if state.outcome else None, "retry_after", None)
-        too_long = asked is not None and float(asked) > self.settings.publish_retry_after_max_seconds
+        asked = _asked(state)
+        too_long = asked is not None and asked > self.settings.publish_retry_after_max_seconds
         return too_long or stop_after_attempt(self.settings.publish_attempts)(state)
+
+
+def _asked(state: RetryCallState) -> float | None:
+    """The wait the remote asked for, None when it named none or not a number: a Bot API answering
+    ``"retry_after": NaN`` (Python's JSON reads it) made time.sleep(nan) raise, and the 429 — which
+    certainly published nothing — became an "ambiguous" delivery for an operator."""
+    asked = getattr(state.outcome.exception() if state.outcome else None, "retry_after", None)
+    try:
+        value = float(asked) if asked is not None else None
+    except (TypeError, ValueError):
+        return None
+    return None if value is None or math.isnan(value) else value
 
 
 def _followed_up(adapter: Channel, message: OutgoingMessage, receipt: Receipt) -> Receipt:
