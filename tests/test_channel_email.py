@@ -207,3 +207,8 @@ def test_recipients_inline_then_file_validated(tmp_path: Path) -> None:
     missing = config(recipients_file="tidak-ada.yaml")
     with pytest.raises(Refused, match="tidak-ada.yaml"):
         EmailChannel("surel-wartawan", missing, settings).recipients()
+    # A list saved as Latin-1 (an "é" from a spreadsheet): Refused naming the file, not a raw
+    # UnicodeDecodeError that failed the publish task before the publication was recorded at all.
+    (tmp_path / "wartawan.yaml").write_bytes("- redaksi@kompas.com\n- r\u00e9daksi@tempo.co\n".encode("latin-1"))
+    with pytest.raises(Refused, match=r"wartawan\.yaml: 'utf-8' codec can't decode"):
+        EmailChannel("surel-wartawan", listed, settings).recipients()

@@ -183,6 +183,14 @@ def test_the_token_appears_in_no_error(fake: FakeTelegram, case: str) -> None:
     assert "<token>" in str(caught.value) or case in {"429", "parse", "html"}  # the URL is named, redacted
 
 
+def test_a_token_pasted_with_a_newline_appears_in_no_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """requests sends (and urllib3 names) the path with the newline as %0A: that form is redacted too."""
+    monkeypatch.setenv("PASOPATI_SECRET_TELEGRAM_DITJENPAS", TOKEN + "\n")
+    with pytest.raises(ChannelError) as caught:
+        channel(closed_port(), timeout=0.5).publish(message("Teks\\."))
+    assert TOKEN.split(":")[1] not in str(caught.value) and "<token>" in str(caught.value)
+
+
 def test_a_correction_replies_to_the_earlier_post(fake: FakeTelegram) -> None:
     tg = channel(fake.url)
     first = tg.publish(message("Pernyataan awal\\."))

@@ -17,6 +17,7 @@ from pasopati.publications.channels import (
     OutgoingMessage,
     Reference,
     Refused,
+    Uncertain,
     adapter_for,
 )
 from pasopati.publications.channels.secrets import env_name
@@ -155,6 +156,22 @@ def test_a_base_url_that_is_not_wordpress_is_refused_and_nothing_is_posted_again
     finally:
         pages.clear()
         pages.stop()
+
+
+def test_a_2xx_to_the_create_that_is_not_a_post_is_uncertain_not_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """201 with JSON that is not a post (a plugin wrapping the answer): the post may exist, so it is
+    looked up, never 'certainly not published' (Refused, which `publish retry --include-refused` re-posts)."""
+    api = HTTPServer(host="127.0.0.1", port=0)
+    api.expect_request("/wp-json/wp/v2/posts", method="POST").respond_with_json({"data": {"id": 7}}, status=201)
+    api.start()
+    try:
+        monkeypatch.setenv(env_name("wp-plugin"), "abcd efgh ijkl mnop qrst uvwx")
+        adapter = adapter_for(CHANNEL, config(api.url_for("/").rstrip("/"), "wp-plugin"), get_settings())
+        with pytest.raises(Uncertain, match="answered 201 to the post's creation: it may have been created"):
+            adapter.publish(message())
+    finally:
+        api.clear()
+        api.stop()
 
 
 def test_a_wrong_password_is_refused_naming_the_channel(site: Site) -> None:

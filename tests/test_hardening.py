@@ -161,3 +161,12 @@ def test_an_initials_only_item_refuses_a_full_name_and_passes_jobs(cat: Catalog,
 def test_p2u_the_main_gate_post_is_no_vehicle_plate() -> None:
     assert scan("Petugas P2U memeriksa setiap pengunjung.") == []
     assert [f.rule for f in scan("mobil B 1234 XYZ")] == ["plate"]
+
+
+@pytest.mark.parametrize("sent", ["", "sudah terbit", "t.me/ditjenpas_info/812", "https://t.me/a b"])
+def test_publish_resolve_refuses_a_sent_value_that_is_not_an_address(sent: str) -> None:
+    """Checked before any proof is asked (no code used up): it becomes the receipt, and a website
+    post's receipt is the link later social posts carry."""
+    result = CliRunner().invoke(app, ["publish", "resolve", "run", "--by", "X", "--code", "123456", "--channel", "kanal",
+                                      "--reason", "r", "--sent", sent])
+    assert result.exit_code == 2 and "--sent" in result.output and "not the post's address" in result.output

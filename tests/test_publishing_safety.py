@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -112,6 +113,22 @@ def test_a_non_retryable_answer_is_not_retried(db: Database, receiver: FakeWebho
     # … and goes out once the operator says the cause is fixed.
     assert sending.publish(db, incident, draft.id, CHANNEL, cat, quick(), include_refused=True).status is PublicationStatus.SENT
     assert len(receiver.posts) == 1
+
+
+def test_a_credential_with_a_line_break_is_refused_and_never_stored(
+    db: Database, receiver: FakeWebhook, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """requests refuses such a header before sending, quoting its value (the bearer token): that is
+    no lost answer (it was 'ambiguous'), and the token must reach no stored error or audit event."""
+    monkeypatch.setenv("PASOPATI_SECRET_HOOK_TOKEN", "s3cret-token-value\n")
+    cat = on(load_catalog(), webhook(receiver, token_secret="hook-token"))
+    incident, draft = approved(db, cat)
+    publication = sending.publish(db, incident, draft.id, CHANNEL, cat, quick())
+    assert publication.status is PublicationStatus.FAILED and receiver.calls() == []
+    (delivery,) = publications.deliveries(db, publication.id)
+    assert delivery.status is DeliveryStatus.REFUSED and "Authorization" in (delivery.error or "")
+    stored = [delivery.error, publication.error, *(json.dumps(e.details) for e in audit.events(db, incident_id=incident.id))]
+    assert not [text for text in stored if "s3cret-token" in (text or "")]
 
 
 @pytest.mark.parametrize("fault", [Fault.drop(store=True), Fault.timeout(2.0, store=True)], ids=["dropped", "timeout"])
@@ -274,3 +291,149 @@ def test_a_publisher_that_died_but_was_not_reaped_yet_is_not_alive() -> None:
     finally:
         process.kill()
         process.wait()
+
+
+def test_a_delivery_a_dead_process_left_is_settled_even_after_a_fact_changed(db: Database, receiver: FakeWebhook) -> None:
+    """The watcher sends nothing, so it needs no approval: a figure corrected after the publisher
+    died must not leave its delivery "sending" for ever (claim refused it: NotApproved, every pass)."""
+    from datetime import timedelta
+
+    from pasopati.facts import service as facts
+    from pasopati.publications.tables import DeliveryRow
+    from pasopati.time import utcnow
+    from tests.test_coherence import counted
+
+    cat = on(load_catalog(), webhook(receiver))
+    incident, plan, draft, head = counted(db, cat, "jumlah_wbp_terlibat", "3 orang", "Kepala UPT",
+                                          "Tiga warga binaan terlibat dalam peristiwa ini.")
+    assert decide(db, Authenticators(db), incident, plan, GATE_HOLDING, [draft], Verdict.APPROVE, head).accepted
+    _, _, (delivery,) = publications.claim(db, incident, draft.id, draft.content_hash, CHANNEL, cat, [("", 0)])
+    publications.write_ahead(db, [delivery.id], "another-worker:4242:1")  # on another host, its lease long over
+    with db.write() as session:
+        row = session.get(DeliveryRow, delivery.id)
+        assert row is not None
+        row.started_at = utcnow() - timedelta(hours=2)
+    facts.submit(db, incident, plan, {"jumlah_wbp_terlibat": "4 orang"}, source="Kepala UPT", by="Uji", change="uji-2", via="uji")
+    settled = sending.publish(db, incident, draft.id, CHANNEL, cat, quick(), send=False)
+    assert settled.status is PublicationStatus.AMBIGUOUS and receiver.calls() == []
+    # … and a send is still refused: the approved figure is no longer the verified one.
+    with pytest.raises(publications.NotApproved, match="no longer matches"):
+        sending.publish(db, incident, draft.id, CHANNEL, cat, quick())
+    assert receiver.calls() == []
+
+
+def test_a_recipients_file_that_cannot_be_read_says_why_in_the_publication_and_its_event(db: Database, tmp_path: Path) -> None:
+    from pasopati.plan.channels import EmailConfig
+
+    (tmp_path / "channels.yaml").write_text("")
+    (tmp_path / "wartawan.yaml").write_text("- redaksi@kompas.com\n- redaksi kompas\n")
+    cat = on(load_catalog(), EmailConfig(title="Uji", adapter="email", host="127.0.0.1", port=9, sender="humas@ditjenpas.go.id",
+                                         recipients_file=Path("wartawan.yaml")))
+    incident, draft = approved(db, cat)
+    publication = sending.publish(db, incident, draft.id, CHANNEL, cat, quick(channels_file=tmp_path / "channels.yaml"))
+    assert publication.status is PublicationStatus.FAILED and publication.deliveries_total == 0
+    assert "'redaksi kompas' is not an e-mail address" in (publication.error or "")
+    (event,) = [e for e in audit.events(db, incident_id=incident.id) if e.kind == "publication.failed"]
+    assert "'redaksi kompas'" in event.details["error"]
+
+
+def test_the_rate_limit_is_the_channels_not_each_publications() -> None:
+    """A run publishes a channel's drafts (id, en) one after another: the second must not start a
+    fresh window while the first's last sends are still within the remote's second."""
+    from pasopati.publications.sending import _channel_limiter
+
+    sent: list[float] = []
+    for _ in range(2):  # two publications on the same list channel
+        limiter = _channel_limiter("surel-uji-laju", 10.0)
+        assert limiter is not None
+        for _ in range(15):
+            limiter.try_acquire("surel-uji-laju")
+            sent.append(time.monotonic())
+    assert max(sum(1 for later in sent if at <= later < at + 1.0) for at in sent) <= 10
+    assert _channel_limiter("surel-uji-laju", None) is None
+
+
+def test_resolving_a_channel_with_several_ambiguous_drafts_asks_which(db: Database, receiver: FakeWebhook) -> None:
+    """id and en both lost their answer on one channel; the operator finds only the id post. One
+    answer for both would record the en post as out (lost) or send the id post again (twice)."""
+    from pasopati.publications import operator
+
+    cat = on(load_catalog(), webhook(receiver))
+    incident = opened(db, cat, "kesehatan", Severity.SEDANG)
+    ids = stored_draft(db, incident, body="Lapas Cipinang sedang menangani peristiwa di blok hunian dan akan menyampaikan perkembangan.")
+    en = stored_draft(db, incident, body="Cipinang Prison is handling an incident in a residential block and will share updates.",
+                      id=f"{incident.id}-{incident.severity.value}-holding_statement-en", language="en")
+    plan = cat.plan(incident.category, incident.severity)
+    assert decide(db, Authenticators(db), incident, plan, GATE_HOLDING, [ids, en], Verdict.APPROVE, authority(cat, incident)[0]).accepted
+    for draft in (ids, en):
+        receiver.fail_next(Fault.drop(store=True))
+        assert sending.publish(db, incident, draft.id, CHANNEL, cat, quick()).status is PublicationStatus.AMBIGUOUS
+    settle: dict[str, Any] = {"channel": CHANNEL, "recipient": None, "by": "Kepala Humas", "proof": "kode TOTP", "reason": "terlihat di penerima"}
+    with pytest.raises(operator.NothingToDo, match=r"2 drafts are ambiguous .*--draft"):
+        operator.resolve(db, incident, cat, quick(), sent=True, location=f"{receiver.url}/hook/1", **settle)
+    (out,) = operator.resolve(db, incident, cat, quick(), sent=True, location=f"{receiver.url}/hook/1", draft=ids.id, **settle)
+    assert out.draft_id == ids.id and out.status is PublicationStatus.SENT
+    (again,) = operator.resolve(db, incident, cat, quick(), sent=False, location=None, **settle)
+    assert again.draft_id == en.id and again.status is PublicationStatus.SENT and len(receiver.posts) == 3  # each lost once, en again
+
+
+def test_a_lookup_that_chokes_on_a_hostile_answer_leaves_the_delivery_ambiguous_not_the_watcher_crashed(
+    db: Database, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """X's timeline answered with ``data`` an object, not a list: the adapter's lookup raised
+    AttributeError, which escaped recover() — the watcher's pass failed at that publication (and
+    never reached the others'), every minute, and the delivery stayed "sending"."""
+    from datetime import timedelta
+
+    from pytest_httpserver import HTTPServer
+
+    from pasopati.plan.channels import XConfig
+    from pasopati.publications.tables import DeliveryRow
+    from pasopati.time import utcnow
+
+    api = HTTPServer(host="127.0.0.1", port=0)
+    api.expect_request("/2/users/1/tweets").respond_with_json({"data": {"id": "1"}})
+    api.start()
+    try:
+        monkeypatch.setenv("PASOPATI_SECRET_X_TOKEN", "token")
+        cat = on(load_catalog(), XConfig(title="Uji", adapter="x", format="text", api_base=api.url_for("/"), user_id="1",  # type: ignore[arg-type]
+                                         token_secret="x-token", timeout_seconds=1))
+        incident, draft = approved(db, cat)
+        _, _, (delivery,) = publications.claim(db, incident, draft.id, draft.content_hash, CHANNEL, cat, [("", 0)])
+        publications.write_ahead(db, [delivery.id], "another-worker:4242:1")
+        with db.write() as session:
+            row = session.get(DeliveryRow, delivery.id)
+            assert row is not None
+            row.started_at = utcnow() - timedelta(hours=2)
+        settled = sending.publish(db, incident, draft.id, CHANNEL, cat, quick(), send=False)
+        assert settled.status is PublicationStatus.AMBIGUOUS and "AttributeError" in (settled.error or "")
+        assert [r.method for r, _ in api.log] == ["GET"]  # looked up, nothing posted
+    finally:
+        api.clear()
+        api.stop()
+
+
+def test_a_retry_after_that_is_not_a_number_is_ignored_and_the_429_retried(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Telegram says the wait in its JSON; a remote answering ``"retry_after": NaN`` made the wait
+    time.sleep(nan): ValueError, and a 429 — nothing published — became "ambiguous"."""
+    from pytest_httpserver import HTTPServer
+
+    from pasopati.plan.channels import TelegramConfig
+
+    api = HTTPServer(host="127.0.0.1", port=0)
+    api.expect_ordered_request("/botT0K3N/sendMessage").respond_with_data(
+        '{"ok": false, "error_code": 429, "description": "Too Many Requests", "parameters": {"retry_after": NaN}}',
+        status=429, content_type="application/json")
+    api.expect_ordered_request("/botT0K3N/sendMessage").respond_with_json({"ok": True, "result": {"message_id": 5, "chat": {"id": -1001}}})
+    api.start()
+    try:
+        monkeypatch.setenv("PASOPATI_SECRET_TG_TOKEN", "T0K3N")
+        cat = on(load_catalog(), TelegramConfig(title="Uji", adapter="telegram", api_base=api.url_for("/"),  # type: ignore[arg-type]
+                                                chat_id="@ditjenpas_info", token_secret="tg-token", timeout_seconds=1))
+        incident, draft = approved(db, cat)
+        publication = sending.publish(db, incident, draft.id, CHANNEL, cat, quick())
+        assert publication.status is PublicationStatus.SENT and publication.location == "https://t.me/ditjenpas_info/5"
+        assert len(api.log) == 2
+    finally:
+        api.clear()
+        api.stop()

@@ -34,6 +34,13 @@ def _proven(run: str, by: str, code: str, act: str):  # type: ignore[no-untyped-
     return flow_run, incident, outcome.person, outcome.proof
 
 
+def _address(location: str) -> bool:
+    """Whether ``location`` names where a post is (scheme:rest, no spaces): it becomes the delivery's
+    receipt, and a website post's receipt is the link every later social post carries."""
+    scheme, colon, rest = location.partition(":")
+    return bool(colon and scheme.isascii() and scheme[:1].isalpha() and rest.strip()) and not any(c.isspace() for c in location)
+
+
 def _report(results) -> None:  # type: ignore[no-untyped-def]
     for publication in results:
         detail = publication.location if publication.status.value == "sent" else (publication.error or "")
@@ -94,6 +101,8 @@ def resolve(
     sent: Annotated[str | None, typer.Option("--sent", help="It arrived: the post's address (URL) as you found it.")] = None,
     not_sent: Annotated[bool, typer.Option("--not-sent", help="It did not arrive: send it now, once.")] = False,
     recipient: Annotated[str | None, typer.Option(help="Only this recipient (a list channel: e-mail address, phone number).")] = None,
+    draft: Annotated[str | None, typer.Option(help="Only this draft's publication (its id, as `publish list` shows): needed "
+                                              "when several drafts are ambiguous on the channel.")] = None,
 ) -> None:
     """Settle deliveries whose outcome is unknown (the answer was lost and the API cannot be asked):
     look at the channel, then say --sent URL or --not-sent. Never guessed by PASOPATI."""
@@ -106,11 +115,14 @@ def resolve(
 
     if (sent is None) == (not not_sent):
         fail("say either --sent URL (it arrived) or --not-sent (it did not)")
+    if sent is not None and not _address(sent):
+        fail(f"--sent {sent!r}: not the post's address (a URL such as https://t.me/kanal/812, mailto:…, wa:+62…)")
     with clear_errors():
         flow_run, incident, person, proof = _proven(run, by, code, "putuskan-publikasi")
         try:
             results = resolve_publications(get_database(), incident, catalog(), get_settings(), channel=channel, recipient=recipient,
-                                           sent=sent is not None, location=sent, by=person, proof=proof, reason=reason)
+                                           sent=sent is not None, location=sent, by=person, proof=proof, reason=reason,
+                                           draft=draft)
         except NothingToDo as exc:
             fail(str(exc))
         _report(results)

@@ -47,13 +47,19 @@ def ambiguous(db: Database, incident: Incident, channel: str, recipient: str | N
 
 
 def resolve(db: Database, incident: Incident, cat: Catalog, settings: Settings, *, channel: str, recipient: str | None,
-            sent: bool, location: str | None, by: str, proof: str | None, reason: str) -> list[Publication]:
-    """Settle the ambiguous deliveries on ``channel``: they arrived (``location`` where the post is)
-    or they did not — then they are sent now, once. Raises NothingToDo."""
-    found = ambiguous(db, incident, channel, recipient)
+            sent: bool, location: str | None, by: str, proof: str | None, reason: str, draft: str | None = None) -> list[Publication]:
+    """Settle the ambiguous deliveries on ``channel`` (of ``draft`` only, if given): they arrived
+    (``location`` where the post is) or they did not — then they are sent now, once. Raises
+    NothingToDo, also when several drafts are ambiguous there and ``draft`` does not say which:
+    one answer for all would record as sent the one that is missing (or send twice the one out)."""
+    found = [(p, rows) for p, rows in ambiguous(db, incident, channel, recipient) if draft is None or p.draft_id == draft]
     if not found:
         who = f" for {recipient}" if recipient else ""
-        raise NothingToDo(f"incident {incident.id}: no delivery on {channel}{who} is ambiguous")
+        which = f" of draft {draft}" if draft else ""
+        raise NothingToDo(f"incident {incident.id}: no delivery{which} on {channel}{who} is ambiguous")
+    if len(found) > 1:
+        raise NothingToDo(f"incident {incident.id}: {len(found)} drafts are ambiguous on {channel} "
+                          f"({', '.join(p.draft_id for p, _ in found)}): look at each, and settle it with --draft")
     results = []
     for publication, rows in found:
         draft = get_draft(db, publication.draft_id)

@@ -22,6 +22,8 @@ A list channel (e-mail, WhatsApp) sends at most ``rate_per_second`` (pyrate-limi
 
 from __future__ import annotations
 
+import math
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -117,9 +119,15 @@ def publish(db: Database, incident: Incident, draft_id: str, channel: str, cat: 
     texts = parts(rendering)
     units = {(r, i): Unit(delivery_id(incident.id, draft.id, draft.content_hash, channel, r, i), r, i, text)
              for r in recipients for i, text in enumerate(texts)}
-    publication, draft, _ = service.claim(db, incident, draft_id, draft.content_hash, channel, cat, list(units))
+    if send:
+        publication, draft, _ = service.claim(db, incident, draft_id, draft.content_hash, channel, cat, list(units))
+    else:  # the watcher sends nothing, so it claims nothing: what a dead process left is settled even if
+        # the approval no longer covers the text (a fact corrected since), else it stayed "sending" forever
+        if (claimed := service.get(db, publication_id(draft_id, channel))) is None:
+            raise service.NotApproved(f"draft {draft_id} was never claimed on {channel}: nothing to settle")
+        publication = claimed
     if problem is not None:
-        return service.summarise(db, incident, publication.id, draft)  # nothing to send: stays as it was
+        return service.summarise(db, incident, publication.id, draft, problem=problem)  # nothing to send: stays as it was
     sender = _Sender(db, adapter, draft, incident, channel, rendering, link or "", settings,
                      service.references_for(db, draft, channel), config.rate_per_second, retract=retract)
     sender.recover(service.release_abandoned(db, publication.id, timedelta(seconds=settings.publish_lease_seconds)), units)
@@ -138,7 +146,7 @@ class _Sender:
         self.db, self.adapter, self.draft, self.incident, self.channel = db, adapter, draft, incident, channel
         self.rendering, self.link, self.settings, self.references = rendering, link, settings, references
         self.retract = retract
-        self.limiter = _limiter(rate)
+        self.limiter = _channel_limiter(channel, rate)
 
     def message(self, unit: Unit) -> OutgoingMessage:
         return OutgoingMessage(
@@ -163,6 +171,10 @@ class _Sender:
                 continue
             except ChannelError as exc:
                 service.record_outcome(self.db, unit.delivery_id, DeliveryStatus.AMBIGUOUS, error=f"{why}; lookup failed: {exc}")
+                continue
+            except Exception as exc:  # noqa: BLE001  (an answer the adapter did not expect: as deliver, never a crash)
+                service.record_outcome(self.db, unit.delivery_id, DeliveryStatus.AMBIGUOUS,
+                                       error=f"{why}; lookup failed: {type(exc).__name__}: {exc}")
                 continue
             if found is not None:
                 receipt = _followed_up(self.adapter, self.message(unit), found.model_copy(update={"already_published": True}))
@@ -224,13 +236,25 @@ class _Sender:
     def _wait(self, state: RetryCallState) -> float:
         initial = self.settings.publish_retry_seconds
         backoff = wait_exponential_jitter(initial=initial, max=self.settings.publish_backoff_max_seconds, jitter=initial)(state)
-        asked = getattr(state.outcome.exception() if state.outcome else None, "retry_after", None)
-        return max(float(asked), backoff) if asked is not None else backoff
+        asked = _asked(state)
+        return max(asked, backoff) if asked is not None else backoff
 
     def _stop(self, state: RetryCallState) -> bool:
-        asked = getattr(state.outcome.exception() if state.outcome else None, "retry_after", None)
-        too_long = asked is not None and float(asked) > self.settings.publish_retry_after_max_seconds
+        asked = _asked(state)
+        too_long = asked is not None and asked > self.settings.publish_retry_after_max_seconds
         return too_long or stop_after_attempt(self.settings.publish_attempts)(state)
+
+
+def _asked(state: RetryCallState) -> float | None:
+    """The wait the remote asked for, None when it named none or not a number: a Bot API answering
+    ``"retry_after": NaN`` (Python's JSON reads it) made time.sleep(nan) raise, and the 429 — which
+    certainly published nothing — became an "ambiguous" delivery for an operator."""
+    asked = getattr(state.outcome.exception() if state.outcome else None, "retry_after", None)
+    try:
+        value = float(asked) if asked is not None else None
+    except (TypeError, ValueError):
+        return None
+    return None if value is None or math.isnan(value) else value
 
 
 def _followed_up(adapter: Channel, message: OutgoingMessage, receipt: Receipt) -> Receipt:
@@ -249,6 +273,24 @@ def _timeout(adapter: Channel) -> float:
 # squeezes them: 80/s here reached the receiver as 81 in its busiest second (bench/publishing.py).
 # Windows 5 % longer keep every one-second window at the remote within ``rate``.
 _JITTER_MARGIN = 1.05
+
+
+_LIMITERS: dict[tuple[str, float], Limiter] = {}
+_LIMITERS_LOCK = threading.Lock()
+
+
+def _channel_limiter(channel: str, rate: float | None) -> Limiter | None:
+    """One limiter per channel in this process: a run publishes a channel's drafts (id, en) one
+    after another, and a limiter of each publication's own let the second start a full second's
+    worth while the first's last second was still within the remote's window (1.5 × the rate seen)."""
+    if not rate:
+        return None
+    with _LIMITERS_LOCK:
+        if (limiter := _LIMITERS.get((channel, rate))) is None:
+            made = _limiter(rate)
+            assert made is not None
+            limiter = _LIMITERS[(channel, rate)] = made
+    return limiter
 
 
 def _limiter(rate: float | None) -> Limiter | None:

@@ -142,15 +142,18 @@ def record_outcome(db: Database, id_: str, status: DeliveryStatus, *, receipt: R
             row.error = receipt.note
 
 
-def summarise(db: Database, incident: Incident, publication_id_: str, draft: Draft, *, actor: str = PUBLISHER) -> Publication:
-    """Sum the deliveries up into the publication's status, with its audit event."""
+def summarise(db: Database, incident: Incident, publication_id_: str, draft: Draft, *, actor: str = PUBLISHER,
+              problem: str | None = None) -> Publication:
+    """Sum the deliveries up into the publication's status, with its audit event. ``problem``: why
+    nothing could be sent (a recipients file that cannot be read), kept first in its error."""
     with db.write() as session:
         row = session.get(PublicationRow, publication_id_)
         assert row is not None, f"no publication {publication_id_}"
-        return _summarise_in(session, incident, row, draft, actor)
+        return _summarise_in(session, incident, row, draft, actor, problem)
 
 
-def _summarise_in(session: Session, incident: Incident, row: PublicationRow, draft: Draft, actor: str) -> Publication:
+def _summarise_in(session: Session, incident: Incident, row: PublicationRow, draft: Draft, actor: str,
+                  problem: str | None = None) -> Publication:
     rows = _deliveries_in(session, row.id)
     counts = Counter(d.status for d in rows)
     sent = [d for d in rows if d.status is DeliveryStatus.SENT]
@@ -170,6 +173,7 @@ def _summarise_in(session: Session, incident: Incident, row: PublicationRow, dra
     row.published_at = first.accepted_at if first else None
     errors = [d for d in rows if d.status is not DeliveryStatus.SENT and d.error]
     row.error = f"{len(errors)} of {len(rows)}: {errors[0].error}" if len(errors) > 1 else (errors[0].error if errors else None)
+    row.error = "; ".join(e for e in (problem, row.error) if e) or None
     if sent:
         mark_stage(session, incident.id, Stage.FIRST_PUBLICATION)
     event = {PublicationStatus.SENT: "publication.sent", PublicationStatus.PARTIAL: "publication.partial",

@@ -11,7 +11,14 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 from requests.exceptions import ConnectionError as RequestsConnectionError
-from requests.exceptions import ConnectTimeout, InvalidURL, MissingSchema, ReadTimeout
+from requests.exceptions import (
+    ConnectTimeout,
+    InvalidHeader,
+    InvalidJSONError,
+    InvalidURL,
+    MissingSchema,
+    ReadTimeout,
+)
 
 from pasopati.publications.channels.base import Refused, Unavailable, Uncertain
 
@@ -70,6 +77,14 @@ def call(
         response = session.request(method, url, timeout=timeout, allow_redirects=False, **kwargs)
     except (MissingSchema, InvalidURL) as exc:
         raise Refused(f"{what}: invalid URL {url!r}: {exc}") from exc
+    except InvalidHeader:
+        # Raised before anything is sent; its message quotes the header value, which is often a
+        # credential (``Bearer <token>`` read with a trailing line break): never repeated here.
+        names = ", ".join(sorted(kwargs.get("headers") or {}))
+        raise Refused(f"{what}: a request header ({names}) has a line break or leading/trailing whitespace in its "
+                      "value (a credential read with a newline?): nothing sent") from None
+    except InvalidJSONError as exc:  # the body could not be encoded: nothing sent
+        raise Refused(f"{what}: the request body is not valid JSON: {exc}") from None
     except ConnectTimeout as exc:
         raise Unavailable(f"{what}: no connection to {url} within {timeout:g} s") from exc
     except ReadTimeout as exc:

@@ -233,7 +233,7 @@ def _close(smtp: smtplib.SMTP | None) -> None:
 def _read_list(path: Path, name: str) -> list[object]:
     try:
         entries = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise Refused(f"{name}: recipients file {path}: {exc}") from exc
     if entries is None:
         return []

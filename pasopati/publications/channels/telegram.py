@@ -37,6 +37,7 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
+from requests.utils import requote_uri
 
 from pasopati.plan.channels import TelegramConfig
 from pasopati.publications.channels.api import call, retry_after
@@ -177,7 +178,9 @@ def redacted(error: ChannelError, token: str, mark: str = "<token>") -> ChannelE
     """A copy of ``error`` (same class, same ``retry_after``) whose message names no ``token``, in
     any of the forms a URL may carry it, and with no chained exception."""
     text = str(error)
-    for form in sorted({token, quote(token, safe=""), quote(token)}, key=len, reverse=True):
+    # requote_uri: the form requests puts on the wire (and urllib3 in its messages): ':' kept, a
+    # stray newline or space of a pasted token as %0A/%20 — else all but that character showed.
+    for form in sorted({token, quote(token, safe=""), quote(token), requote_uri(token)}, key=len, reverse=True):
         if form:
             text = text.replace(form, mark)
     copy = Unavailable(text, error.retry_after) if isinstance(error, Unavailable) else type(error)(text)

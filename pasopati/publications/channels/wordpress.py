@@ -190,13 +190,20 @@ class WordPressChannel:
         if self.config.categories:
             post["categories"] = self.config.categories
         try:
-            _, data = self._rest("POST", "/wp/v2/posts", body=post, creates=True)
+            status, data = self._rest("POST", "/wp/v2/posts", body=post, creates=True)
         except _NotTheAPI:
             # /wp-json/ was not routed, so nothing was created there; make sure before posting again.
             if (earlier := self._find(message)) is not None:
                 return earlier.model_copy(update={"note": self.annotate(message, earlier)})
-            _, data = self._rest("POST", "/wp/v2/posts", body=post, creates=True)
-        receipt = self._receipt(data)
+            status, data = self._rest("POST", "/wp/v2/posts", body=post, creates=True)
+        try:
+            receipt = self._receipt(data)
+        except Refused as exc:
+            if not 200 <= status < 300:  # 404/410 JSON (rest_no_route…): nothing was created
+                raise
+            # A 2xx to the create: something was created, only its answer is not the post (a
+            # plugin's wrapper…). Not "certainly not published": the sender looks the post up.
+            raise Uncertain(f"{exc} (answered {status} to the post's creation: it may have been created)") from exc
         return receipt.model_copy(update={"note": self.annotate(message, receipt)})
 
     def find(self, message: OutgoingMessage) -> Receipt | None:
