@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from prefect.concurrency.asyncio import ConcurrencySlotAcquisitionError
 from prefect.concurrency.sync import concurrency
 from prefect.futures import PrefectFuture, wait
 from prefect.utilities.annotations import allow_failure
@@ -15,7 +16,7 @@ from pasopati.incidents.models import Incident, Stage
 from pasopati.plan.catalog import catalog
 from pasopati.publications import sending
 from pasopati.publications import service as publications
-from pasopati.publications.models import Publication, PublicationStatus
+from pasopati.publications.models import Publication, PublicationStatus, publication_id
 from pasopati.settings import get_settings
 from tasks.progress import show
 
@@ -42,32 +43,57 @@ def publish_all(incident: Incident, drafts: list[Draft]) -> list[Publication]:
     todo = [(d, c) for d in drafts for c in d.channels
             if (d.id, c) not in done or done[(d.id, c)].status is PublicationStatus.SENDING]
     website = {name for name, config in cat.channels.channels.items() if config.format == "website"}
-    if todo:
-        # One slot of each channel's global limit kanal-<channel> for the run, taken in ONE call for
-        # every channel it publishes on: on the Prefect server's SQLite default, concurrent slot
-        # acquisitions collide ("database is locked", answered 503 and retried by the client after
-        # about 2 s, sometimes until the acquisition fails). Measured in bench/publishing.py: six
-        # tasks each taking their own slot made the fan-out 2.75 × the slowest channel alone.
-        # So the limit counts runs publishing on a channel at once.
-        with concurrency([CHANNEL_LIMIT.format(channel=c) for c in sorted({c for _, c in todo})], occupy=1, strict=False,
-                         lease_duration=CHANNEL_LEASE_SECONDS):
-            for batch in ([t for t in todo if t[1] in website], [t for t in todo if t[1] not in website]):
-                if batch:
-                    _fan_out(incident, batch)
+    batches = [b for b in ([t for t in todo if t[1] in website], [t for t in todo if t[1] not in website]) if b]
+    failures: dict[tuple[str, str], str] = {}
+    if batches:
+        _publish_batches(incident, batches, failures)
     after = {(p.draft_id, p.channel): p for p in publications.publications(db, incident.id)}
+    # A task that failed before anything was stored (a refused draft, an adapter that could not be
+    # built) still counts: the run must not end "Selesai" with a channel that got nothing.
+    for (draft_id, channel), why in failures.items():
+        after.setdefault((draft_id, channel), Publication(
+            id=publication_id(draft_id, channel), incident_id=incident.id, draft_id=draft_id, channel=channel,
+            status=PublicationStatus.FAILED, error=why))
     return [after[(d.id, c)] for d in drafts for c in d.channels if (d.id, c) in after]
 
 
-def _fan_out(incident: Incident, batch: list[tuple[Draft, str]]) -> None:
-    """Every channel of ``batch`` at once; a channel's drafts (id, en) one after another, as the
-    run holds one slot of it (``allow_failure``: a draft refused does not hold back the next)."""
-    futures: list[PrefectFuture[Publication]] = []
+def _publish_batches(incident: Incident, batches: list[list[tuple[Draft, str]]], failures: dict[tuple[str, str], str]) -> None:
+    """Website batch, then the rest, holding the channels' global limits ``kanal-<channel>``.
+
+    First try: one slot of every channel the run publishes on, in ONE call that does not wait. On
+    the Prefect server's SQLite default, concurrent slot acquisitions collide ("database is locked",
+    answered 503 and retried by the client after about 2 s): six tasks each taking their own slot
+    made the fan-out 2.75 × the slowest channel alone (bench/publishing.py). When a channel is busy
+    with another run, each task takes its own channel's slot instead (waiting as long as it must),
+    so that runs publishing at the same time still share the channels one by one."""
+    names = [CHANNEL_LIMIT.format(channel=c) for c in sorted({c for batch in batches for _, c in batch})]
+    held = False
+    try:
+        with concurrency(names, occupy=1, max_retries=0, strict=False, lease_duration=CHANNEL_LEASE_SECONDS):
+            held = True
+            for batch in batches:
+                _fan_out(incident, batch, failures, hold_slot=False)
+    except ConcurrencySlotAcquisitionError:
+        if held:
+            raise
+        for batch in batches:
+            _fan_out(incident, batch, failures, hold_slot=True)
+
+
+def _fan_out(incident: Incident, batch: list[tuple[Draft, str]], failures: dict[tuple[str, str], str], *, hold_slot: bool) -> None:
+    """Every channel of ``batch`` at once; a channel's drafts (id, en) one after another
+    (``allow_failure``: a draft refused does not hold back the next). A task that raised is
+    noted in ``failures`` with its reason."""
+    futures: dict[tuple[str, str], PrefectFuture[Publication]] = {}
     previous: dict[str, PrefectFuture[Publication]] = {}
     for draft, channel in batch:
         after = [allow_failure(previous[channel])] if channel in previous else []
-        previous[channel] = publish.submit(incident, draft.id, channel, wait_for=after)
-        futures.append(previous[channel])
-    wait(futures)
+        previous[channel] = publish.submit(incident, draft.id, channel, hold_slot=hold_slot, wait_for=after)
+        futures[(draft.id, channel)] = previous[channel]
+    wait(list(futures.values()))
+    for key, future in futures.items():
+        if future.state.is_failed() or future.state.is_crashed():
+            failures[key] = f"not published: {future.state.message or future.state.name}"
 
 
 def unfinished(published: list[Publication]) -> list[Publication]:
@@ -80,10 +106,14 @@ def describe(published: list[Publication]) -> str:
 
 
 @task(name="publikasi", cache_policy=NO_CACHE)
-def publish(incident: Incident, draft_id: str, channel: str) -> Publication:
+def publish(incident: Incident, draft_id: str, channel: str, hold_slot: bool = True) -> Publication:
     """No Prefect retries: the sender retries what may be retried, and a second attempt of this
-    task must never be a second post (the store decides). The channel's slot is the caller's
-    (``publish_all``)."""
-    publication = sending.publish(get_database(), incident, draft_id, channel, catalog(), get_settings())
+    task must never be a second post (the store decides). ``hold_slot``: take the channel's
+    slot here (False: the run holds it already, ``_publish_batches``)."""
+    if not hold_slot:
+        publication = sending.publish(get_database(), incident, draft_id, channel, catalog(), get_settings())
+    else:
+        with concurrency(CHANNEL_LIMIT.format(channel=channel), occupy=1, strict=False, lease_duration=CHANNEL_LEASE_SECONDS):
+            publication = sending.publish(get_database(), incident, draft_id, channel, catalog(), get_settings())
     show(incident, Stage.FIRST_PUBLICATION)
     return publication
