@@ -1,0 +1,71 @@
+"""A remote's answer is untrusted input: one dripped a byte at a time, or far larger than any API
+answer, must not hold a publisher (and its channel slot) for ever or fill its memory
+(pasopati.publications.channels.api.call). Real sockets on loopback; fast tier."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from pasopati.publications.channels.api import MAX_ANSWER_BYTES, call
+from pasopati.publications.channels.base import Refused, Uncertain
+
+
+def answering(head: bytes, body_chunks: Iterator[bytes], pause: float = 0.0) -> str:
+    """A one-shot HTTP server that sends ``head`` then each chunk (``pause`` s apart)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+
+    def run() -> None:
+        conn, _ = server.accept()
+        conn.recv(65536)
+        try:
+            conn.sendall(head)
+            for chunk in body_chunks:
+                conn.sendall(chunk)
+                time.sleep(pause)
+        except OSError:
+            pass  # the client gave up: what we want
+        finally:
+            conn.close()
+            server.close()
+
+    threading.Thread(target=run, daemon=True).start()
+    return f"http://127.0.0.1:{server.getsockname()[1]}/posts"
+
+
+def test_a_dripped_answer_is_cut_at_the_deadline_and_the_post_is_uncertain() -> None:
+    url = answering(b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n",
+                    (b" " for _ in range(1000)), pause=0.2)
+    started = time.monotonic()
+    with pytest.raises(Uncertain, match="did not arrive within 3 s"):
+        call(requests.Session(), "POST", url, what="uji", timeout=1.0, json={})
+    assert time.monotonic() - started < 6, "bounded by 3 × the timeout, not by the remote"
+
+
+def test_an_oversized_answer_is_not_read_whole() -> None:
+    chunk = b"a" * (1 << 20)
+    url = answering(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+                    (b"%x\r\n" % len(chunk) + chunk + b"\r\n" for _ in range(400)))
+    with pytest.raises(Uncertain, match=f"more than {MAX_ANSWER_BYTES} bytes"):
+        call(requests.Session(), "POST", url, what="uji", timeout=5.0, json={})
+
+
+def test_an_oversized_error_keeps_its_status_meaning() -> None:
+    url = answering(b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 5000000\r\n\r\n",
+                    (b"x" * 65536 for _ in range(80)))
+    with pytest.raises(Refused, match="answered 400 with more than"):
+        call(requests.Session(), "POST", url, what="uji", timeout=5.0, json={})
+
+
+def test_an_ordinary_answer_reads_as_before() -> None:
+    body = b'{"id": "42"}'
+    url = answering(b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body), iter([body]))
+    response = call(requests.Session(), "POST", url, what="uji", timeout=5.0, json={})
+    assert response.json() == {"id": "42"} and response.status_code == 201
