@@ -82,6 +82,9 @@ def serve_all() -> None:
 
         enable_warm_starts(WARM_PRELOAD)
     channel_limits()
+    from pasopati.publications.in_use import record
+
+    record(settings)  # `pasopati publish retry|resolve` refuse to send through another channels file
     runner = Runner(name="pasopati", limit=settings.serve_limit, query_seconds=settings.serve_query_seconds)
     # add_flow (unlike prefect.serve's add_deployment) keeps the flow object in the runner, so each
     # run starts from it in a child process instead of `python -m prefect.engine` reloading it.

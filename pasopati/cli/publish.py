@@ -78,11 +78,14 @@ def retry(
     then finish the run's state ("Sebagian terbit" → "Selesai") or continue a run stopped at "Tidak terbit"."""
     from pasopati.db import get_database
     from pasopati.plan.catalog import catalog
+    from pasopati.publications.in_use import mismatch
     from pasopati.publications.operator import NothingToDo
     from pasopati.publications.operator import retry as retry_publications
     from pasopati.runs import after_publish_retry
     from pasopati.settings import get_settings
 
+    if (why := mismatch(get_settings())) is not None:
+        fail(why)
     with clear_errors():
         flow_run, incident, person, _ = _proven(run, by, code, "kirim-ulang")
         try:
@@ -117,6 +120,10 @@ def resolve(
         fail("say either --sent URL (it arrived) or --not-sent (it did not)")
     if sent is not None and not _address(sent):
         fail(f"--sent {sent!r}: not the post's address (a URL such as https://t.me/kanal/812, mailto:…, wa:+62…)")
+    from pasopati.publications.in_use import mismatch
+
+    if (why := mismatch(get_settings())) is not None:
+        fail(why)
     with clear_errors():
         flow_run, incident, person, proof = _proven(run, by, code, "putuskan-publikasi")
         try:
