@@ -38,9 +38,6 @@ from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, parseaddr
 from functools import cache
-from pathlib import Path
-
-import yaml
 
 from pasopati.plan.channels import EmailConfig
 from pasopati.publications.channels.base import (
@@ -51,6 +48,7 @@ from pasopati.publications.channels.base import (
     Unavailable,
     Uncertain,
 )
+from pasopati.publications.channels.recipients import read_list
 from pasopati.publications.channels.secrets import secret
 from pasopati.settings import Settings
 
@@ -130,7 +128,7 @@ class EmailChannel:
         entries: list[tuple[object, str]] = [(a, str(self.channels_file)) for a in self.config.recipients]
         if self.config.recipients_file:
             path = self.channels_file.parent / self.config.recipients_file
-            entries += [(a, str(path)) for a in _read_list(path, self.name)]
+            entries += [(a, str(path)) for a in read_list(self.name, path, "addresses")]
         seen: set[str] = set()
         addresses = []
         for entry, source in entries:
@@ -228,18 +226,6 @@ def _close(smtp: smtplib.SMTP | None) -> None:
         pass
     finally:
         smtp.close()
-
-
-def _read_list(path: Path, name: str) -> list[object]:
-    try:
-        entries = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise Refused(f"{name}: recipients file {path}: {exc}") from exc
-    if entries is None:
-        return []
-    if not isinstance(entries, list):
-        raise Refused(f"{name}: recipients file {path}: not a YAML list of addresses")
-    return entries
 
 
 def adapter(name: str, config: EmailConfig, settings: Settings) -> EmailChannel:

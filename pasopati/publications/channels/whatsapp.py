@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import Any
 
 import requests
-import yaml
 
 from pasopati.drafts.renderings.text import utf16_length
 from pasopati.plan.channels import WhatsAppConfig
@@ -54,6 +53,7 @@ from pasopati.publications.channels.base import (
     Unavailable,
     Uncertain,
 )
+from pasopati.publications.channels.recipients import read_list
 from pasopati.publications.channels.secrets import secret
 from pasopati.settings import Settings
 
@@ -101,7 +101,7 @@ class WhatsAppChannel:
         entries: list[tuple[str, object]] = [(f"{self.name}: recipients", number) for number in self.config.recipients]
         if self.config.recipients_file is not None:
             path = self.channels_file.parent / self.config.recipients_file
-            entries += [(f"{self.name}: {path}, entry {i}", entry) for i, entry in enumerate(_read_list(self.name, path), 1)]
+            entries += [(f"{self.name}: {path}, entry {i}", entry) for i, entry in enumerate(read_list(self.name, path, "numbers"), 1)]
         numbers: dict[str, None] = {}
         for where, entry in entries:
             text = str(entry).strip() if isinstance(entry, (str, int)) and not isinstance(entry, bool) else ""
@@ -203,18 +203,6 @@ def _problems(i: int, parameter: str) -> list[str]:
     if utf16_length(parameter) > PARAMETER_LIMIT:
         found.append(f"parameter {i} is over {PARAMETER_LIMIT} characters")
     return found
-
-
-def _read_list(name: str, path: Path) -> list[object]:
-    try:
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise Refused(f"{name}: cannot read the recipients file {path}: {exc}") from exc
-    if loaded is None:
-        return []
-    if not isinstance(loaded, list):
-        raise Refused(f"{name}: the recipients file {path} is not a YAML list of numbers")
-    return loaded
 
 
 def adapter(name: str, config: WhatsAppConfig, settings: Settings) -> WhatsAppChannel:
