@@ -67,6 +67,11 @@ def spawn_server(
         # Without this the UI keeps calling port 4200 when another port is chosen.
         "PREFECT_UI_API_URL": settings.api_url,
         "PREFECT_SERVER_API_PORT": str(settings.port),
+        # A run waiting for a channel's slot (kanal-<channel>) is told by the server when to ask
+        # again: the average slot hold × the slots denied so far, capped at this (Prefect's default
+        # 30 s). Ten runs publishing at once then posted 20–40 s apart while each post takes well
+        # under a second (CI, tests/test_runbook_runs.py); a poll a second is cheap for the server.
+        "PREFECT_SERVER_CONCURRENCY_MAXIMUM_CONCURRENCY_SLOT_WAIT_SECONDS": "1",
     }
     if auth:
         env[SERVER_VAR] = auth  # /api/* answers 401 without it; /api/health stays open

@@ -18,7 +18,7 @@ from prefect.client.schemas.filters import (
 )
 from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.client.schemas.sorting import FlowRunSort
-from prefect.exceptions import ObjectNotFound
+from prefect.exceptions import NotPausedError, ObjectNotFound
 from prefect.flow_runs import resume_flow_run
 from prefect.states import Failed
 from pydantic import BaseModel
@@ -143,7 +143,7 @@ def ring(flow_run: FlowRun, key: str, patience_seconds: float = 20) -> str:
         try:
             resume_flow_run(flow_run.id, run_input={})
             return "the run continues"
-        except RuntimeError as exc:
+        except (RuntimeError, NotPausedError) as exc:  # NotPaused: woken meanwhile (the watcher repairs too)
             message = str(exc)
         current = find_run(str(flow_run.id))
         if waiting_key(current) != key:
