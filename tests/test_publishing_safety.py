@@ -437,3 +437,28 @@ def test_a_retry_after_that_is_not_a_number_is_ignored_and_the_429_retried(db: D
     finally:
         api.clear()
         api.stop()
+
+
+def test_a_list_address_respelt_in_another_case_is_not_a_new_journalist(db: Database, tmp_path: Path) -> None:
+    """The e-mail channel de-duplicates its list ignoring case; the exactly-once key does too, so an
+    operator who rewrites "Redaksi@Kompas.com" as "redaksi@kompas.com" before a retry sends nothing again."""
+    from pasopati.plan.channels import EmailConfig
+    from pasopati.publications import operator
+    from tests.smtp_server import Fault as SMTPFault
+    from tests.smtp_server import SMTPServer, running
+
+    busy = "penuh@media.co.id"
+    (tmp_path / "channels.yaml").write_text("")
+    with running(SMTPServer()) as server:
+        server.inject(SMTPFault.reply("rcpt", "550 5.1.1 mailbox unavailable", rcpt=busy, times=1))
+        cat = on(load_catalog(), EmailConfig(title="Uji", adapter="email", host="127.0.0.1", port=server.port, security="none",
+                                             sender="humas@ditjenpas.go.id", recipients_file=Path("wartawan.yaml")))
+        (tmp_path / "wartawan.yaml").write_text(f"- Redaksi@Kompas.com\n- {busy}\n")
+        settings = quick(channels_file=tmp_path / "channels.yaml")
+        incident, draft = approved(db, cat)
+        first = sending.publish(db, incident, draft.id, CHANNEL, cat, settings)
+        assert first.status is PublicationStatus.PARTIAL and [m.rcpt_tos for m in server.messages] == [("Redaksi@Kompas.com",)]
+        (tmp_path / "wartawan.yaml").write_text(f"- redaksi@kompas.com\n- {busy}\n")
+        operator.retry(db, incident, cat, settings, channel=CHANNEL, include_refused=True)  # the mailbox was fixed
+        assert [m.rcpt_tos for m in server.messages] == [("Redaksi@Kompas.com",), (busy,)]
+        assert publications.get(db, first.id).status is PublicationStatus.SENT  # type: ignore[union-attr]

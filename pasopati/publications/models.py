@@ -97,5 +97,8 @@ def publication_id(draft_id: str, channel: str) -> str:
 
 def delivery_id(incident_id: str, draft_id: str, content_hash: str, channel: str, recipient: str, part: int) -> str:
     """The exactly-once key (issue 11): incident × approved text version (its SHA-256) × channel ×
-    recipient × part, 32 hex digits. Every adapter receives it as the message's idempotency key."""
-    return hashlib.sha256(f"{incident_id}|{draft_id}|{content_hash}|{channel}|{recipient}|{part}".encode()).hexdigest()[:32]
+    recipient × part, 32 hex digits. Every adapter receives it as the message's idempotency key.
+    The recipient counts without case: a list channel treats "Redaksi@Kompas.com" and
+    "redaksi@kompas.com" as one journalist, so a list edited to the other spelling is not a new one."""
+    key = f"{incident_id}|{draft_id}|{content_hash}|{channel}|{recipient.casefold()}|{part}"
+    return hashlib.sha256(key.encode()).hexdigest()[:32]

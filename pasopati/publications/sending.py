@@ -117,10 +117,11 @@ def publish(db: Database, incident: Incident, draft_id: str, channel: str, cat: 
     else:
         problem = None
     texts = parts(rendering)
-    units = {(r, i): Unit(delivery_id(incident.id, draft.id, draft.content_hash, channel, r, i), r, i, text)
+    # By the exactly-once key: a recipient stored in another spelling (case) is the same recipient.
+    units = {(key := delivery_id(incident.id, draft.id, draft.content_hash, channel, r, i)): Unit(key, r, i, text)
              for r in recipients for i, text in enumerate(texts)}
     if send:
-        publication, draft, _ = service.claim(db, incident, draft_id, draft.content_hash, channel, cat, list(units))
+        publication, draft, _ = service.claim(db, incident, draft_id, draft.content_hash, channel, cat, [(u.recipient, u.part) for u in units.values()])
     else:  # the watcher sends nothing, so it claims nothing: what a dead process left is settled even if
         # the approval no longer covers the text (a fact corrected since), else it stayed "sending" forever
         if (claimed := service.get(db, publication_id(draft_id, channel))) is None:
@@ -131,8 +132,8 @@ def publish(db: Database, incident: Incident, draft_id: str, channel: str, cat: 
     sender = _Sender(db, adapter, draft, incident, channel, rendering, link or "", settings,
                      service.references_for(db, draft, channel), config.rate_per_second, retract=retract)
     sender.recover(service.release_abandoned(db, publication.id, timedelta(seconds=settings.publish_lease_seconds)), units)
-    pending = [units[(d.recipient, d.part)] for d in service.deliveries(db, publication.id)
-               if (d.recipient, d.part) in units and (d.status in {DeliveryStatus.PENDING, DeliveryStatus.FAILED}
+    pending = [units[d.id] for d in service.deliveries(db, publication.id)
+               if d.id in units and (d.status in {DeliveryStatus.PENDING, DeliveryStatus.FAILED}
                                                       or (include_refused and d.status is DeliveryStatus.REFUSED))]
     if send:
         sender.send(pending, include_refused=include_refused)
@@ -157,10 +158,10 @@ class _Sender:
             retract_reference=self.retract and reference is not None,
         )
 
-    def recover(self, abandoned: list[Delivery], units: dict[tuple[str, int], Unit]) -> None:
+    def recover(self, abandoned: list[Delivery], units: dict[str, Unit]) -> None:
         """Settle deliveries a dead process left ``sending``: found, absent (sendable) or ambiguous."""
         for delivery in abandoned:
-            unit = units.get((delivery.recipient, delivery.part))
+            unit = units.get(delivery.id)
             if unit is None:
                 continue
             why = f"the process that was sending it ({delivery.owner}) ended before its receipt was stored"

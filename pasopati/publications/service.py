@@ -93,11 +93,12 @@ def claim(
                                      status=PublicationStatus.SENDING.value, attempts=0, deliveries_sent=0, deliveries_total=0)
                 session.add(row)
                 session.flush()
-            have = {(d.recipient, d.part) for d in session.scalars(select(DeliveryRow).where(DeliveryRow.publication_id == key))}
+            have = set(session.scalars(select(DeliveryRow.id).where(DeliveryRow.publication_id == key)))
             for recipient, part in units:
-                if (recipient, part) not in have:
+                if (unit_id := delivery_id(incident.id, draft_id, content_hash, channel, recipient, part)) not in have:
+                    have.add(unit_id)
                     session.add(DeliveryRow(
-                        id=delivery_id(incident.id, draft_id, content_hash, channel, recipient, part), publication_id=key,
+                        id=unit_id, publication_id=key,
                         incident_id=incident.id, channel=channel, recipient=recipient, part=part,
                         status=DeliveryStatus.PENDING.value, attempts=0,
                     ))
