@@ -216,6 +216,17 @@ def test_retract_deletes_the_post(fake: FakeTelegram) -> None:
         "chat_id": "@ditjenpas_info", "message_id": int(first.remote_id or 0)}
 
 
+def test_retract_deletes_every_message_of_a_long_statement(fake: FakeTelegram) -> None:
+    """A statement longer than 4 096 characters went out as several messages (one delivery each);
+    the reference carries the later ones, and a retraction leaves none of them standing."""
+    tg = channel(fake.url)
+    parts = [tg.publish(message(f"Bagian {i}\\.", key=f"{i:032x}")) for i in range(3)]
+    reference = Reference(remote_id=parts[0].remote_id, location=parts[0].location, message_type="press_release",
+                          later_parts=[p.remote_id or "" for p in parts[1:]])
+    tg.retract(reference)
+    assert fake.visible() == [] and len(fake.calls(path="deleteMessage")) == 3
+
+
 def test_a_retracting_correction_deletes_the_earlier_post_after_sending(fake: FakeTelegram) -> None:
     tg = channel(fake.url)
     first = tg.publish(message())

@@ -117,7 +117,7 @@ def approved_release(db: Database, cat: Catalog, body: str = RELEASE, **update: 
 
 
 def publish_everywhere(db: Database, incident: Any, draft: Any, cat: Catalog) -> dict[str, Any]:
-    """As the flow does: the website first, then every other channel."""
+    """One channel after another, the website first (the flow: the website and e-mail, then the short posts)."""
     return {channel: sending.publish(db, incident, draft.id, channel, cat, quick()) for channel in CHANNELS}
 
 
@@ -227,3 +227,29 @@ def test_a_ralat_takes_the_wrong_post_down_only_where_the_runbook_asks(db: Datab
     assert len(r.whatsapp.posts) == 6 and all("cannot delete" in (d.error or "") for d in wa)  # a sent delivery's note
     replies = [m.message for m in r.smtp.messages[3:]]
     assert len(replies) == 3 and all(m["In-Reply-To"] for m in replies)
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_a_ralat_takes_down_every_message_of_a_long_telegram_statement(db: Database, receivers: Receivers) -> None:
+    """A release longer than one Telegram message went out as several deliveries; the ralat's
+    retraction finds all of them through the store, not only the first."""
+    r = receivers
+    cat = six(load_catalog(), r)
+    runbook = cat.runbooks["keamanan-ketertiban"].model_copy(update={"ralat_retracts": ["media-center"]})
+    cat = dataclasses.replace(cat, runbooks={**cat.runbooks, "keamanan-ketertiban": runbook})
+    paragraph = ("Petugas bersama kepolisian melakukan pemeriksaan menyeluruh di setiap blok hunian dan memastikan"
+                 " seluruh layanan berjalan kembali secara bertahap sesuai prosedur yang berlaku. ")
+    long_release = RELEASE.replace("Narahubung:", "\n\n".join([paragraph * 3] * 12) + "\n\nNarahubung:")
+    incident, draft = approved_release(db, cat, body=long_release, channels=["media-center"])
+    first = sending.publish(db, incident, draft.id, "media-center", cat, quick())
+    assert first.status is PublicationStatus.SENT and first.deliveries_total >= 2
+    wrong = {p["message_id"] for p in r.telegram.visible()}
+    assert len(wrong) == first.deliveries_total
+
+    ralat = stored_draft(db, incident, body=RELEASE.replace("SIARAN PERS", "RALAT").replace("ditunda sementara", "dibuka kembali"),
+                         id=f"{incident.id}-luar-biasa-correction-id", message_type=MessageType.CORRECTION, channels=["media-center"])
+    plan = cat.plan(incident.category, incident.severity)
+    for name in authority(cat, incident)[:2]:
+        assert decide(db, Authenticators(db), incident, plan, GATE_FULL, [ralat], Verdict.APPROVE, name).accepted
+    assert sending.publish(db, incident, ralat.id, "media-center", cat, quick()).status is PublicationStatus.SENT
+    assert not wrong & {p["message_id"] for p in r.telegram.visible()}

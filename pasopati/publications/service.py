@@ -301,10 +301,13 @@ def references_for(db: Database, draft: Draft, channel: str) -> dict[tuple[str, 
         found: dict[tuple[str, int], tuple[datetime, Reference]] = {}
         for publication in corrected:
             kind = (d.message_type.value if (d := draft_in(session, publication.draft_id)) else "")
-            for row in _deliveries_in(session, publication.id):
+            rows = _deliveries_in(session, publication.id)
+            for row in rows:
                 if row.status is DeliveryStatus.SENT and row.part == 0 and row.location and row.accepted_at:
                     key = (row.recipient, 0)
                     if key not in found or found[key][0] < row.accepted_at:
-                        found[key] = (row.accepted_at, Reference(remote_id=row.remote_id, location=row.location,
-                                                                 message_type=kind, published_at=row.accepted_at))
+                        later = [r.remote_id for r in sorted(rows, key=lambda r: r.part)
+                                 if r.recipient == row.recipient and r.part > 0 and r.status is DeliveryStatus.SENT and r.remote_id]
+                        found[key] = (row.accepted_at, Reference(remote_id=row.remote_id, location=row.location, message_type=kind,
+                                                                 published_at=row.accepted_at, later_parts=later))
         return {key: ref for key, (_, ref) in found.items()}

@@ -28,6 +28,8 @@ class Reference(BaseModel):
     location: str
     message_type: str = Field(description="Message type of the earlier post (holding_statement, press_release…).")
     published_at: datetime | None = None
+    later_parts: list[str] = Field(default_factory=list, description=(
+        "Remote ids of the same post's further messages, in order (a long Telegram statement is several): a retraction takes them down too."))
 
 
 class OutgoingMessage(BaseModel):

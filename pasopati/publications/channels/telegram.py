@@ -106,7 +106,8 @@ class TelegramChannel:
         return receipt.model_copy(update={"note": "; ".join(notes) or None})
 
     def retract(self, reference: Reference) -> None:
-        """``deleteMessage`` of an earlier post (https://core.telegram.org/bots/api#deletemessage).
+        """``deleteMessage`` of an earlier post (https://core.telegram.org/bots/api#deletemessage),
+        each of its messages when a long statement was sent as several (``Reference.later_parts``).
 
         A bot may delete its own channel posts only within 48 hours of sending them (and needs the
         right to post or delete messages); later, Telegram answers 400 "message can't be deleted".
@@ -116,7 +117,8 @@ class TelegramChannel:
         earlier = _message_id(reference)
         if earlier is None:
             raise Refused(f"{self.name}: cannot delete {reference.location}: its receipt has no Telegram message id")
-        self._call("deleteMessage", {"chat_id": self.chat_id, "message_id": earlier})
+        for message_id in [earlier, *(int(m) for m in reference.later_parts if m.isdigit())]:
+            self._call("deleteMessage", {"chat_id": self.chat_id, "message_id": message_id})
 
     # --- one Bot API call ---------------------------------------------------------------------
     def _call(self, method: str, payload: dict[str, Any]) -> Any:
