@@ -12,6 +12,7 @@ from prefect.utilities.annotations import allow_failure
 
 from pasopati.db import get_database
 from pasopati.drafts.models import Draft
+from pasopati.drafts.renderings.model import LINKING_FORMATS, Format
 from pasopati.incidents.models import Incident, Stage
 from pasopati.plan.catalog import catalog
 from pasopati.publications import sending
@@ -36,14 +37,19 @@ def publish_all(incident: Incident, drafts: list[Draft]) -> list[Publication]:
     What was attempted before is not attempted again here: after each resume the flow replays from
     the top, and a re-run carries the same incident — only ``pasopati publish retry`` (an operator)
     sends again what failed. A publication still ``sending`` is handed over again: a delivery its
-    dead process left is looked up or called ambiguous, never blindly resent. Website channels go
-    first so that the social posts link the website post."""
+    dead process left is looked up or called ambiguous, never blindly resent.
+
+    Two batches: the website and every channel that carries the whole statement (e-mail, text)
+    first; then the short posts (X, Facebook, Telegram, WhatsApp), which link the website post's
+    own address. The e-mail to journalists does not wait for the website: a slow or failing CMS
+    (retried with backoff) would hold the press release back, and the slowest list channel alone
+    sets the fan-out time (bench/publishing.py)."""
     db, cat = get_database(), catalog()
     done = {(p.draft_id, p.channel): p for p in publications.publications(db, incident.id)}
     todo = [(d, c) for d in drafts for c in d.channels
             if (d.id, c) not in done or done[(d.id, c)].status is PublicationStatus.SENDING]
-    website = {name for name, config in cat.channels.channels.items() if config.format == "website"}
-    batches = [b for b in ([t for t in todo if t[1] in website], [t for t in todo if t[1] not in website]) if b]
+    linking = {name for name, config in cat.channels.channels.items() if Format(config.format) in LINKING_FORMATS}
+    batches = [b for b in ([t for t in todo if t[1] not in linking], [t for t in todo if t[1] in linking]) if b]
     failures: dict[tuple[str, str], str] = {}
     if batches:
         _publish_batches(incident, batches, failures)
@@ -58,7 +64,7 @@ def publish_all(incident: Incident, drafts: list[Draft]) -> list[Publication]:
 
 
 def _publish_batches(incident: Incident, batches: list[list[tuple[Draft, str]]], failures: dict[tuple[str, str], str]) -> None:
-    """Website batch, then the rest, holding the channels' global limits ``kanal-<channel>``.
+    """The full-text batch, then the short posts, holding the channels' global limits ``kanal-<channel>``.
 
     First try: one slot of every channel the run publishes on, in ONE call that does not wait. On
     the Prefect server's SQLite default, concurrent slot acquisitions collide ("database is locked",

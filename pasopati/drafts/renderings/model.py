@@ -25,6 +25,12 @@ class Format(str, Enum):
     FACEBOOK = "facebook"
 
 
+# Short renderings: the post says the lead and links the full statement on the website, so it is
+# worth waiting for the website post's own address (tasks/publishing.py). Text, e-mail and the
+# website carry the whole statement.
+LINKING_FORMATS = frozenset({Format.X, Format.TELEGRAM, Format.WHATSAPP, Format.FACEBOOK})
+
+
 @dataclass(frozen=True)
 class Parts:
     """What `parts` recognised in a body; whatever it did not recognise stays body text.
