@@ -85,6 +85,11 @@ class SMTPServer:
         with self._lock:
             self._faults.append((fault, [fault.times]))
 
+    def heal(self) -> None:
+        """Every fault gone: the server answers normally from now on."""
+        with self._lock:
+            self._faults.clear()
+
     def to(self, address: str) -> list[Received]:
         """The messages whose envelope reached ``address``."""
         return [m for m in self.messages if address in m.rcpt_tos]

@@ -462,3 +462,32 @@ def test_a_list_address_respelt_in_another_case_is_not_a_new_journalist(db: Data
         operator.retry(db, incident, cat, settings, channel=CHANNEL, include_refused=True)  # the mailbox was fixed
         assert [m.rcpt_tos for m in server.messages] == [("Redaksi@Kompas.com",), (busy,)]
         assert publications.get(db, first.id).status is PublicationStatus.SENT  # type: ignore[union-attr]
+
+
+def test_resolving_one_ambiguous_journalist_as_not_sent_sends_only_that_one(db: Database, tmp_path: Path) -> None:
+    """`publish resolve --not-sent` answers for the ambiguous delivery it names: another journalist's
+    failed delivery waits for `publish retry`, the operator's own call."""
+    from pasopati.plan.channels import EmailConfig
+    from pasopati.publications import operator
+    from tests.smtp_server import Fault as SMTPFault
+    from tests.smtp_server import SMTPServer, running
+
+    lost, down = "redaksi@kompas.com", "penuh@media.co.id"
+    (tmp_path / "channels.yaml").write_text("")
+    with running(SMTPServer()) as server:
+        server.inject(SMTPFault.drop(store=False, rcpt=lost))  # the connection drops after the data: outcome unknown
+        server.inject(SMTPFault.reply("rcpt", "451 4.3.0 try later", rcpt=down, times=None))
+        cat = on(load_catalog(), EmailConfig(title="Uji", adapter="email", host="127.0.0.1", port=server.port, security="none",
+                                             sender="humas@ditjenpas.go.id", recipients=[lost, down]))
+        settings = quick(channels_file=tmp_path / "channels.yaml")
+        incident, draft = approved(db, cat)
+        first = sending.publish(db, incident, draft.id, CHANNEL, cat, settings)
+        statuses = {d.recipient: d.status for d in publications.deliveries(db, first.id)}
+        assert statuses == {lost: DeliveryStatus.AMBIGUOUS, down: DeliveryStatus.FAILED}
+        before = len(server.messages)
+        server.heal()  # the busy mailbox would take mail now: still only `publish retry` sends it
+        operator.resolve(db, incident, cat, settings, channel=CHANNEL, recipient=None, sent=False, location=None,
+                         by="Operator Uji", proof="totp", reason="tidak ada di kotak surat redaksi")
+        assert [m.rcpt_tos for m in server.messages[before:]] == [(lost,)]
+        statuses = {d.recipient: d.status for d in publications.deliveries(db, first.id)}
+        assert statuses == {lost: DeliveryStatus.SENT, down: DeliveryStatus.FAILED}

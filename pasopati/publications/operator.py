@@ -67,7 +67,7 @@ def resolve(db: Database, incident: Incident, cat: Catalog, settings: Settings, 
         settled = service.resolve(db, incident, [d.id for d in rows], sent=sent, location=location, by=by, proof=proof, why=reason,
                                   draft=draft)
         if not sent:
-            settled = sending.publish(db, incident, publication.draft_id, channel, cat, settings)
+            settled = sending.publish(db, incident, publication.draft_id, channel, cat, settings, only={d.id for d in rows})
         if settled is not None:
             results.append(settled)
     return results

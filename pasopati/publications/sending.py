@@ -93,10 +93,11 @@ def parts(rendering: Rendering) -> list[str]:
 
 
 def publish(db: Database, incident: Incident, draft_id: str, channel: str, cat: Catalog, settings: Settings, *,
-            include_refused: bool = False, send: bool = True) -> Publication:
+            include_refused: bool = False, send: bool = True, only: set[str] | None = None) -> Publication:
     """Publish ``draft_id`` on ``channel`` (what is not out yet). Raises service.NotApproved
     (recorded) when no approval covers the text; every channel outcome is recorded, not raised.
-    ``send=False`` (the watcher): only settle what a dead process left ``sending``."""
+    ``send=False`` (the watcher): only settle what a dead process left ``sending``. ``only``: send
+    just these deliveries (ids; an operator's resolve), not every other failed one of the publication."""
     if (done := service.get(db, publication_id(draft_id, channel))) is not None and done.status is PublicationStatus.SENT:
         return done  # everything of it is out: nothing to claim, nothing to record again
     draft = get_draft(db, draft_id)
@@ -133,7 +134,7 @@ def publish(db: Database, incident: Incident, draft_id: str, channel: str, cat: 
                      service.references_for(db, draft, channel), config.rate_per_second, retract=retract)
     sender.recover(service.release_abandoned(db, publication.id, timedelta(seconds=settings.publish_lease_seconds)), units)
     pending = [units[d.id] for d in service.deliveries(db, publication.id)
-               if d.id in units and (d.status in {DeliveryStatus.PENDING, DeliveryStatus.FAILED}
+               if d.id in units and (only is None or d.id in only) and (d.status in {DeliveryStatus.PENDING, DeliveryStatus.FAILED}
                                                       or (include_refused and d.status is DeliveryStatus.REFUSED))]
     if send:
         sender.send(pending, include_refused=include_refused)
