@@ -3,11 +3,15 @@ settle a delivery of unknown outcome. Each act is proven (TOTP) and recorded."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from pasopati.cli.common import app, clear_errors, fail, received_at
+
+if TYPE_CHECKING:
+    from pasopati.incidents.models import Incident
 
 publish_app = typer.Typer(no_args_is_help=True, help="Publications that did not fully go out: retry, resolve, list.")
 app.add_typer(publish_app, name="publish")
@@ -17,16 +21,22 @@ By = Annotated[str, typer.Option("--by", help="Your name, as in the roster (a me
 Code = Annotated[str, typer.Option("--code", help="Your TOTP code (6 digits, from your authenticator app).")]
 
 
-def _proven(run: str, by: str, code: str, act: str):  # type: ignore[no-untyped-def]
-    """(flow run, incident, person, proof) or exit 2 with the recorded refusal."""
+def _proven(run: str, by: str, code: str, act: str, before: Callable[[Incident], object]):  # type: ignore[no-untyped-def]
+    """(flow run, incident, person, proof) or exit 2 with the recorded refusal. ``before(incident)``
+    runs first: a request that names nothing to do (NothingToDo) fails before the code is used up."""
     from pasopati.db import get_database
     from pasopati.decisions import steps
     from pasopati.identity.prover import Prover
     from pasopati.plan.catalog import catalog
+    from pasopati.publications.operator import NothingToDo
     from pasopati.runs import find_run, incident_of, plan_of
 
     flow_run = find_run(run)
     incident = incident_of(flow_run)
+    try:
+        before(incident)
+    except NothingToDo as exc:
+        fail(str(exc))
     outcome = steps.prove_publisher(get_database(), incident, plan_of(flow_run), by=by, claim=steps.Claim(code=code), act=act,
                                     roster=catalog().roster, prover=Prover(received_at=received_at()))
     if not outcome.accepted:
@@ -79,7 +89,7 @@ def retry(
     from pasopati.db import get_database
     from pasopati.plan.catalog import catalog
     from pasopati.publications.in_use import mismatch
-    from pasopati.publications.operator import NothingToDo
+    from pasopati.publications.operator import NothingToDo, to_retry
     from pasopati.publications.operator import retry as retry_publications
     from pasopati.runs import after_publish_retry
     from pasopati.settings import get_settings
@@ -87,7 +97,7 @@ def retry(
     if (why := mismatch(get_settings())) is not None:
         fail(why)
     with clear_errors():
-        flow_run, incident, person, _ = _proven(run, by, code, "kirim-ulang")
+        flow_run, incident, person, _ = _proven(run, by, code, "kirim-ulang", lambda i: to_retry(get_database(), i, channel))
         try:
             results = retry_publications(get_database(), incident, catalog(), get_settings(), channel=channel, include_refused=include_refused)
         except NothingToDo as exc:
@@ -111,7 +121,7 @@ def resolve(
     look at the channel, then say --sent URL or --not-sent. Never guessed by PASOPATI."""
     from pasopati.db import get_database
     from pasopati.plan.catalog import catalog
-    from pasopati.publications.operator import NothingToDo
+    from pasopati.publications.operator import NothingToDo, to_resolve
     from pasopati.publications.operator import resolve as resolve_publications
     from pasopati.runs import after_publish_retry
     from pasopati.settings import get_settings
@@ -125,7 +135,8 @@ def resolve(
     if (why := mismatch(get_settings())) is not None:
         fail(why)
     with clear_errors():
-        flow_run, incident, person, proof = _proven(run, by, code, "putuskan-publikasi")
+        flow_run, incident, person, proof = _proven(run, by, code, "putuskan-publikasi",
+                                                    lambda i: to_resolve(get_database(), i, channel, recipient, draft))
         try:
             results = resolve_publications(get_database(), incident, catalog(), get_settings(), channel=channel, recipient=recipient,
                                            sent=sent is not None, location=sent, by=person, proof=proof, reason=reason,

@@ -27,10 +27,16 @@ def retry(db: Database, incident: Incident, cat: Catalog, settings: Settings, *,
     """Send again every delivery of the incident that failed (and, with ``include_refused``, those
     the remote refused — after the cause was fixed); ambiguous ones wait for ``resolve``. Returns
     the publications handled, as they stand afterwards. Raises NothingToDo."""
+    waiting = to_retry(db, incident, channel)
+    return [sending.publish(db, incident, p.draft_id, p.channel, cat, settings, include_refused=include_refused) for p in waiting]
+
+
+def to_retry(db: Database, incident: Incident, channel: str | None = None) -> list[Publication]:
+    """What `retry` would handle; raises NothingToDo when nothing (checked before a code is spent on it)."""
     waiting = [p for p in service.needing_attention(db, [incident.id]) if channel is None or p.channel == channel]
     if not waiting:
         raise NothingToDo(f"incident {incident.id}: nothing {'on ' + channel + ' ' if channel else ''}is waiting to be published")
-    return [sending.publish(db, incident, p.draft_id, p.channel, cat, settings, include_refused=include_refused) for p in waiting]
+    return waiting
 
 
 def ambiguous(db: Database, incident: Incident, channel: str, recipient: str | None = None) -> list[tuple[Publication, list[Delivery]]]:
@@ -52,14 +58,7 @@ def resolve(db: Database, incident: Incident, cat: Catalog, settings: Settings, 
     (``location`` where the post is) or they did not — then they are sent now, once. Raises
     NothingToDo, also when several drafts are ambiguous there and ``draft`` does not say which:
     one answer for all would record as sent the one that is missing (or send twice the one out)."""
-    found = [(p, rows) for p, rows in ambiguous(db, incident, channel, recipient) if draft is None or p.draft_id == draft]
-    if not found:
-        who = f" for {recipient}" if recipient else ""
-        which = f" of draft {draft}" if draft else ""
-        raise NothingToDo(f"incident {incident.id}: no delivery{which} on {channel}{who} is ambiguous")
-    if len(found) > 1:
-        raise NothingToDo(f"incident {incident.id}: {len(found)} drafts are ambiguous on {channel} "
-                          f"({', '.join(p.draft_id for p, _ in found)}): look at each, and settle it with --draft")
+    found = to_resolve(db, incident, channel, recipient, draft)
     results = []
     for publication, rows in found:
         draft = get_draft(db, publication.draft_id)
@@ -71,6 +70,20 @@ def resolve(db: Database, incident: Incident, cat: Catalog, settings: Settings, 
         if settled is not None:
             results.append(settled)
     return results
+
+
+def to_resolve(db: Database, incident: Incident, channel: str, recipient: str | None, draft: str | None) -> list[tuple[Publication, list[Delivery]]]:
+    """The one publication's ambiguous deliveries `resolve` would settle; raises NothingToDo when
+    there are none or several drafts' (checked before a code is spent on it)."""
+    found = [(p, rows) for p, rows in ambiguous(db, incident, channel, recipient) if draft is None or p.draft_id == draft]
+    if not found:
+        who = f" for {recipient}" if recipient else ""
+        which = f" of draft {draft}" if draft else ""
+        raise NothingToDo(f"incident {incident.id}: no delivery{which} on {channel}{who} is ambiguous")
+    if len(found) > 1:
+        raise NothingToDo(f"incident {incident.id}: {len(found)} drafts are ambiguous on {channel} "
+                          f"({', '.join(p.draft_id for p, _ in found)}): look at each, and settle it with --draft")
+    return found
 
 
 def all_out(db: Database, incident_id: str) -> bool:
