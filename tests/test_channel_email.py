@@ -4,6 +4,7 @@ Uncertain), asserted at the receiving server."""
 
 from __future__ import annotations
 
+import re
 import socket
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -212,3 +213,12 @@ def test_recipients_inline_then_file_validated(tmp_path: Path) -> None:
     (tmp_path / "wartawan.yaml").write_bytes("- redaksi@kompas.com\n- r\u00e9daksi@tempo.co\n".encode("latin-1"))
     with pytest.raises(Refused, match=r"wartawan\.yaml: 'utf-8' codec can't decode"):
         EmailChannel("surel-wartawan", listed, settings).recipients()
+
+
+@pytest.mark.parametrize("host", ["smtp.kemenkumham.go.id", "10.0.0.25"])
+def test_a_login_without_tls_is_refused_for_a_remote_relay(host: str) -> None:
+    with pytest.raises(ValueError, match=rf"security: none would send the login in clear to {re.escape(host)}"):
+        config(host=host)
+    assert config(host=host, security="starttls").host == host
+    assert config(host=host, username=None, password_secret=None).security == "none"  # an open relay takes no login
+    assert config(host="localhost").security == "none"

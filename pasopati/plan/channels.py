@@ -8,11 +8,12 @@ outbox, so a fresh installation reaches nothing beyond the machine.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, Field, field_validator
+from pydantic import AnyHttpUrl, Field, field_validator, model_validator
 
 from pasopati.plan.runbook import Slug, Strict
 
@@ -137,6 +138,24 @@ class EmailConfig(_List):
             if not _EMAIL.fullmatch(address):
                 raise ValueError(f"{address!r} is not an e-mail address")
         return value
+
+    @model_validator(mode="after")
+    def _no_password_in_clear(self) -> EmailConfig:
+        # A login over an unencrypted connection gives the password to anyone on the path; only a
+        # relay on this machine (loopback) may take one without TLS.
+        if self.security == "none" and (self.username or self.password_secret) and not _loopback(self.host):
+            raise ValueError(f"security: none would send the login in clear to {self.host}: use starttls or tls"
+                             " (only a relay on this machine, 127.0.0.1 or localhost, may take a login without TLS)")
+        return self
+
+
+def _loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 ChannelConfig = Annotated[
