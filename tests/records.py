@@ -87,5 +87,5 @@ def published(db: Database, incident: Any, draft: Any, channel: str, cat: Any, l
 
     publication, draft, rows = publications.claim(db, incident, draft.id, draft.content_hash, channel, cat, [("", 0)])
     (taken,) = publications.write_ahead(db, [rows[0].id], me())
-    publications.record_outcome(db, taken, DeliveryStatus.SENT, receipt=Receipt(location=location))
+    publications.record_outcome(db, taken, DeliveryStatus.SENT, owner=me(), receipt=Receipt(location=location))
     return publications.summarise(db, incident, publication.id, draft)

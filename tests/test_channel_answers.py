@@ -69,3 +69,52 @@ def test_an_ordinary_answer_reads_as_before() -> None:
     url = answering(b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body), iter([body]))
     response = call(requests.Session(), "POST", url, what="uji", timeout=5.0, json={})
     assert response.json() == {"id": "42"} and response.status_code == 201
+
+
+def test_dripped_headers_end_the_call_at_its_deadline() -> None:
+    """Each socket read beat the timeout, so headers a byte every 0.2 s held the call as long as
+    the remote liked; the whole call is bounded now."""
+    url = answering(b"HTTP/1.1 200 OK\r\n", (b"X-Pad: aaaa\r\n"[i % 13:i % 13 + 1] for i in range(400)), pause=0.2)
+    started = time.monotonic()
+    with pytest.raises(Uncertain, match="no complete answer within 4 s"):
+        call(requests.Session(), "POST", url, what="uji", timeout=1.0, json={})
+    assert time.monotonic() - started < 6
+
+
+def test_a_2xx_cut_mid_json_is_uncertain_but_a_web_page_is_refused() -> None:
+    from pasopati.publications.channels.api import json_of
+
+    cut = b'{"messages": [{"id": "wamid.'
+    url = answering(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(cut), iter([cut]))
+    with pytest.raises(Uncertain, match="may have been received"):
+        json_of(call(requests.Session(), "POST", url, what="uji", timeout=5.0, json={}), what="uji")
+    page = b"<!DOCTYPE html><html><body>Beranda</body></html>"
+    url = answering(b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=UTF-8\r\nContent-Length: %d\r\n\r\n" % len(page), iter([page]))
+    with pytest.raises(Refused, match="not the API's JSON"):
+        json_of(call(requests.Session(), "POST", url, what="uji", timeout=5.0, json={}), what="uji")
+
+
+def test_a_credential_http_cannot_carry_is_refused_before_anything_is_sent() -> None:
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    server.settimeout(0.5)
+    try:
+        with pytest.raises(Refused, match="cannot carry") as caught:
+            call(requests.Session(), "POST", f"http://127.0.0.1:{server.getsockname()[1]}/posts", what="uji", timeout=2.0,
+                 headers={"Authorization": "Bearer token\u2019rahasia"}, json={})
+        assert "rahasia" not in str(caught.value)
+        try:  # the connection may have been made; no byte of the request reached the server
+            conn, _ = server.accept()
+        except TimeoutError:
+            received = b""
+        else:
+            conn.settimeout(0.3)
+            try:
+                received = conn.recv(65536)
+            except TimeoutError:
+                received = b""
+            conn.close()
+        assert received == b""
+    finally:
+        server.close()

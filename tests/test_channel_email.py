@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 import socket
+import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -24,7 +26,7 @@ from pasopati.publications.channels import (
     Uncertain,
     adapter_for,
 )
-from pasopati.publications.channels.smtp import EmailChannel
+from pasopati.publications.channels.smtp import CONVERSATION_TIMEOUTS, EmailChannel
 from pasopati.settings import Settings
 from tests.smtp_server import PASSWORD, USER, Fault, SMTPServer, running
 
@@ -222,3 +224,33 @@ def test_a_login_without_tls_is_refused_for_a_remote_relay(host: str) -> None:
     assert config(host=host, security="starttls").host == host
     assert config(host=host, username=None, password_secret=None).security == "none"  # an open relay takes no login
     assert config(host="localhost").security == "none"
+
+
+def test_a_tarpit_greeting_ends_the_attempt_at_the_conversation_deadline(tmp_path: Path, secret: None) -> None:
+    """A server that drips "220-" continuation lines (each read beating the timeout) held the
+    publisher as long as it liked; the watchdog ends the attempt, nothing having been sent."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+
+    def tarpit() -> None:
+        conn, _ = server.accept()
+        try:
+            for _ in range(200):
+                conn.sendall(b"220-tarpit\r\n")
+                time.sleep(0.1)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    threading.Thread(target=tarpit, daemon=True).start()
+    email = adapter_for("surel-wartawan", config(None, port=server.getsockname()[1], timeout_seconds=0.5),
+                        Settings(channels_file=tmp_path / "channels.yaml"))
+    started = time.monotonic()
+    try:
+        with pytest.raises(Unavailable, match="nothing sent|disconnected"):
+            email.publish(message(JOURNALISTS[0]))
+    finally:
+        server.close()
+    assert time.monotonic() - started < 0.5 * CONVERSATION_TIMEOUTS + 2

@@ -60,6 +60,7 @@ from pasopati.publications.channels import (
     Uncertain,
     adapter_for,
 )
+from pasopati.publications.channels.api import ANSWER_DEADLINE_TIMEOUTS
 from pasopati.publications.models import (
     Delivery,
     DeliveryStatus,
@@ -70,6 +71,7 @@ from pasopati.publications.models import (
 )
 from pasopati.publications.owner import me
 from pasopati.settings import Settings
+from pasopati.time import utcnow
 
 BATCH = 50  # deliveries per write-ahead transaction on a list channel
 
@@ -132,7 +134,12 @@ def publish(db: Database, incident: Incident, draft_id: str, channel: str, cat: 
         return service.summarise(db, incident, publication.id, draft, problem=problem)  # nothing to send: stays as it was
     sender = _Sender(db, adapter, draft, incident, channel, rendering, link or "", settings,
                      service.references_for(db, draft, channel), config.rate_per_second, retract=retract)
-    sender.recover(service.release_abandoned(db, publication.id, timedelta(seconds=settings.publish_lease_seconds)), units)
+    abandoned = service.release_abandoned(db, publication.id, timedelta(seconds=settings.publish_lease_seconds))
+    # A dead process's request may still be in the remote's hands: it is looked up only once the
+    # remote must have finished with it (a later pass of the watcher, a later retry).
+    settled_by = utcnow() - timedelta(seconds=_settling_seconds(adapter, settings))
+    ripe = [d for d in abandoned if d.id in units and (d.started_at is None or d.started_at <= settled_by)]
+    sender.recover(service.take_over(db, ripe, me()), units)
     pending = [units[d.id] for d in service.deliveries(db, publication.id)
                if d.id in units and (only is None or d.id in only) and (d.status in {DeliveryStatus.PENDING, DeliveryStatus.FAILED}
                                                       or (include_refused and d.status is DeliveryStatus.REFUSED))]
@@ -160,7 +167,8 @@ class _Sender:
         )
 
     def recover(self, abandoned: list[Delivery], units: dict[str, Unit]) -> None:
-        """Settle deliveries a dead process left ``sending``: found, absent (sendable) or ambiguous."""
+        """Settle deliveries a dead process left ``sending`` (taken over by this one: service.take_over):
+        found, absent (sendable) or ambiguous."""
         for delivery in abandoned:
             unit = units.get(delivery.id)
             if unit is None:
@@ -169,20 +177,24 @@ class _Sender:
             try:
                 found = self.adapter.find(self.message(unit))
             except LookupUnsupported as exc:
-                service.record_outcome(self.db, unit.delivery_id, DeliveryStatus.AMBIGUOUS, error=f"{why}; {exc}")
+                self.record(unit, DeliveryStatus.AMBIGUOUS, error=f"{why}; {exc}")
                 continue
             except ChannelError as exc:
-                service.record_outcome(self.db, unit.delivery_id, DeliveryStatus.AMBIGUOUS, error=f"{why}; lookup failed: {exc}")
+                self.record(unit, DeliveryStatus.AMBIGUOUS, error=f"{why}; lookup failed: {exc}")
                 continue
             except Exception as exc:  # noqa: BLE001  (an answer the adapter did not expect: as deliver, never a crash)
-                service.record_outcome(self.db, unit.delivery_id, DeliveryStatus.AMBIGUOUS,
+                self.record(unit, DeliveryStatus.AMBIGUOUS,
                                        error=f"{why}; lookup failed: {type(exc).__name__}: {exc}")
                 continue
             if found is not None:
                 receipt = _followed_up(self.adapter, self.message(unit), found.model_copy(update={"already_published": True}))
-                service.record_outcome(self.db, unit.delivery_id, DeliveryStatus.SENT, receipt=receipt)
+                self.record(unit, DeliveryStatus.SENT, receipt=receipt)
             else:
-                service.record_outcome(self.db, unit.delivery_id, DeliveryStatus.FAILED, error=f"{why}; not on the remote: to be sent")
+                self.record(unit, DeliveryStatus.FAILED, error=f"{why}; not on the remote: to be sent")
+
+    def record(self, unit: Unit, status: DeliveryStatus, *, receipt: Receipt | None = None, error: str | None = None) -> None:
+        """The outcome, stored only while this process holds the delivery (service.record_outcome)."""
+        service.record_outcome(self.db, unit.delivery_id, status, owner=me(), receipt=receipt, error=error)
 
     def send(self, pending: list[Unit], *, include_refused: bool) -> None:
         for batch in _batches(pending, BATCH):
@@ -200,15 +212,15 @@ class _Sender:
         try:
             receipt = self._attempts(message)
         except Refused as exc:
-            service.record_outcome(self.db, unit.delivery_id, DeliveryStatus.REFUSED, error=str(exc))
+            self.record(unit, DeliveryStatus.REFUSED, error=str(exc))
         except Ambiguous as exc:
-            service.record_outcome(self.db, unit.delivery_id, DeliveryStatus.AMBIGUOUS, error=str(exc))
+            self.record(unit, DeliveryStatus.AMBIGUOUS, error=str(exc))
         except Unavailable as exc:
-            service.record_outcome(self.db, unit.delivery_id, DeliveryStatus.FAILED, error=str(exc))
+            self.record(unit, DeliveryStatus.FAILED, error=str(exc))
         except Exception as exc:  # noqa: BLE001  (an adapter bug: the outcome is unknown, so never sent again unasked)
-            service.record_outcome(self.db, unit.delivery_id, DeliveryStatus.AMBIGUOUS, error=f"{type(exc).__name__}: {exc}")
+            self.record(unit, DeliveryStatus.AMBIGUOUS, error=f"{type(exc).__name__}: {exc}")
         else:
-            service.record_outcome(self.db, unit.delivery_id, DeliveryStatus.SENT, receipt=receipt)
+            self.record(unit, DeliveryStatus.SENT, receipt=receipt)
 
     def _attempts(self, message: OutgoingMessage) -> Receipt:
         retrying = Retrying(
@@ -222,18 +234,26 @@ class _Sender:
         try:
             return self.adapter.publish(message)
         except Uncertain as exc:
-            # The request went out and no answer came: the remote may hold the post. Give it time
-            # to finish storing, then ask; never post again on a guess.
-            time.sleep(self.settings.publish_lookup_delay_seconds or _timeout(self.adapter))
+            return self._look_up(message, exc)
+
+    def _look_up(self, message: OutgoingMessage, uncertain: Uncertain) -> Receipt:
+        """The request went out and no answer came: the remote may hold the post, or still be
+        storing it. Ask after a delay, and once more after three delays: a remote still busy with
+        the first request (a PHP worker behind a locked database) answered "absent" to a single
+        early lookup and got the post twice (issue 11 review). Absent both times: sent again
+        (Unavailable); a channel that cannot be asked: Ambiguous. Never a post on a guess alone."""
+        delay = self.settings.publish_lookup_delay_seconds or _timeout(self.adapter)
+        for wait in (delay, 3 * delay):
+            time.sleep(wait)
             try:
                 found = self.adapter.find(message)
             except LookupUnsupported as unsupported:
-                raise Ambiguous(f"{exc} — {unsupported}: resolve with `pasopati publish resolve`") from exc
+                raise Ambiguous(f"{uncertain} — {unsupported}: resolve with `pasopati publish resolve`") from uncertain
             except ChannelError as lookup:
-                raise Ambiguous(f"{exc} — and the lookup failed: {lookup}") from exc
+                raise Ambiguous(f"{uncertain} — and the lookup failed: {lookup}") from uncertain
             if found is not None:
                 return _followed_up(self.adapter, message, found.model_copy(update={"already_published": True}))
-            raise Unavailable(f"{exc} — not on the remote: sending again") from exc
+        raise Unavailable(f"{uncertain} — not on the remote {4 * delay:g} s later: sending again") from uncertain
 
     def _wait(self, state: RetryCallState) -> float:
         initial = self.settings.publish_retry_seconds
@@ -264,6 +284,15 @@ def _followed_up(adapter: Channel, message: OutgoingMessage, receipt: Receipt) -
     comment on, or retraction of, the post it corrects) where the adapter has such a step."""
     follow_up = getattr(adapter, "follow_up", None)
     return follow_up(message, receipt) if follow_up is not None else receipt
+
+
+def _settling_seconds(adapter: Channel, settings: Settings) -> float:
+    """How long after a request went out its remote may still be storing it: the whole call's
+    deadline (api.call) and the two lookups' delays (_Sender._look_up)."""
+    if not getattr(adapter, "late_arrivals", False):  # a local outbox, a channel that cannot be asked
+        return 0.0
+    delay = settings.publish_lookup_delay_seconds or _timeout(adapter)
+    return _timeout(adapter) * (1 + ANSWER_DEADLINE_TIMEOUTS) + 4 * delay
 
 
 def _timeout(adapter: Channel) -> float:

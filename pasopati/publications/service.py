@@ -132,15 +132,40 @@ def write_ahead(db: Database, ids: Iterable[str], owner: str, *, include_refused
     return taken
 
 
-def record_outcome(db: Database, id_: str, status: DeliveryStatus, *, receipt: Receipt | None = None, error: str | None = None) -> None:
-    """Store what one delivery came to; the receipt before anything reports success."""
+def take_over(db: Database, abandoned: Iterable[Delivery], owner: str) -> list[Delivery]:
+    """Make ``owner`` the one settling each delivery a dead process left ``sending`` — only where
+    that dead process still holds it (compare-and-set in one transaction): of two settlers (a
+    resumed run and `publish retry`, the watcher and a retry) one looks the post up, the other
+    leaves it; two lookups answering "absent" had sent the post twice. Returns those taken."""
+    dead = {d.id: d.owner for d in abandoned}
+    taken = []
+    with db.write() as session:
+        now = utcnow()
+        for row in session.scalars(select(DeliveryRow).where(DeliveryRow.id.in_(list(dead)))):
+            if row.status == DeliveryStatus.SENDING.value and row.owner == dead[row.id]:
+                row.owner, row.started_at = owner, now
+                taken.append(Delivery.model_validate(row, from_attributes=True))
+    return taken
+
+
+def record_outcome(db: Database, id_: str, status: DeliveryStatus, *, owner: str, receipt: Receipt | None = None,
+                   error: str | None = None) -> bool:
+    """Store what one delivery came to; the receipt before anything reports success. Returns False
+    (nothing stored) when ``owner`` no longer holds it ``sending``: a delivery is settled once. A
+    receipt is stored even then — a post is out however late its answer came — but never over
+    another receipt, and nothing ever turns a sent delivery back."""
     with db.write() as session:
         row = session.get(DeliveryRow, id_)
         assert row is not None, f"no delivery {id_}"
+        if row.status == DeliveryStatus.SENT.value:
+            return False
+        if status is not DeliveryStatus.SENT and (row.status != DeliveryStatus.SENDING.value or row.owner != owner):
+            return False
         row.status, row.error = status.value, error
         if receipt is not None:
             row.location, row.remote_id, row.accepted_at = receipt.location, receipt.remote_id, utcnow()
             row.error = receipt.note
+    return True
 
 
 def summarise(db: Database, incident: Incident, publication_id_: str, draft: Draft, *, actor: str = PUBLISHER,

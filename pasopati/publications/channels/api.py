@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import email.utils
+import threading
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -73,7 +74,34 @@ def call(
     ``accept``, which the adapter reads itself). Raises
     Unavailable (5xx but 504, 408, 429 — with ``retry_after`` — or no connection made), Refused
     (any other 4xx, a malformed URL) or Uncertain (the request may have been received: read
-    timeout, connection dropped after sending, 504). ``what`` names the channel in messages."""
+    timeout, connection dropped after sending, 504). ``what`` names the channel in messages.
+
+    The whole call ends within (1 + ANSWER_DEADLINE_TIMEOUTS) × ``timeout``: ``timeout`` bounds each
+    socket read, so a remote dripping its headers a byte at a time held a publisher (and its
+    channel's slot) for as long as it liked (issue 11 review). Past that the call is Uncertain and
+    its thread is left to the socket's own end."""
+    outcome: dict[str, Any] = {}
+
+    def attempt() -> None:
+        try:
+            outcome["response"] = _call(session, method, url, what=what, timeout=timeout, accept=accept, **kwargs)
+        except BaseException as exc:  # noqa: BLE001  handed to the caller's thread as it is
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=attempt, name=f"{what}: {method}", daemon=True)
+    worker.start()
+    worker.join(timeout * (1 + ANSWER_DEADLINE_TIMEOUTS))
+    if worker.is_alive():
+        raise Uncertain(f"{what}: {url} gave no complete answer within {timeout * (1 + ANSWER_DEADLINE_TIMEOUTS):g} s"
+                        " (the post may have been received)")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["response"]
+
+
+def _call(
+    session: requests.Session, method: str, url: str, *, what: str, timeout: float, accept: frozenset[int], **kwargs: Any,
+) -> requests.Response:
     try:
         response = session.request(method, url, timeout=timeout, allow_redirects=False, stream=True, **kwargs)
     except (MissingSchema, InvalidURL) as exc:
@@ -86,6 +114,11 @@ def call(
                       "value (a credential read with a newline?): nothing sent") from None
     except InvalidJSONError as exc:  # the body could not be encoded: nothing sent
         raise Refused(f"{what}: the request body is not valid JSON: {exc}") from None
+    except UnicodeEncodeError:
+        # http.client writes headers as Latin-1 before sending anything: a credential pasted with a
+        # typographic quote or a non-breaking space cannot be sent (its value never repeated here).
+        raise Refused(f"{what}: a request header or credential holds a character HTTP headers cannot carry "
+                      "(a credential pasted with a typographic quote?): nothing sent") from None
     except ConnectTimeout as exc:
         raise Unavailable(f"{what}: no connection to {url} within {timeout:g} s") from exc
     except ReadTimeout as exc:
@@ -148,10 +181,20 @@ def _read_bounded(response: requests.Response, *, what: str, url: str, timeout: 
 
 
 def json_of(response: requests.Response, *, what: str) -> Any:
-    """The JSON body of a 2xx answer; Refused if it is not JSON (e.g. an HTML page answered with
-    200 by a server that does not route the call to the API — nothing was created)."""
+    """The JSON body of an answer. A web page (text/html) is Refused: a server that does not route
+    the call to the API (a wrong ``api_base``) answers so and creates nothing. A 2xx claiming JSON
+    (or nothing) that does not parse is Uncertain: an answer cut or garbled on its way may follow a
+    stored post (looked up, else ambiguous; never sent again on a guess). Any other: Refused."""
     try:
         return response.json()
     except ValueError as exc:
         kind = response.headers.get("Content-Type", "no content type")
+        if 200 <= response.status_code < 300 and not is_page(response):
+            raise Uncertain(f"{what}: {response.url} answered {response.status_code} with {kind}, not the API's JSON "
+                            f"(the post may have been received): {response.text[:120]!r}") from exc
         raise Refused(f"{what}: {response.url} answered {response.status_code} with {kind}, not the API's JSON: {response.text[:120]!r}") from exc
+
+
+def is_page(response: requests.Response) -> bool:
+    """An HTML page rather than an API's answer."""
+    return response.headers.get("Content-Type", "").split(";")[0].strip().lower() in {"text/html", "application/xhtml+xml"}

@@ -95,7 +95,8 @@ class LookupUnsupported(Exception):
 
 
 class Channel(Protocol):
-    """One configured channel. ``recipients`` is ``[""]`` for a single destination."""
+    """One configured channel. ``recipients`` is ``[""]`` for a single destination. An adapter
+    whose remote may store a post after the answer was lost says so with ``late_arrivals = True``."""
 
     def recipients(self) -> list[str]: ...
 

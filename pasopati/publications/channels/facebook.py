@@ -67,6 +67,10 @@ def permalink(post_id: str) -> str:
 
 
 class FacebookChannel:
+    # A post can land on the remote after its request's answer was lost: a lookup right after a
+    # crash may miss it (sending.publish waits before settling what a dead process left).
+    late_arrivals = True
+
     def __init__(self, name: str, config: FacebookConfig, templates_dir: Path):
         self.name, self.config, self.templates_dir = name, config, templates_dir
         self.base = str(config.graph_base).rstrip("/")

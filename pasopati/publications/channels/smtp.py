@@ -33,6 +33,7 @@ import re
 import smtplib
 import socket
 import ssl
+import threading
 from datetime import datetime
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
@@ -154,9 +155,22 @@ class EmailChannel:
         except ValueError as exc:
             raise Refused(f"{what}: cannot compose the message: {exc}") from exc
         payload, remote_id = _data(mail.as_bytes()), message_id(message, self.config.sender)
-        smtp: smtplib.SMTP | None = None
+        smtp = self._client()
+        # timeout_seconds bounds each socket read; a server dripping its greeting a line at a time
+        # (a tarpit) held the publisher for as long as it liked. The whole conversation ends within
+        # CONVERSATION_TIMEOUTS × timeout_seconds: the watchdog shuts the socket, and the read that
+        # was waiting fails like any dropped connection (before the data: nothing held; after: Uncertain).
+        watchdog = threading.Timer(self.config.timeout_seconds * CONVERSATION_TIMEOUTS, _shut, args=(smtp,))
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            return self._converse(smtp, message, what, payload, remote_id)
+        finally:
+            watchdog.cancel()
+
+    def _converse(self, smtp: smtplib.SMTP, message: OutgoingMessage, what: str, payload: bytes, remote_id: str) -> Receipt:
         try:  # Before the end of data is sent: the server holds nothing.
-            smtp = self._open()
+            self._open(smtp)
             _expect(smtp.mail(parseaddr(self.config.sender)[1]), range(250, 251), "MAIL FROM")
             _expect(smtp.rcpt(message.recipient), range(250, 252), "RCPT TO")
             _expect(smtp.docmd("DATA"), range(354, 355), "DATA")
@@ -177,15 +191,21 @@ class EmailChannel:
             raise Unavailable(detail) if code < 500 else Refused(detail)
         raise Uncertain(f"{detail} (not an SMTP reply: it may have been accepted)")
 
-    def _open(self) -> smtplib.SMTP:
-        """Connected, greeted, secured and logged in as configured. ``timeout_seconds`` bounds each
-        connect, read and write (smtplib's socket timeout), not the whole conversation."""
+    def _client(self) -> smtplib.SMTP:
+        """Not connected yet (so that the watchdog holds it before the first read)."""
         c, timeout, host = self.config, self.config.timeout_seconds, _local_hostname()
         if c.security == "tls":
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(c.host, c.port, local_hostname=host, timeout=timeout, context=_tls())
-        else:
-            smtp = smtplib.SMTP(c.host, c.port, local_hostname=host, timeout=timeout)
+            return smtplib.SMTP_SSL(local_hostname=host, timeout=timeout, context=_tls())
+        return smtplib.SMTP(local_hostname=host, timeout=timeout)
+
+    def _open(self, smtp: smtplib.SMTP) -> None:
+        """Connected, greeted, secured and logged in as configured. ``timeout_seconds`` bounds each
+        connect, read and write (smtplib's socket timeout); the watchdog, the whole conversation."""
+        c = self.config
         try:
+            code, greeting = smtp.connect(c.host, c.port)
+            if code != 220:
+                raise smtplib.SMTPConnectError(code, greeting)
             smtp.ehlo_or_helo_if_needed()
             if c.security == "starttls":
                 smtp.starttls(context=_tls())
@@ -197,7 +217,6 @@ class EmailChannel:
         except BaseException:
             _close(smtp)
             raise
-        return smtp
 
 
 def _unsent(exc: OSError, what: str) -> Refused | Unavailable:
@@ -213,6 +232,21 @@ def _unsent(exc: OSError, what: str) -> Refused | Unavailable:
     if isinstance(exc, smtplib.SMTPException):  # STARTTLS or AUTH not offered, no common mechanism
         return Refused(f"{what}: {exc}")
     return Unavailable(f"{what}: no SMTP conversation, nothing sent: {exc!r}")  # refused, unreachable, timeout
+
+
+# The whole conversation (connect, greeting, STARTTLS, AUTH, envelope, data, reply) within this many
+# timeouts: each step is one round trip bounded by timeout_seconds, and greylisting servers delay one.
+CONVERSATION_TIMEOUTS = 6
+
+
+def _shut(smtp: smtplib.SMTP) -> None:
+    """Shut the conversation's socket from the watchdog's thread (the waiting read fails at once)."""
+    sock = getattr(smtp, "sock", None)
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
 
 def _close(smtp: smtplib.SMTP | None) -> None:

@@ -40,7 +40,7 @@ import requests
 from requests.utils import requote_uri
 
 from pasopati.plan.channels import TelegramConfig
-from pasopati.publications.channels.api import call, retry_after
+from pasopati.publications.channels.api import call, is_page, retry_after
 from pasopati.publications.channels.base import (
     ChannelError,
     LookupUnsupported,
@@ -49,6 +49,7 @@ from pasopati.publications.channels.base import (
     Reference,
     Refused,
     Unavailable,
+    Uncertain,
 )
 from pasopati.publications.channels.secrets import secret
 from pasopati.settings import Settings
@@ -145,7 +146,13 @@ class TelegramChannel:
             body = None
         if not isinstance(body, dict):
             detail = f"{self.name}: Telegram {method} answered {status} with {response.headers.get('Content-Type', 'no content type')}, not the Bot API's JSON"
-            return None, Unavailable(detail, retry_after(response.headers)) if status == 429 else Refused(detail)
+            if status == 429:
+                return None, Unavailable(detail, retry_after(response.headers))
+            # A 2xx that cannot be read may follow a sent message: unknown, never "not sent".
+            # (An HTML page is a wrong api_base answering: nothing was sent — api.json_of.)
+            if 200 <= status < 300 and not is_page(response):
+                return None, Uncertain(f"{detail} (it may have been sent)")
+            return None, Refused(detail)
         if status < 300 and body.get("ok") is True:
             return body.get("result"), None
         code = body.get("error_code", status)

@@ -89,6 +89,10 @@ def stamp_for(message: OutgoingMessage) -> str:
 class WordPressChannel:
     """One WordPress site (``config.base_url``); ``recipients()`` is ``[""]``."""
 
+    # A post can land on the remote after its request's answer was lost: a lookup right after a
+    # crash may miss it (sending.publish waits before settling what a dead process left).
+    late_arrivals = True
+
     def __init__(self, name: str, config: WordPressConfig, templates_dir: Path):
         self.name, self.config, self.templates_dir = name, config, templates_dir
         self.base = str(config.base_url).rstrip("/")

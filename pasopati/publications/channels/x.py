@@ -60,6 +60,10 @@ def status_url(tweet_id: str) -> str:
 
 
 class XChannel:
+    # A post can land on the remote after its request's answer was lost: a lookup right after a
+    # crash may miss it (sending.publish waits before settling what a dead process left).
+    late_arrivals = True
+
     def __init__(self, name: str, config: XConfig):
         self.name, self.config = name, config
         self.base = str(config.api_base).rstrip("/")
