@@ -491,3 +491,62 @@ def test_resolving_one_ambiguous_journalist_as_not_sent_sends_only_that_one(db: 
         assert [m.rcpt_tos for m in server.messages[before:]] == [(lost,)]
         statuses = {d.recipient: d.status for d in publications.deliveries(db, first.id)}
         assert statuses == {lost: DeliveryStatus.SENT, down: DeliveryStatus.FAILED}
+
+
+def test_two_settlers_of_a_dead_publishers_delivery_post_it_once(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A resumed run and `publish retry` (or the watcher and a retry) both find a delivery a dead
+    process left ``sending``. One takes it over and looks it up; the other leaves it. Before, the
+    slower lookup's "absent" was written over the other's receipt and the post went out twice."""
+    import threading
+    from datetime import timedelta
+
+    from pasopati.plan.channels import FacebookConfig
+    from pasopati.publications.tables import DeliveryRow
+    from pasopati.time import utcnow
+    from tests.fakes.facebook import FakeFacebookPage
+
+    page = FakeFacebookPage()
+    monkeypatch.setenv("PASOPATI_SECRET_FB_UJI", page.token)
+    try:
+        cat = on(load_catalog(), FacebookConfig.model_validate({
+            "adapter": "facebook", "title": "Uji", "graph_base": f"{page.url}/v21.0", "page_id": page.page_id,
+            "token_secret": "fb-uji", "timeout_seconds": 5}))
+        incident, draft = approved(db, cat)
+        _, _, (delivery,) = publications.claim(db, incident, draft.id, draft.content_hash, CHANNEL, cat, [("", 0)])
+        publications.write_ahead(db, [delivery.id], "pekerja-lain:4242:1")  # a process on another host, long gone
+        with db.write() as session:
+            row = session.get(DeliveryRow, delivery.id)
+            assert row is not None
+            row.started_at = utcnow() - timedelta(hours=2)
+        page.fail_next(Fault.timeout(1.5, store=True, method="GET"))  # the first lookup's "absent" arrives late
+        first = threading.Thread(target=sending.publish, args=(db, incident, draft.id, CHANNEL, cat, quick()))
+        first.start()
+        time.sleep(0.5)
+        sending.publish(db, incident, draft.id, CHANNEL, cat, quick())
+        first.join(30)
+        assert len(page.posts) == 1 and len(page.calls("POST", "/feed")) == 1, "no second attempt (Facebook refusing a duplicate is no safety net)"
+        assert publications.get(db, delivery.publication_id).status is PublicationStatus.SENT  # type: ignore[union-attr]
+    finally:
+        page.stop()
+
+
+def test_a_post_the_remote_stores_late_is_found_by_the_second_lookup(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The answer is lost and the first lookup finds nothing yet (the remote still storing it); the
+    lookup three delays later finds it: one post, never a second attempt on a single "absent"."""
+    from pasopati.plan.channels import FacebookConfig
+    from tests.fakes.facebook import FakeFacebookPage
+
+    page = FakeFacebookPage()
+    monkeypatch.setenv("PASOPATI_SECRET_FB_UJI", page.token)
+    try:
+        cat = on(load_catalog(), FacebookConfig.model_validate({
+            "adapter": "facebook", "title": "Uji", "graph_base": f"{page.url}/v21.0", "page_id": page.page_id,
+            "token_secret": "fb-uji", "timeout_seconds": 0.5}))
+        incident, draft = approved(db, cat)
+        page.fail_next(Fault.timeout(1.0, store=True),  # stored, its answer too late
+                       Fault.status(200, body={"data": []}, method="GET"))  # not listed yet at the first lookup
+        published = sending.publish(db, incident, draft.id, CHANNEL, cat, quick())
+        assert published.status is PublicationStatus.SENT
+        assert len(page.posts) == 1 and len(page.calls("POST", "/feed")) == 1 and len(page.calls("GET", "/posts")) == 2
+    finally:
+        page.stop()
