@@ -550,3 +550,40 @@ def test_a_post_the_remote_stores_late_is_found_by_the_second_lookup(db: Databas
         assert len(page.posts) == 1 and len(page.calls("POST", "/feed")) == 1 and len(page.calls("GET", "/posts")) == 2
     finally:
         page.stop()
+
+
+def test_a_token_the_remote_echoes_is_struck_from_everything_stored(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A debugging proxy or a wrong api_base quoting the request headers in its error put the bearer
+    token in the delivery, the publication and the audit log (never rewritten, read by auditors)."""
+    import re
+
+    from tests.fakes.server import Answer, Request
+
+    token = "hook-s3cret-0123456789abcdef"
+
+    class Echoing(FakeWebhook):
+        def _post(self, request: Request, match: re.Match[str]) -> Answer:
+            return Answer(400, f"Bad Request. Your headers: {json.dumps(request.headers)}", {"Content-Type": "text/plain"})
+
+    echo = Echoing()
+    monkeypatch.setenv("PASOPATI_SECRET_HOOK_TOKEN", token)
+    try:
+        cat = on(load_catalog(), webhook(echo, token_secret="hook-token"))
+        incident, draft = approved(db, cat)
+        publication = sending.publish(db, incident, draft.id, CHANNEL, cat, quick())
+    finally:
+        echo.stop()
+    (delivery,) = publications.deliveries(db, publication.id)
+    stored = {"delivery": delivery.error, "publication": publication.error,
+              **{e.kind: json.dumps(e.details) for e in audit.events(db, incident_id=incident.id)}}
+    assert "[rahasia]" in (delivery.error or "") and not [where for where, text in stored.items() if token in (text or "")]
+
+
+def test_a_credential_pasted_with_a_typographic_quote_is_refused_not_ambiguous(db: Database, receiver: FakeWebhook,
+                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PASOPATI_SECRET_HOOK_TOKEN", "hook-s3cret\u2019")
+    cat = on(load_catalog(), webhook(receiver, token_secret="hook-token"))
+    incident, draft = approved(db, cat)
+    publication = sending.publish(db, incident, draft.id, CHANNEL, cat, quick())
+    (delivery,) = publications.deliveries(db, publication.id)
+    assert receiver.calls() == [] and delivery.status is DeliveryStatus.REFUSED and "cannot carry" in (delivery.error or "")

@@ -61,6 +61,7 @@ from pasopati.publications.channels import (
     adapter_for,
 )
 from pasopati.publications.channels.api import ANSWER_DEADLINE_TIMEOUTS
+from pasopati.publications.channels.secrets import redact
 from pasopati.publications.models import (
     Delivery,
     DeliveryStatus,
@@ -193,8 +194,11 @@ class _Sender:
                 self.record(unit, DeliveryStatus.FAILED, error=f"{why}; not on the remote: to be sent")
 
     def record(self, unit: Unit, status: DeliveryStatus, *, receipt: Receipt | None = None, error: str | None = None) -> None:
-        """The outcome, stored only while this process holds the delivery (service.record_outcome)."""
-        service.record_outcome(self.db, unit.delivery_id, status, owner=me(), receipt=receipt, error=error)
+        """The outcome, stored only while this process holds the delivery (service.record_outcome),
+        with any credential a remote echoed struck out (errors and notes reach the audit log)."""
+        if receipt is not None and receipt.note:
+            receipt = receipt.model_copy(update={"note": redact(receipt.note)})
+        service.record_outcome(self.db, unit.delivery_id, status, owner=me(), receipt=receipt, error=redact(error))
 
     def send(self, pending: list[Unit], *, include_refused: bool) -> None:
         for batch in _batches(pending, BATCH):

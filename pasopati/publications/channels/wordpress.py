@@ -44,7 +44,7 @@ from pasopati.publications.channels.base import (
     Unavailable,
     Uncertain,
 )
-from pasopati.publications.channels.secrets import secret
+from pasopati.publications.channels.secrets import remember_basic, secret
 from pasopati.settings import Settings
 from pasopati.texts import render
 
@@ -109,6 +109,7 @@ class WordPressChannel:
     def _auth(self) -> tuple[str, str]:
         if self._password is None:
             self._password = secret(self.config.password_secret, what=self.name)
+            remember_basic(self.config.username, self._password)
         return self.config.username, self._password
 
     def _call(self, route: Route, method: str, path: str, params: dict[str, Any], body: dict[str, Any] | None) -> tuple[int, Any]:
