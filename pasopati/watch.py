@@ -111,11 +111,19 @@ def settle_stuck_publications(db: Database, cat: Catalog) -> list[str]:
     lease = timedelta(seconds=settings.publish_lease_seconds)
     found = []
     for publication in publications.needing_attention(db):
-        if publication.status is not PublicationStatus.SENDING or not publications.release_abandoned(db, publication.id, lease):
+        if publication.status is not PublicationStatus.SENDING:
+            continue
+        released = publications.release_dead_claims(db, publication.id, lease)  # killed before its write-ahead
+        if not publications.release_abandoned(db, publication.id, lease) and not released:
             continue
         if (incident := incidents.get(db, publication.incident_id)) is None:
             continue
-        settled = sending.publish(db, incident, publication.draft_id, publication.channel, cat, settings, send=False)
+        try:
+            settled = sending.publish(db, incident, publication.draft_id, publication.channel, cat, settings, send=False)
+        except Exception as exc:  # noqa: BLE001  one publication that cannot be settled never blinds the watcher to the rest
+            found.append(f"{incident.id} {publication.channel}: cannot be settled: {exc}")
+            log.error("publication %s on %s cannot be settled: %s", publication.draft_id, publication.channel, exc)
+            continue
         found.append(f"{incident.id} {publication.channel}: {settled.label}")
         log.warning("publication %s on %s was left sending by a process that ended: now %s", publication.draft_id,
                     publication.channel, settled.label)

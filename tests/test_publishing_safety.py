@@ -587,3 +587,28 @@ def test_a_credential_pasted_with_a_typographic_quote_is_refused_not_ambiguous(d
     publication = sending.publish(db, incident, draft.id, CHANNEL, cat, quick())
     (delivery,) = publications.deliveries(db, publication.id)
     assert receiver.calls() == [] and delivery.status is DeliveryStatus.REFUSED and "cannot carry" in (delivery.error or "")
+
+
+def test_a_journalist_taken_off_the_list_before_a_retry_no_longer_holds_the_release_partial(db: Database, tmp_path: Path) -> None:
+    """A mailbox that refused the release and was then taken off the list: the retry withdraws its
+    delivery (recorded) and the release is complete for everyone still listed."""
+    from pasopati.plan.channels import EmailConfig
+    from pasopati.publications import operator
+    from tests.smtp_server import Fault as SMTPFault
+    from tests.smtp_server import SMTPServer, running
+
+    gone = "mantan@koran.co.id"
+    (tmp_path / "channels.yaml").write_text("")
+    with running(SMTPServer()) as server:
+        server.inject(SMTPFault.reply("rcpt", "550 5.1.1 no such mailbox", rcpt=gone, times=None))
+        cat = on(load_catalog(), EmailConfig(title="Uji", adapter="email", host="127.0.0.1", port=server.port, security="none",
+                                             sender="humas@ditjenpas.go.id", recipients_file=Path("wartawan.yaml")))
+        (tmp_path / "wartawan.yaml").write_text(f"- redaksi@kompas.com\n- {gone}\n")
+        settings = quick(channels_file=tmp_path / "channels.yaml")
+        incident, draft = approved(db, cat)
+        assert sending.publish(db, incident, draft.id, CHANNEL, cat, settings).status is PublicationStatus.PARTIAL
+        (tmp_path / "wartawan.yaml").write_text("- redaksi@kompas.com\n")
+        (done,) = operator.retry(db, incident, cat, settings, channel=CHANNEL)
+    assert done.status is PublicationStatus.SENT and done.deliveries_total == 1 and len(server.messages) == 1
+    (event,) = [e for e in audit.events(db, incident_id=incident.id) if e.kind == "publication.recipients_withdrawn"]
+    assert event.details["recipients"] == [gone]

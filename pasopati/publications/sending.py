@@ -106,7 +106,8 @@ def publish(db: Database, incident: Incident, draft_id: str, channel: str, cat: 
     draft = get_draft(db, draft_id)
     if draft is None:
         raise service.NotApproved(f"no draft {draft_id}: not published")
-    config = cat.channels.channels[channel]
+    if (config := cat.channels.channels.get(channel)) is None:
+        raise service.NotApproved(f"channel {channel!r} is not in channels.yaml (renamed or removed?): not published")
     website = {name for name, c in cat.channels.channels.items() if c.format == "website"}
     link = None if channel in website else service.link_for(db, draft, website)
     plan = cat.plan(incident.category, draft.severity)
@@ -125,7 +126,8 @@ def publish(db: Database, incident: Incident, draft_id: str, channel: str, cat: 
     units = {(key := delivery_id(incident.id, draft.id, draft.content_hash, channel, r, i)): Unit(key, r, i, text)
              for r in recipients for i, text in enumerate(texts)}
     if send:
-        publication, draft, _ = service.claim(db, incident, draft_id, draft.content_hash, channel, cat, [(u.recipient, u.part) for u in units.values()])
+        publication, draft, _ = service.claim(db, incident, draft_id, draft.content_hash, channel, cat,
+                                                 [(u.recipient, u.part) for u in units.values()], owner=me())
     else:  # the watcher sends nothing, so it claims nothing: what a dead process left is settled even if
         # the approval no longer covers the text (a fact corrected since), else it stayed "sending" forever
         if (claimed := service.get(db, publication_id(draft_id, channel))) is None:

@@ -55,8 +55,11 @@ class NotApproved(RuntimeError):
 
 def claim(
     db: Database, incident: Incident, draft_id: str, content_hash: str, channel: str, cat: Catalog, units: list[tuple[str, int]],
+    owner: str | None = None,
 ) -> tuple[Publication, Draft, list[Delivery]]:
-    """Reserve draft × channel and one delivery per (recipient, part) in ``units``. Raises
+    """Reserve draft × channel and one delivery per (recipient, part) in ``units``; the deliveries
+    still to send carry ``owner`` (the claiming process) so that the watcher finds them if it dies
+    before their write-ahead record (release_dead_claims). Raises
     NotApproved (after recording the refusal) unless enough distinct approvals cover the draft's
     current text, whose SHA-256 must still be ``content_hash`` (the text that was rendered)."""
     refusal = None
@@ -93,9 +96,19 @@ def claim(
                                      status=PublicationStatus.SENDING.value, attempts=0, deliveries_sent=0, deliveries_total=0)
                 session.add(row)
                 session.flush()
-            have = set(session.scalars(select(DeliveryRow.id).where(DeliveryRow.publication_id == key)))
-            for recipient, part in units:
-                if (unit_id := delivery_id(incident.id, draft_id, content_hash, channel, recipient, part)) not in have:
+            wanted = {delivery_id(incident.id, draft_id, content_hash, channel, r, i): (r, i) for r, i in units}
+            existing = list(session.scalars(select(DeliveryRow).where(DeliveryRow.publication_id == key)))
+            # A recipient taken off the list (or a message part the rendering no longer has) that
+            # never received it: withdrawn, else the publication stayed "partial" for good.
+            if withdrawn := [d for d in existing if d.id not in wanted and d.status in _WITHDRAWABLE]:
+                for gone in withdrawn:
+                    session.delete(gone)
+                record(session, "publication.recipients_withdrawn", actor=PUBLISHER, incident_id=incident.id,
+                       flow_run_id=incident.flow_run_id, details={"publication_id": key, "channel": channel,
+                                                                  "recipients": sorted({d.recipient for d in withdrawn})})
+            have = {d.id for d in existing}
+            for unit_id, (recipient, part) in wanted.items():
+                if unit_id not in have:
                     have.add(unit_id)
                     session.add(DeliveryRow(
                         id=unit_id, publication_id=key,
@@ -103,6 +116,11 @@ def claim(
                         status=DeliveryStatus.PENDING.value, attempts=0,
                     ))
             session.flush()
+            if owner is not None:
+                now = utcnow()
+                for waiting in session.scalars(select(DeliveryRow).where(
+                        DeliveryRow.publication_id == key, DeliveryRow.status.in_([s.value for s in SENDABLE]))):
+                    waiting.owner, waiting.started_at = owner, now
             row.attempts += 1
             rows = _deliveries_in(session, key)
             record(
@@ -130,6 +148,10 @@ def write_ahead(db: Database, ids: Iterable[str], owner: str, *, include_refused
                 row.status, row.owner, row.started_at, row.attempts = DeliveryStatus.SENDING.value, owner, now, row.attempts + 1
                 taken.append(row.id)
     return taken
+
+
+# Deliveries that certainly never reached their recipient: a recipient no longer listed drops them.
+_WITHDRAWABLE = frozenset({DeliveryStatus.PENDING.value, DeliveryStatus.FAILED.value, DeliveryStatus.REFUSED.value})
 
 
 def take_over(db: Database, abandoned: Iterable[Delivery], owner: str) -> list[Delivery]:
@@ -225,6 +247,20 @@ def release_abandoned(db: Database, publication_id_: str, lease: timedelta) -> l
     with db.read() as session:
         return [d for d in _deliveries_in(session, publication_id_)
                 if d.status is DeliveryStatus.SENDING and not alive(d.owner, d.started_at, lease)]
+
+
+def release_dead_claims(db: Database, publication_id_: str, lease: timedelta) -> int:
+    """Deliveries still to send whose claiming process is gone (killed between its claim and the
+    write-ahead record: nothing of them left): released for `publish retry`. Returns how many."""
+    released = 0
+    with db.write() as session:
+        for row in session.scalars(select(DeliveryRow).where(
+                DeliveryRow.publication_id == publication_id_, DeliveryRow.status == DeliveryStatus.PENDING.value,
+                DeliveryRow.owner.is_not(None))):
+            if not alive(row.owner, row.started_at, lease):
+                row.owner, row.started_at = None, None
+                released += 1
+    return released
 
 
 def resolve(
