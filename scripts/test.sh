@@ -3,8 +3,9 @@
 #   fast            domain, store, audit and migration tests without a Prefect server
 #                   (the store tests run on SQLite and on PostgreSQL each);
 #   e2e-sqlite      the end-to-end tier (a real Prefect server, `pasopati serve`, intake) on a SQLite store;
-#   e2e-postgresql  the same end-to-end tier on a PostgreSQL store (less the `one_store` tests: processes,
-#                   auth, a browser — nothing that differs between the stores; their store logic is in fast).
+#   e2e-postgresql  the `both_stores` end-to-end tests on a PostgreSQL store (races, the watcher, the audit
+#                   chain, characters PostgreSQL refuses, every runbook cell the SQLite tier does not run);
+#                   the store logic of the rest has fast tests on both stores.
 # Tiers run one after another (side by side they starve each other on two cores: measured).
 # Arguments go to every pytest call (e.g. -x, or a test file); PASOPATI_TEST_TIERS picks tiers.
 set -euo pipefail
@@ -28,7 +29,7 @@ for name in ${PASOPATI_TEST_TIERS:-fast e2e-sqlite e2e-postgresql}; do
   case $name in
     fast) .venv/bin/python -m pytest -m "not e2e" "$@" || status=$? ;;
     e2e-sqlite) .venv/bin/python -m pytest -m e2e "$@" || status=$? ;;
-    e2e-postgresql) PASOPATI_TEST_STORE=postgresql .venv/bin/python -m pytest -m "e2e and not one_store" "$@" || status=$? ;;
+    e2e-postgresql) PASOPATI_TEST_STORE=postgresql .venv/bin/python -m pytest -m "e2e and both_stores" "$@" || status=$? ;;
     *) echo "unknown tier ${name}" >&2; exit 2 ;;
   esac
   echo "=== tier ${name}: exit ${status} in $((SECONDS - tier_started)) s"

@@ -38,8 +38,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "e2e: needs the session's Prefect server and `pasopati serve`")
     config.addinivalue_line(
         "markers",
-        "one_store: an end-to-end test of nothing that differs between the SQLite and PostgreSQL stores (processes,"
-        " the Prefect server, a browser; its store logic has fast tests on both): the e2e-sqlite tier only",
+        "both_stores: an end-to-end test run on the SQLite and on the PostgreSQL store (concurrency, the watcher,"
+        " characters PostgreSQL refuses, the audit chain); the rest of the e2e tier runs on SQLite only — store logic"
+        " has fast tests on both stores",
     )
     parent = Path(config.rootpath) / ".pasopati"
     parent.mkdir(exist_ok=True)

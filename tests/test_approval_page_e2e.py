@@ -32,7 +32,7 @@ from tests.test_human_gates import address_of
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
-pytestmark = [pytest.mark.e2e, pytest.mark.one_store, pytest.mark.usefixtures("served")]
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("served")]
 CHROMIUM = Path("/usr/bin/chromium")
 LINK = re.compile(r"(http://\S+/setuju/[A-Za-z0-9_-]+)")
 

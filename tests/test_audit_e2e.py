@@ -45,6 +45,7 @@ from tests.records import audit_events, records
 pytestmark = pytest.mark.usefixtures("served")
 
 
+@pytest.mark.both_stores
 def test_a_luar_biasa_timeline_matches_what_the_run_did(tmp_path: Path, channel_api: ChannelAPI) -> None:
     run_id = trigger("keamanan-ketertiban", "luar-biasa", "Lapas Makassar", "Kerusuhan dan pembakaran blok hunian", "jumlah_wbp_terlibat=12 orang")
     wait_for_gate(run_id, GATE_HOLDING)

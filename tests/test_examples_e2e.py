@@ -33,7 +33,7 @@ from tests.driver import (
 )
 from tests.records import records
 
-pytestmark = [pytest.mark.usefixtures("served"), pytest.mark.one_store]  # words, not store logic
+pytestmark = [pytest.mark.usefixtures("served")]
 APOLOGY = re.compile(r"mohon maaf|memohon maaf|apologi[sz]e", re.IGNORECASE)
 
 

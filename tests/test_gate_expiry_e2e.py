@@ -52,7 +52,7 @@ from tests.records import audit_events, records
 if TYPE_CHECKING:
     from tests.conftest import Served
 
-pytestmark = [pytest.mark.e2e, pytest.mark.one_store]
+pytestmark = [pytest.mark.e2e]
 
 SHORT = 45  # seconds: enough to approve the holding statement; the verification then times out
 VARIABLE = "PASOPATI_INPUT_TIMEOUT_SECONDS"

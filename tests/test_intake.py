@@ -51,7 +51,6 @@ def post(client: TestClient, body: object, headers: dict[str, str] = TOKEN) -> d
     return {"status": response.status_code, **response.json()}
 
 
-@pytest.mark.one_store  # nothing here differs between the stores (their logic has fast tests on both)
 def test_unauthenticated_is_refused_and_nothing_stored(client: TestClient) -> None:
     body = {"text": "Tiga narapidana kabur dari Lapas Cipinang"}
     before = stored_count()
@@ -90,6 +89,7 @@ def test_malformed_input_is_stored_answered_4xx_and_replayable(client: TestClien
     assert records().alert(rejected.id).status in {"ignored", "watch"}  # type: ignore[union-attr]
 
 
+@pytest.mark.both_stores
 def test_characters_postgresql_refuses_are_kept_not_a_500(client: TestClient) -> None:
     """NUL (JSON "\\u0000"), a lone surrogate ("\\ud800") and a raw NUL byte: stored, answered, never a 500
     (on the SQLite store and, in the PostgreSQL-store tier, on PostgreSQL)."""
@@ -103,6 +103,7 @@ def test_characters_postgresql_refuses_are_kept_not_a_500(client: TestClient) ->
     assert kept is not None and kept.status == "rejected" and "\x00" not in kept.raw and "kabur" in kept.raw
 
 
+@pytest.mark.both_stores
 def test_same_crisis_from_many_outlets_starts_one_run(client: TestClient) -> None:
     first = post(client, {"text": "Tiga narapidana kabur dari Lapas Pangkalpinang dini hari tadi", "url": "https://berita.example/a"})
     assert first["status"] == 202
@@ -257,7 +258,6 @@ def wait_for(read, done, timeout: float = 30):  # type: ignore[no-untyped-def]
         time.sleep(0.3)
 
 
-@pytest.mark.one_store  # nothing here differs between the stores (their logic has fast tests on both)
 def test_openapi_documents_the_accepted_bodies(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     assert {"Alert", "MeltwaterBatch"} <= set(spec["components"]["schemas"])

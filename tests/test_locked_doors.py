@@ -30,7 +30,6 @@ QUIET = {"text": "Warga binaan Lapas Sukamiskin mengikuti pelatihan barista"}  #
 # ---------------------------------------------------------------- the Prefect server's lock
 
 @pytest.mark.e2e
-@pytest.mark.one_store
 def test_the_prefect_api_answers_only_the_credential(prefect_api: str) -> None:
     login = server_auth.read_login(get_settings())
     assert login and login.startswith("pasopati:")
@@ -51,7 +50,6 @@ def test_the_prefect_api_answers_only_the_credential(prefect_api: str) -> None:
 
 
 @pytest.mark.e2e
-@pytest.mark.one_store
 def test_the_cli_finds_the_credential_by_itself_and_respects_a_set_one(prefect_api: str, data_dir: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != server_auth.CLIENT_VAR} | {"PREFECT_API_URL": prefect_api}
     command = [sys.executable, "-m", "pasopati.cli", "pending"]

@@ -91,6 +91,7 @@ def test_forged_names_are_refused_and_recorded_from_every_path(prefect_api: str)
     assert wait_final(run_id).state.name == "Ditolak"
 
 
+@pytest.mark.both_stores
 def test_two_decisions_at_once_one_takes_effect_the_other_is_told(prefect_api: str, data_dir: Path) -> None:
     run_id = trigger("keamanan-ketertiban", "luar-biasa", "Lapas Makassar", "Kerusuhan di blok C")
     wait_for_gate(run_id, GATE_HOLDING)

@@ -145,6 +145,7 @@ def process_tree(root: int) -> list[int]:
     return tree
 
 
+@pytest.mark.both_stores
 def test_a_run_killed_mid_publish_is_found_settled_and_finished_without_a_second_post(served, channel_api) -> None:  # type: ignore[no-untyped-def]
     """Issue 11: the serving process, its forkserver and the run's process are killed while the
     webhook holds the run's post (stored, not yet answered). The publication stays ``sending`` and

@@ -61,6 +61,7 @@ def outbox_files(data_dir: Path, incident_id: str) -> list[Path]:
     return sorted((data_dir / "outbox" / incident_id).glob("*.*"))  # .txt, and .html for the website
 
 
+@pytest.mark.both_stores
 @pytest.mark.usefixtures("served")
 def test_every_category_and_severity_runs_end_to_end(data_dir: Path, channel_api: ChannelAPI) -> None:
     """Every runbook cell, end to end. The suite runs the e2e tier on a SQLite and on a PostgreSQL
@@ -143,7 +144,6 @@ def test_rejected_holding_statement_publishes_nothing(data_dir: Path, channel_ap
     assert store.evaluation(incident.id).outcome == "rejected"  # type: ignore[union-attr]
 
 
-@pytest.mark.one_store  # nothing here differs between the stores (their logic has fast tests on both)
 @pytest.mark.usefixtures("served")
 def test_rejected_full_statement_publishes_only_the_approved_holding(data_dir: Path, channel_api: ChannelAPI) -> None:
     run_id = trigger("kesehatan", "sedang", "Rutan Salemba", "Keracunan makanan massal")
@@ -155,7 +155,6 @@ def test_rejected_full_statement_publishes_only_the_approved_holding(data_dir: P
     assert published_types == {MessageType.HOLDING_STATEMENT}
 
 
-@pytest.mark.one_store  # nothing here differs between the stores (their logic has fast tests on both)
 @pytest.mark.usefixtures("served")
 def test_unverified_items_never_invented(data_dir: Path) -> None:
     """Nothing verified beyond the trigger: the texts state no fact, name the open questions, and
@@ -206,7 +205,6 @@ def test_channel_down_fails_only_itself_and_publish_retry_sends_only_what_is_mis
     assert len(channel_api.for_incident(incident.id)) == len(failed)
 
 
-@pytest.mark.one_store  # nothing here differs between the stores (their logic has fast tests on both)
 @pytest.mark.usefixtures("served")
 def test_cli_says_where_a_run_waits_and_refuses_the_wrong_gate() -> None:
     run_id = trigger("tata-kelola-integritas", "ringan", "Lapas Banyuasin", "Dugaan pungli kunjungan")
@@ -236,7 +234,6 @@ def test_cli_says_where_a_run_waits_and_refuses_the_wrong_gate() -> None:
     drive({run_id: Script(full=reject)})
 
 
-@pytest.mark.one_store  # nothing here differs between the stores (their logic has fast tests on both)
 @pytest.mark.usefixtures("served")
 def test_trigger_refuses_unknown_unit_and_items() -> None:
     assert "unknown unit 'Lapas Atlantis'" in pasopati_fails(
@@ -250,7 +247,6 @@ def test_trigger_refuses_unknown_unit_and_items() -> None:
     )
 
 
-@pytest.mark.one_store  # nothing here differs between the stores (their logic has fast tests on both)
 def test_a_suspended_run_survives_a_restart_of_the_serving_process(served) -> None:  # type: ignore[no-untyped-def]
     """Waiting holds no process: stop `pasopati serve` while a run waits for approval, start it
     again, approve, and the run completes as if nothing happened."""

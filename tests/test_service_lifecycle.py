@@ -23,7 +23,7 @@ from pasopati.launcher import group_members, process_start, stop_group
 from pasopati.settings import Settings
 from tests.conftest import free_port
 
-pytestmark = [pytest.mark.e2e, pytest.mark.one_store]
+pytestmark = [pytest.mark.e2e]
 STOP_WITHIN = 15.0
 QUIET = {"text": "Warga binaan Lapas Sukamiskin mengikuti pelatihan barista"}  # stored, starts nothing
 
