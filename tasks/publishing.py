@@ -39,20 +39,21 @@ def publish_all(incident: Incident, drafts: list[Draft]) -> list[Publication]:
     sends again what failed. A publication still ``sending`` is handed over again: a delivery its
     dead process left is looked up or called ambiguous, never blindly resent.
 
-    Two batches: the website and every channel that carries the whole statement (e-mail, text)
-    first; then the short posts (X, Facebook, Telegram, WhatsApp), which link the website post's
-    own address. The e-mail to journalists does not wait for the website: a slow or failing CMS
-    (retried with backoff) would hold the press release back, and the slowest list channel alone
-    sets the fan-out time (bench/publishing.py)."""
+    Every channel starts at once but the short posts (X, Facebook, Telegram, WhatsApp), which wait
+    for the website posts so as to link their own address (``statement_url`` if the website failed).
+    E-mail carries the whole release and does not wait for the CMS: a slow or failing website
+    (retried with backoff) would hold the press release back."""
     db, cat = get_database(), catalog()
     done = {(p.draft_id, p.channel): p for p in publications.publications(db, incident.id)}
     todo = [(d, c) for d in drafts for c in d.channels
             if (d.id, c) not in done or done[(d.id, c)].status is PublicationStatus.SENDING]
-    linking = {name for name, config in cat.channels.channels.items() if Format(config.format) in LINKING_FORMATS}
-    batches = [b for b in ([t for t in todo if t[1] not in linking], [t for t in todo if t[1] in linking]) if b]
+    formats = {name: Format(config.format) for name, config in cat.channels.channels.items()}
+    # Websites first in submission order: the short posts' dependencies must exist when they are submitted.
+    todo.sort(key=lambda t: formats.get(t[1]) is not Format.WEBSITE)
     failures: dict[tuple[str, str], str] = {}
-    if batches:
-        _publish_batches(incident, batches, failures)
+    if todo:
+        _publish_holding_slots(incident, todo, {c for c, f in formats.items() if f in LINKING_FORMATS},
+                               {c for c, f in formats.items() if f is Format.WEBSITE}, failures)
     after = {(p.draft_id, p.channel): p for p in publications.publications(db, incident.id)}
     # A task that failed before anything was stored (a refused draft, an adapter that could not be
     # built) still counts: the run must not end "Selesai" with a channel that got nothing.
@@ -63,8 +64,9 @@ def publish_all(incident: Incident, drafts: list[Draft]) -> list[Publication]:
     return [after[(d.id, c)] for d in drafts for c in d.channels if (d.id, c) in after]
 
 
-def _publish_batches(incident: Incident, batches: list[list[tuple[Draft, str]]], failures: dict[tuple[str, str], str]) -> None:
-    """The full-text batch, then the short posts, holding the channels' global limits ``kanal-<channel>``.
+def _publish_holding_slots(incident: Incident, todo: list[tuple[Draft, str]], linking: set[str], website: set[str],
+                           failures: dict[tuple[str, str], str]) -> None:
+    """Everything in ``todo``, holding the channels' global limits ``kanal-<channel>``.
 
     First try: one slot of every channel the run publishes on, in ONE call that does not wait. On
     the Prefect server's SQLite default, concurrent slot acquisitions collide ("database is locked",
@@ -72,30 +74,34 @@ def _publish_batches(incident: Incident, batches: list[list[tuple[Draft, str]]],
     made the fan-out 2.75 × the slowest channel alone (bench/publishing.py). When a channel is busy
     with another run, each task takes its own channel's slot instead (waiting as long as it must),
     so that runs publishing at the same time still share the channels one by one."""
-    names = [CHANNEL_LIMIT.format(channel=c) for c in sorted({c for batch in batches for _, c in batch})]
+    names = [CHANNEL_LIMIT.format(channel=c) for c in sorted({c for _, c in todo})]
     held = False
     try:
         with concurrency(names, occupy=1, max_retries=0, strict=False, lease_duration=CHANNEL_LEASE_SECONDS):
             held = True
-            for batch in batches:
-                _fan_out(incident, batch, failures, hold_slot=False)
+            _fan_out(incident, todo, linking, website, failures, hold_slot=False)
     except ConcurrencySlotAcquisitionError:
         if held:
             raise
-        for batch in batches:
-            _fan_out(incident, batch, failures, hold_slot=True)
+        _fan_out(incident, todo, linking, website, failures, hold_slot=True)
 
 
-def _fan_out(incident: Incident, batch: list[tuple[Draft, str]], failures: dict[tuple[str, str], str], *, hold_slot: bool) -> None:
-    """Every channel of ``batch`` at once; a channel's drafts (id, en) one after another
-    (``allow_failure``: a draft refused does not hold back the next). A task that raised is
-    noted in ``failures`` with its reason."""
+def _fan_out(incident: Incident, todo: list[tuple[Draft, str]], linking: set[str], website: set[str],
+             failures: dict[tuple[str, str], str], *, hold_slot: bool) -> None:
+    """Every channel at once; a channel's drafts (id, en) one after another, and the ``linking``
+    channels after the website posts (``allow_failure``: a draft refused or a website down does
+    not hold back what follows). A task that raised is noted in ``failures`` with its reason."""
     futures: dict[tuple[str, str], PrefectFuture[Publication]] = {}
     previous: dict[str, PrefectFuture[Publication]] = {}
-    for draft, channel in batch:
+    websites: list[PrefectFuture[Publication]] = []
+    for draft, channel in todo:
         after = [allow_failure(previous[channel])] if channel in previous else []
+        if channel in linking:
+            after += [allow_failure(f) for f in websites]
         previous[channel] = publish.submit(incident, draft.id, channel, hold_slot=hold_slot, wait_for=after)
         futures[(draft.id, channel)] = previous[channel]
+        if channel in website:
+            websites.append(previous[channel])
     wait(list(futures.values()))
     for key, future in futures.items():
         if future.state.is_failed() or future.state.is_crashed():
@@ -115,7 +121,7 @@ def describe(published: list[Publication]) -> str:
 def publish(incident: Incident, draft_id: str, channel: str, hold_slot: bool = True) -> Publication:
     """No Prefect retries: the sender retries what may be retried, and a second attempt of this
     task must never be a second post (the store decides). ``hold_slot``: take the channel's
-    slot here (False: the run holds it already, ``_publish_batches``)."""
+    slot here (False: the run holds it already, ``_publish_holding_slots``)."""
     if not hold_slot:
         publication = sending.publish(get_database(), incident, draft_id, channel, catalog(), get_settings())
     else:
