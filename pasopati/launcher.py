@@ -64,6 +64,7 @@ def spawn_server(
         **os.environ,
         **(env_overrides or {}),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
         # Without this the UI keeps calling port 4200 when another port is chosen.
         "PREFECT_UI_API_URL": settings.api_url,
         "PREFECT_SERVER_API_PORT": str(settings.port),

@@ -5,6 +5,7 @@ never a crash or a minute of regex work."""
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import UTC, datetime
 
@@ -170,3 +171,17 @@ def test_publish_resolve_refuses_a_sent_value_that_is_not_an_address(sent: str) 
     result = CliRunner().invoke(app, ["publish", "resolve", "run", "--by", "X", "--code", "123456", "--channel", "kanal",
                                       "--reason", "r", "--sent", sent])
     assert result.exit_code == 2 and "--sent" in result.output and "not the post's address" in result.output
+
+
+def test_prefect_sends_no_usage_events_from_any_pasopati_process() -> None:
+    """Prefect 3.8 reports a first import from an interactive terminal to Amplitude unless
+    DO_NOT_TRACK is set: importing pasopati sets it before Prefect is imported (a fresh interpreter,
+    DO_NOT_TRACK unset, as an operator's shell)."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "DO_NOT_TRACK"}
+    probe = ("import pasopati, prefect; from prefect._internal.analytics.enabled import is_telemetry_enabled; "
+             "import os; print(os.environ.get('DO_NOT_TRACK'), is_telemetry_enabled())")
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.split() == ["1", "False"]
