@@ -185,3 +185,17 @@ def test_prefect_sends_no_usage_events_from_any_pasopati_process() -> None:
              "import os; print(os.environ.get('DO_NOT_TRACK'), is_telemetry_enabled())")
     out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.split() == ["1", "False"]
+
+
+@pytest.mark.parametrize("blank", ["", "\n", "   \n\t", "— — —\n", "\u200b\n"])
+def test_a_blank_statement_is_refused_wherever_a_text_is_given(blank: str) -> None:
+    """An empty file given to `revise` was approved and published as a blank press release (a new
+    user's trial, issue 11): every door for a typed text refuses it, and so does publishing."""
+    from pasopati.approvals.form import PageForm, problems as form_problems
+    from pasopati.drafts.service import normalise_text
+    from pasopati.texts import TextRefused
+
+    with pytest.raises(TextRefused, match="no words"):
+        normalise_text(blank)
+    form = PageForm(verdict="edit", reason="", code="", texts={"teks-0": blank})
+    assert "text_blank" in form_problems(form, {"teks-0": "Pernyataan awal."}, strong=False)

@@ -612,3 +612,14 @@ def test_a_journalist_taken_off_the_list_before_a_retry_no_longer_holds_the_rele
     assert done.status is PublicationStatus.SENT and done.deliveries_total == 1 and len(server.messages) == 1
     (event,) = [e for e in audit.events(db, incident_id=incident.id) if e.kind == "publication.recipients_withdrawn"]
     assert event.details["recipients"] == [gone]
+
+
+def test_a_blank_text_is_never_published_even_approved(db: Database, receiver: FakeWebhook) -> None:
+    cat = on(load_catalog(), webhook(receiver))
+    incident = opened(db, cat, "kesehatan", Severity.SEDANG)
+    draft = stored_draft(db, incident, body=" \n")  # stored around every door that refuses it
+    plan = cat.plan(incident.category, incident.severity)
+    assert decide(db, Authenticators(db), incident, plan, GATE_HOLDING, [draft], Verdict.APPROVE, authority(cat, incident)[0]).accepted
+    with pytest.raises(publications.NotApproved, match="no words"):
+        sending.publish(db, incident, draft.id, CHANNEL, cat, quick())
+    assert receiver.calls() == []

@@ -69,6 +69,9 @@ def problems(form: PageForm, originals: dict[str, str], *, strong: bool) -> list
     if any(len(form.texts.get(f, "")) > MAX_TEXT_CHARS for f in originals):
         errors.append("text_long")
         return errors  # nothing more is read of a text this long
+    if any(f in form.texts and not any(c.isalpha() for c in form.texts[f]) for f in originals):
+        errors.append("text_blank")  # a statement emptied in the form is never a public text
+        return errors
     try:
         changed = edited(form, originals)
     except TextRefused:  # a "word" no reader would read (pasopati.texts.plain)

@@ -140,8 +140,13 @@ def add(session: Session, draft: Draft, *, actor: str, flow_run_id: str | None) 
 
 def normalise_text(text: str) -> str:
     """Text as a form or file gives it, in the shape drafts are stored: pasopati.texts.plain (what
-    every check and channel sees), one final newline. Raises TextRefused (pasopati.texts)."""
-    return plain(text).strip() + "\n"
+    every check and channel sees), one final newline. Raises TextRefused (pasopati.texts), also for
+    a text with no words: an empty file given to `revise` was approved and published as a blank
+    press release (issue 11 trial)."""
+    normal = plain(text).strip()
+    if not any(c.isalpha() for c in normal):
+        raise TextRefused("the text has no words: a public statement cannot be blank")
+    return normal + "\n"
 
 
 def revision_id(draft: Draft, revision: int) -> str:

@@ -74,6 +74,8 @@ def claim(
             approvers = approvers_of(session, draft)
             if draft.content_hash != content_hash:
                 refusal = f"draft {draft_id}: its text changed while being published: not published"
+            elif not any(c.isalpha() for c in draft.body):  # checked at every edit too; never a blank post
+                refusal = f"draft {draft_id}: the text has no words: not published"
             elif len(approvers) < required:
                 refusal = (
                     f"draft {draft_id}: {len(approvers)} of {required} distinct approvals cover its current text"
