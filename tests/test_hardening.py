@@ -191,7 +191,8 @@ def test_prefect_sends_no_usage_events_from_any_pasopati_process() -> None:
 def test_a_blank_statement_is_refused_wherever_a_text_is_given(blank: str) -> None:
     """An empty file given to `revise` was approved and published as a blank press release (a new
     user's trial, issue 11): every door for a typed text refuses it, and so does publishing."""
-    from pasopati.approvals.form import PageForm, problems as form_problems
+    from pasopati.approvals.form import PageForm
+    from pasopati.approvals.form import problems as form_problems
     from pasopati.drafts.service import normalise_text
     from pasopati.texts import TextRefused
 
