@@ -465,6 +465,7 @@ class Unpublished(BaseModel):
     label: str
     error: str | None
     ambiguous: bool
+    refused: bool = False  # some recipient's remote refused it: a retry needs --include-refused once fixed
 
 
 def unpublished(db: Database | None = None) -> list[Unpublished]:
@@ -477,7 +478,8 @@ def unpublished(db: Database | None = None) -> list[Unpublished]:
             continue
         items.append(Unpublished(run=run_name(incident), flow_run_id=incident.flow_run_id or "", incident_id=incident.id,
                                  channel=publication.channel, label=publication.label, error=publication.error,
-                                 ambiguous=publication.status.value == "ambiguous"))
+                                 ambiguous=publication.status.value == "ambiguous",
+                                 refused=any(d.status.value == "refused" for d in publications.deliveries(db, publication.id))))
     return items
 
 

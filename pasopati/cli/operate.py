@@ -164,9 +164,12 @@ def pending_runs() -> None:
             f"{since}  {item.run:<24} {gate:<20} {item.category}/{item.severity:<10} "
             f"{item.unit}  → {item.waiting_for}"
         )
-    for entry in stuck:  # publications not fully out: an operator finishes them
-        todo = "publish resolve" if entry.ambiguous else "publish retry"
-        typer.echo(f"{'publikasi':<16}  {entry.run:<24} {entry.channel:<20} {entry.label}  → pasopati {todo} {entry.flow_run_id}"
+    for entry in stuck:  # publications not fully out: an operator finishes them (a command that works as printed)
+        if entry.ambiguous:
+            todo = f"publish resolve {entry.flow_run_id} --channel {entry.channel} --sent URL|--not-sent --reason ALASAN"
+        else:
+            todo = f"publish retry {entry.flow_run_id} --channel {entry.channel}{' --include-refused' if entry.refused else ''}"
+        typer.echo(f"{'publikasi':<16}  {entry.run:<24} {entry.channel:<20} {entry.label}  → pasopati {todo} --by NAMA --code KODE"
                    f"  ({(entry.error or '')[:120]})")
 
 

@@ -91,6 +91,7 @@ def retry(
     from pasopati.publications.in_use import mismatch
     from pasopati.publications.operator import NothingToDo, to_retry
     from pasopati.publications.operator import retry as retry_publications
+    from pasopati.publications.service import deliveries
     from pasopati.runs import after_publish_retry
     from pasopati.settings import get_settings
 
@@ -103,6 +104,8 @@ def retry(
         except NothingToDo as exc:
             fail(str(exc))
         _report(results)
+        if not include_refused and any(d.status.value == "refused" for p in results for d in deliveries(get_database(), p.id)):
+            typer.echo("refused by the remote, so not sent again: fix the cause (the message above), then add --include-refused")
         typer.echo(after_publish_retry(str(flow_run.id), by=person))
 
 
