@@ -137,6 +137,8 @@ def test_request_changes_goes_back_to_drafting_and_returns_for_approval(tmp_path
     decide(run_id, "request-changes", "Sebutkan layanan pengaduan", kakanwil)
     wait_for_gate(run_id, revision_gate(GATE_HOLDING))
     assert "drafter" in next(line for line in pasopati("pending").splitlines() if read_run(run_id).name in line)
+    shown = pasopati("show", str(run_id))  # the drafter reads what was sent back, and why
+    assert f"asked    {kakanwil}: Sebutkan layanan pengaduan" in shown and "--- holding_statement (id)" in shown
 
     incident = incident_of(run_id)
     original = next(d for d in records().drafts(incident.id) if d.message_type is MessageType.HOLDING_STATEMENT)

@@ -75,7 +75,7 @@ def show(
     draft's diff to its previous revision; with --gate, that gate's latest texts."""
     from pasopati.db import get_database
     from pasopati.decisions import service as decisions
-    from pasopati.decisions.gates import APPROVAL_GATES, gate_of
+    from pasopati.decisions.gates import APPROVAL_GATES, REVISION_PREFIX, gate_of
     from pasopati.decisions.models import gate_text_hash, short_hash
     from pasopati.drafts.review import reviews
     from pasopati.drafts.service import get
@@ -91,7 +91,18 @@ def show(
     if gate is not None and gate not in APPROVAL_GATES:
         fail(f"--gate {gate!r}: expected one of {', '.join(APPROVAL_GATES)}")
     with clear_errors():
-        flow_run = find_run(run) if gate else waiting_run(run, set(APPROVAL_GATES))
+        flow_run = find_run(run)
+        waits = waiting_key(flow_run) or ""
+        if gate is None and gate_of(waits).startswith(REVISION_PREFIX):
+            # Waiting for a redraft: the texts the approver sent back, and why (read only).
+            gate = gate_of(waits).removeprefix(REVISION_PREFIX)
+            asked = [d for d in decisions.decisions(get_database(), incident_of(flow_run).id)
+                     if d.gate == gate and d.verdict.value == "request_changes"]
+            typer.echo(f"waiting  {gate_of(waits)}: the drafter revises these texts (pasopati revise {flow_run.id} …)")
+            if asked:
+                typer.echo(f"asked    {asked[-1].approver}: {asked[-1].reason}")
+        if gate is None:
+            flow_run = waiting_run(run, set(APPROVAL_GATES))
         key = waiting_key(flow_run) or ""
         if gate and gate_of(key) != gate:
             key = f"{gate} (the run does not wait here now: read only)"
