@@ -76,7 +76,7 @@ def show(
     from pasopati.db import get_database
     from pasopati.decisions import service as decisions
     from pasopati.decisions.gates import APPROVAL_GATES, REVISION_PREFIX, gate_of
-    from pasopati.decisions.models import gate_text_hash, short_hash
+    from pasopati.decisions.models import Verdict, gate_text_hash, short_hash
     from pasopati.drafts.review import reviews
     from pasopati.drafts.service import get
     from pasopati.plan.catalog import catalog
@@ -97,7 +97,7 @@ def show(
             # Waiting for a redraft: the texts the approver sent back, and why (read only).
             gate = gate_of(waits).removeprefix(REVISION_PREFIX)
             asked = [d for d in decisions.decisions(get_database(), incident_of(flow_run).id)
-                     if d.gate == gate and d.verdict.value == "request_changes"]
+                     if d.gate == gate and d.verdict is Verdict.REQUEST_CHANGES and d.accepted]
             typer.echo(f"waiting  {gate_of(waits)}: the drafter revises these texts (pasopati revise {flow_run.id} …)")
             if asked:
                 typer.echo(f"asked    {asked[-1].approver}: {asked[-1].reason}")
