@@ -623,3 +623,27 @@ def test_a_blank_text_is_never_published_even_approved(db: Database, receiver: F
     with pytest.raises(publications.NotApproved, match="no words"):
         sending.publish(db, incident, draft.id, CHANNEL, cat, quick())
     assert receiver.calls() == []
+
+
+def test_an_emptied_recipients_list_withdraws_nobody_and_says_so(db: Database, tmp_path: Path) -> None:
+    """Someone truncates the list file before a retry: that is a mistake to show, not every journalist
+    leaving the list (the release would have counted as complete with half the list never reached)."""
+    from pasopati.plan.channels import EmailConfig
+    from pasopati.publications import operator
+    from tests.smtp_server import Fault as SMTPFault
+    from tests.smtp_server import SMTPServer, running
+
+    busy = "penuh@media.co.id"
+    (tmp_path / "channels.yaml").write_text("")
+    with running(SMTPServer()) as server:
+        server.inject(SMTPFault.reply("rcpt", "451 4.3.0 try later", rcpt=busy, times=None))
+        cat = on(load_catalog(), EmailConfig(title="Uji", adapter="email", host="127.0.0.1", port=server.port, security="none",
+                                             sender="humas@ditjenpas.go.id", recipients_file=Path("wartawan.yaml")))
+        (tmp_path / "wartawan.yaml").write_text(f"- redaksi@kompas.com\n- {busy}\n")
+        settings = quick(channels_file=tmp_path / "channels.yaml")
+        incident, draft = approved(db, cat)
+        assert sending.publish(db, incident, draft.id, CHANNEL, cat, settings).status is PublicationStatus.PARTIAL
+        (tmp_path / "wartawan.yaml").write_text("")
+        (after,) = operator.retry(db, incident, cat, settings, channel=CHANNEL)
+    assert after.status is PublicationStatus.PARTIAL and after.deliveries_total == 2
+    assert "recipients list is empty" in (after.error or "")

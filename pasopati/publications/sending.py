@@ -119,15 +119,16 @@ def publish(db: Database, incident: Incident, draft_id: str, channel: str, cat: 
         recipients = adapter.recipients()
     except Refused as exc:  # a recipients file that cannot be read: nothing can be sent
         recipients, problem = [], str(exc)
-    else:
-        problem = None
+    else:  # an emptied list is a mistake to show, never "everyone left the list" (which would withdraw them)
+        problem = None if recipients else f"{channel}: the recipients list is empty: nothing sent"
     texts = parts(rendering)
     # By the exactly-once key: a recipient stored in another spelling (case) is the same recipient.
     units = {(key := delivery_id(incident.id, draft.id, draft.content_hash, channel, r, i)): Unit(key, r, i, text)
              for r in recipients for i, text in enumerate(texts)}
     if send:
         publication, draft, _ = service.claim(db, incident, draft_id, draft.content_hash, channel, cat,
-                                                 [(u.recipient, u.part) for u in units.values()], owner=me())
+                                                 [(u.recipient, u.part) for u in units.values()], owner=me(),
+                                                 withdraw=problem is None)
     else:  # the watcher sends nothing, so it claims nothing: what a dead process left is settled even if
         # the approval no longer covers the text (a fact corrected since), else it stayed "sending" forever
         if (claimed := service.get(db, publication_id(draft_id, channel))) is None:

@@ -55,11 +55,12 @@ class NotApproved(RuntimeError):
 
 def claim(
     db: Database, incident: Incident, draft_id: str, content_hash: str, channel: str, cat: Catalog, units: list[tuple[str, int]],
-    owner: str | None = None,
+    owner: str | None = None, withdraw: bool = True,
 ) -> tuple[Publication, Draft, list[Delivery]]:
     """Reserve draft × channel and one delivery per (recipient, part) in ``units``; the deliveries
     still to send carry ``owner`` (the claiming process) so that the watcher finds them if it dies
-    before their write-ahead record (release_dead_claims). Raises
+    before their write-ahead record (release_dead_claims). ``withdraw``: drop the unsent deliveries of
+    recipients ``units`` no longer names (False when the list could not be read). Raises
     NotApproved (after recording the refusal) unless enough distinct approvals cover the draft's
     current text, whose SHA-256 must still be ``content_hash`` (the text that was rendered)."""
     refusal = None
@@ -102,7 +103,7 @@ def claim(
             existing = list(session.scalars(select(DeliveryRow).where(DeliveryRow.publication_id == key)))
             # A recipient taken off the list (or a message part the rendering no longer has) that
             # never received it: withdrawn, else the publication stayed "partial" for good.
-            if withdrawn := [d for d in existing if d.id not in wanted and d.status in _WITHDRAWABLE]:
+            if withdraw and (withdrawn := [d for d in existing if d.id not in wanted and d.status in _WITHDRAWABLE]):
                 for gone in withdrawn:
                     session.delete(gone)
                 record(session, "publication.recipients_withdrawn", actor=PUBLISHER, incident_id=incident.id,
