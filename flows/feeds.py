@@ -44,7 +44,8 @@ def read_feed(feed: Feed) -> list[Alert]:
     parsed = feedparser.parse(response.content)
     alerts = []
     for entry in parsed.entries:
-        text = html.unescape(TAGS.sub(" ", entry.get("summary", "") or entry.get("title", ""))).strip()
+        # Google Alerts bolds the matched words (<b>kabur</b>): tags out, spaces as one.
+        text = " ".join(html.unescape(TAGS.sub(" ", entry.get("summary", "") or entry.get("title", ""))).split())
         title = html.unescape(TAGS.sub("", entry.get("title", ""))).strip() or None
         published = entry.get("published") or entry.get("updated")
         alerts.append(
@@ -55,7 +56,8 @@ def read_feed(feed: Feed) -> list[Alert]:
                 title=title,
                 text=text or title or "(kosong)",
                 published_at=published,
-                author=entry.get("author") or feed.name,
+                # Google News names the outlet in <source>; Google Alerts leaves the author empty.
+                author=(entry.get("source") or {}).get("title") or entry.get("author") or feed.name,
             )
         )
     return alerts

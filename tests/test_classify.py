@@ -291,7 +291,7 @@ def test_classify_stream_reports_bad_lines_and_continues(rules: Rules, roster: R
     assert records[0]["category"] == "keamanan-ketertiban" and records[0]["action"] == "start"
     assert records[1]["error"].startswith("not valid JSON")
     assert records[2]["error"] == "text: Field required"
-    assert records[3]["error"].startswith("reach: Input should be greater than or equal to 0")
+    assert records[3]["error"].startswith("reach: Value error, not a count: negative")
     assert "JSON object" in records[4]["error"]
     assert records[5]["error"].startswith("url: ")
     last = records[6]

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, HttpUrl
+from pydantic import BaseModel, BeforeValidator, Field, HttpUrl
 
+from pasopati.alerts.reading import audience, moment, unwrapped
 from pasopati.db.types import CleanStr
+
+# As senders write them (pasopati.alerts.reading): RSS/e-mail dates, "29/09/2025", "1.5M", redirect links.
+Moment = Annotated[datetime | None, BeforeValidator(moment)]
+Count = Annotated[int | None, BeforeValidator(audience), Field(ge=0)]
+Link = Annotated[HttpUrl | None, BeforeValidator(lambda v: unwrapped(v.strip()) if isinstance(v, str) and v.strip() else v or None)]
 
 
 class Alert(BaseModel):
@@ -15,15 +21,17 @@ class Alert(BaseModel):
 
     source: str = Field("manual", description="Who sent it: google-alerts, meltwater, manual, …")
     platform: str | None = Field(None, description="news, twitter, instagram, tiktok, facebook, youtube, …")
-    url: HttpUrl | None = None
+    url: Link = Field(None, description="The item's address; redirect and click-tracking links are unwrapped.")
     title: CleanStr | None = None
     text: CleanStr = Field(min_length=1, description="Snippet or full text (Indonesian).")
-    published_at: datetime | None = None
+    published_at: Moment = Field(None, description="RFC 822 (RSS), ISO 8601 or day-first; no zone: WIB.")
     author: CleanStr | None = None
-    reach: int | None = Field(None, ge=0, description="Audience size or followers.")
-    engagement: int | None = Field(None, ge=0, description="Likes + shares + comments.")
+    reach: Count = Field(None, description="Audience size or followers (1500, \"1.5M\", \"15rb\").")
+    engagement: Count = Field(None, description="Likes + shares + comments.")
     sentiment: Literal["positive", "neutral", "negative"] | None = None
     unit: CleanStr | None = Field(None, description="Unit name if the sender already knows it.")
+    warnings: list[str] = Field(default_factory=list, exclude=True,
+                                description="Fields the intake could not read (kept raw in the stored alert).")
 
     @property
     def full_text(self) -> str:

@@ -3,44 +3,63 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from pasopati.alerts.models import Alert
 
+# Fields an alert can do without: one that cannot be read is dropped with a warning (the raw item is
+# stored whole), never a reason to lose the alert (issue 12: reach "1.5M" rejected whole documents).
+OPTIONAL_FIELDS = frozenset({"url", "title", "published_at", "author", "reach", "engagement", "sentiment", "unit", "platform"})
 
-class MeltwaterDocument(BaseModel):
-    """One document of a social-listening hook batch (Meltwater-style field names)."""
 
-    model_config = ConfigDict(extra="ignore")
+def lenient_alert(data: dict[str, Any]) -> Alert:
+    """``data`` as an Alert; an optional field that does not validate is left out and named in
+    ``Alert.warnings``. Raises ValidationError when what is missing is essential (the text)."""
+    try:
+        return Alert.model_validate(data)
+    except ValidationError as exc:
+        bad = {str(e["loc"][0]) for e in exc.errors() if e["loc"] and str(e["loc"][0]) in OPTIONAL_FIELDS}
+        if not bad:
+            raise
+        warnings = [f"{e['loc'][0]}: {e['msg']} ({str(e.get('input'))[:60]!r}): left out, kept in the raw alert"
+                    for e in exc.errors() if e["loc"] and str(e["loc"][0]) in bad]
+    alert = Alert.model_validate({k: v for k, v in data.items() if k not in bad})
+    return alert.model_copy(update={"warnings": warnings})
 
-    url: str | None = None
-    title: str | None = None
-    text: str = Field(validation_alias=AliasChoices("content", "opening_text", "body", "text"), min_length=1)
-    published_date: datetime | None = None
-    sentiment: str | None = None
-    reach: int | None = Field(None, ge=0)
-    engagement: int | None = Field(None, ge=0)
-    author: str | None = None
-    source_name: str | None = None
-    platform: str | None = Field(None, validation_alias=AliasChoices("source_type", "platform"))
 
-    def to_alert(self, source: str) -> Alert:
-        sentiment = (self.sentiment or "").lower() or None
-        return Alert(
-            source=source,
-            platform=self.platform,
-            url=self.url,  # type: ignore[arg-type]
-            title=self.title,
-            text=self.text,
-            published_at=self.published_date,
-            author=self.author or self.source_name,
-            reach=self.reach,
-            engagement=self.engagement,
-            sentiment=sentiment if sentiment in {"positive", "neutral", "negative"} else None,
-        )
+def _first_text(*values: object) -> str | None:
+    return next((v for v in values if isinstance(v, str) and v.strip()), None)
+
+
+def _part(doc: dict[str, Any], name: str) -> dict[str, Any]:
+    value = doc.get(name)
+    return value if isinstance(value, dict) else {}
+
+
+def document_alert(doc: dict[str, Any], source: str) -> Alert:
+    """One social-listening document as an Alert, in the shapes vendors document: flat
+    (``url, title, content|opening_text|body|text, published_date, sentiment, reach, engagement,
+    author, source_name, source_type``) or nested (``content {title, opening_text, body}``,
+    ``source {name, type}``, ``metrics {reach, engagement}``, ``enrichments {sentiment}``)."""
+    content, origin, metrics, enrichments = (_part(doc, n) for n in ("content", "source", "metrics", "enrichments"))
+    sentiment = _first_text(enrichments.get("sentiment"), doc.get("sentiment"))
+    sentiment = sentiment.lower() if sentiment else None
+    fields: dict[str, Any] = {
+        "source": source,
+        "platform": _first_text(origin.get("type"), doc.get("source_type"), doc.get("platform")),
+        "url": _first_text(doc.get("url"), content.get("url")),
+        "title": _first_text(content.get("title"), doc.get("title")),
+        "text": _first_text(content.get("opening_text"), content.get("body"), content.get("text"), doc.get("content"),
+                            doc.get("opening_text"), doc.get("body"), doc.get("text")),
+        "published_at": doc.get("published_date") or doc.get("published_at") or content.get("published_date"),
+        "author": _first_text(doc.get("author"), origin.get("name"), doc.get("source_name")),
+        "reach": metrics.get("reach", doc.get("reach")),
+        "engagement": metrics.get("engagement", doc.get("engagement")),
+        "sentiment": sentiment if sentiment in {"positive", "neutral", "negative"} else None,
+    }
+    return lenient_alert({k: v for k, v in fields.items() if v is not None})
 
 
 class MeltwaterBatch(BaseModel):
@@ -75,7 +94,7 @@ def _items(data: Any, source: str) -> list[tuple[str, Alert | str]]:
             batch = MeltwaterBatch.model_validate(data)
         except ValidationError as exc:
             raise Unreadable(describe(exc, "")) from exc
-        return [_item(doc, f"documents[{i}].", lambda d: MeltwaterDocument.model_validate(d).to_alert(source)) for i, doc in enumerate(batch.documents)]
+        return [_item(doc, f"documents[{i}].", lambda d: _document(d, source)) for i, doc in enumerate(batch.documents)]
     if isinstance(data, list):
         if not data:
             raise Unreadable("empty list: send at least one alert")
@@ -87,8 +106,14 @@ def _items(data: Any, source: str) -> list[tuple[str, Alert | str]]:
 
 def _alert(data: Any, source: str) -> Alert:
     if isinstance(data, dict):
-        data = {**data, "source": source}  # the authenticated source, not what the body claims
+        return lenient_alert({**data, "source": source})  # the authenticated source, not what the body claims
     return Alert.model_validate(data)
+
+
+def _document(data: Any, source: str) -> Alert:
+    if not isinstance(data, dict):
+        return Alert.model_validate(data)  # raises, naming the item
+    return document_alert(data, source)
 
 
 def _item(data: Any, prefix: str, parse: Any) -> tuple[str, Alert | str]:

@@ -122,7 +122,7 @@ class Intake:
             category=result.category,
             severity=result.severity,
             unit=result.unit,
-            reasons=list(result.reasons),
+            reasons=[*result.reasons, *alert.warnings],
         )
         if active is not None:
             outcome = self._correlate(record, alert, result, active, base)

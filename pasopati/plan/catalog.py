@@ -21,7 +21,7 @@ from pasopati.settings import Settings, get_settings
 
 COMMON_FILE = "common.yaml"
 ROSTER_FILE = "roster.yaml"
-NOT_RUNBOOKS = {COMMON_FILE, ROSTER_FILE, "channels.yaml", "classification.yaml", "feeds.yaml"}
+NOT_RUNBOOKS = {COMMON_FILE, ROSTER_FILE, "channels.yaml", "classification.yaml", "feeds.yaml", "redirectors.yaml"}
 
 M = TypeVar("M", bound=BaseModel)
 
