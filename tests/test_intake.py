@@ -30,13 +30,14 @@ from tests.driver import read_run
 from tests.records import audit_events, records
 
 TOKEN = {"Authorization": "Bearer rahasia-uji", "X-Pasopati-Source": "meltwater"}
+ANALYST = {"Authorization": "Bearer rahasia-analis", "X-Pasopati-Source": "analis"}
 pytestmark = pytest.mark.usefixtures("served")
 
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[TestClient]:
     intake = Intake(get_database(), catalog(), load_rules(), PrefectRuns(), get_settings())
-    creds = Credentials(tokens={"meltwater": "rahasia-uji"}, hmac_keys={"pemantau": "kunci-hmac"})
+    creds = Credentials(tokens={"meltwater": "rahasia-uji", "analis": "rahasia-analis"}, hmac_keys={"pemantau": "kunci-hmac"})
     with TestClient(create_app(intake, creds)) as test_client:
         yield test_client
 
@@ -83,10 +84,15 @@ def test_malformed_input_is_stored_answered_4xx_and_replayable(client: TestClien
     assert rejected and rejected.status == "rejected" and json.loads(rejected.raw) == {"title": "tanpa teks"}
 
     fixed = client.post(
-        f"/alerts/{rejected.id}/replay", content=json.dumps({"title": "tanpa teks", "text": "Pameran karya warga binaan"}), headers=TOKEN
+        f"/alerts/{rejected.id}/replay", content=json.dumps({"title": "tanpa teks", "text": "Pameran karya warga binaan"}), headers=ANALYST
     )
     assert fixed.status_code == 200, fixed.text
-    assert records().alert(rejected.id).status in {"ignored", "watch"}  # type: ignore[union-attr]
+    # The replay is a record of its own, the caller's, linked to the original, which stays as received.
+    replayed = records().alert(fixed.json()["alert_id"])
+    assert replayed and replayed.status in {"ignored", "watch"} and replayed.replay_of == rejected.id
+    assert replayed.source == "analis" and "Pameran karya" in replayed.raw  # whose credential made the call
+    original = records().alert(rejected.id)
+    assert original and original.status == "rejected" and json.loads(original.raw) == {"title": "tanpa teks"}
 
 
 @pytest.mark.both_stores

@@ -46,7 +46,7 @@ from pasopati.settings import Settings, get_settings
 from tests.conftest import postgres_schema
 
 DUMP = Path(__file__).parent / "data" / "store_8932213.sql"
-HEAD = "0006_deliveries"
+HEAD = "0007_alert_replays"
 FUTURE = "0099_from_a_newer_pasopati"
 BASELINE_TABLES = (
     "incidents", "alerts", "runs", "teams", "facts", "drafts", "decisions", "publications",

@@ -58,3 +58,4 @@ class AlertRecord(BaseModel):
     flow_run_id: str | None = None
     reasons: list[str] = []
     text: CleanStr | None = None
+    replay_of: str | None = Field(None, description="The alert this record replays (the original is never rewritten).")

@@ -20,17 +20,14 @@ EXCERPT = 500  # characters of an alert's text kept in its audit event (the whol
 
 
 def receive(db: Database, alert: AlertRecord) -> None:
-    """Store an alert as received (or, replayed, set it back to received) before it is classified."""
+    """Store an alert as received, before it is classified (a replay too: a new record pointing at
+    the original with ``replay_of``). An alert already stored is left as it is."""
     with db.write() as session:
-        row = session.get(AlertRow, alert.id)
-        if row is None:
-            session.add(AlertRow(**alert.model_dump()))
-            kind = "alert.received"
-        else:
-            for field, value in alert.model_dump(exclude={"id"}).items():
-                setattr(row, field, value)
-            kind = "alert.replayed"
-        record(session, kind, actor=INTAKE, details=_summary(alert))
+        if session.get(AlertRow, alert.id) is not None:
+            return
+        session.add(AlertRow(**alert.model_dump()))
+        kind = "alert.replayed" if alert.replay_of else "alert.received"
+        record(session, kind, actor=INTAKE, details={**_summary(alert), **({"replay_of": alert.replay_of} if alert.replay_of else {})})
 
 
 def reject(db: Database, raw: str, source: str, reason: str) -> str:

@@ -26,3 +26,5 @@ class AlertRow(Base):
     flow_run_id: Mapped[str | None] = mapped_column(String(36))
     reasons: Mapped[list[str]]
     text: Mapped[str | None] = mapped_column(SafeText)
+    replay_of: Mapped[str | None] = mapped_column(String(36), ForeignKey("alerts.id", name="fk_alerts_replay_of"), index=True,
+                                                  doc="The alert this one replays (a new record; the original stays as received).")

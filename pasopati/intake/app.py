@@ -121,20 +121,21 @@ def create_app(intake: Intake, creds: Credentials) -> FastAPI:
 
     @app.post("/alerts/{alert_id}/replay", response_model=Outcome)
     async def replay(alert_id: str, request: Request, source: Source) -> Any:
-        """Process a stored alert again (after a fix to the rules, the roster or the sender's format).
-        An optional body replaces the stored one, e.g. a corrected version of a rejected alert."""
+        """Process a stored alert again (after a fix to the rules, the roster or the sender's format),
+        optionally with a corrected body. The replay is a new alert record, attributed to the
+        caller's source and linked to the original (``replay_of``); the original is never rewritten."""
         record = alerts.get(intake.db, alert_id)
         if record is None:
             raise HTTPException(404, f"no alert {alert_id}")
         body = await request.body() or record.raw.encode()
         try:
-            items = read_body(body, record.source)
+            items = read_body(body, source)
         except Unreadable as exc:
             raise HTTPException(422, str(exc)) from exc
         if len(items) != 1 or not isinstance(items[0][1], Alert):
             raise HTTPException(422, items[0][1] if len(items) == 1 else "replay takes exactly one alert")
         raw, alert = items[0]
-        return await _in_thread(intake.replay, record.model_copy(update={"raw": raw}), alert)
+        return await _in_thread(intake.replay, record, alert, raw, source)
 
     # The approval page (/setuju/{token}): its credential is the link token, not the sources' auth.
     app.include_router(approval_router(intake.db, lambda: intake.catalog))

@@ -80,8 +80,13 @@ class Intake:
             outcomes.append(self.process(record, alert))
         return outcomes
 
-    def replay(self, record: AlertRecord, alert: Alert) -> Outcome:
-        return self.process(record.model_copy(update={"status": "received", "reason": None}), alert)
+    def replay(self, original: AlertRecord, alert: Alert, raw: str, source: str) -> Outcome:
+        """A new record of ``alert`` (``raw`` as the caller sent it, or the original's), linked to
+        ``original`` and attributed to ``source``, the caller: the original stays as received."""
+        record = AlertRecord(id=str(uuid.uuid4()), received_at=utcnow(), source=source, raw=raw,
+                             url=str(alert.url) if alert.url else None, status="received", text=alert.full_text,
+                             replay_of=original.id)
+        return self.process(record, alert)
 
     def process(self, record: AlertRecord, alert: Alert) -> Outcome:
         # Intake decides one alert at a time: no two alerts about one escape both find "no incident".
