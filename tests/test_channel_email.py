@@ -254,3 +254,69 @@ def test_a_tarpit_greeting_ends_the_attempt_at_the_conversation_deadline(tmp_pat
     finally:
         server.close()
     assert time.monotonic() - started < 0.5 * CONVERSATION_TIMEOUTS + 2
+
+
+def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    """A certificate for localhost / 127.0.0.1 (cryptography), valid for a day."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return cert_file, key_file
+
+
+@pytest.mark.parametrize("security", ["tls", "starttls"])
+def test_a_release_goes_out_over_tls_to_a_relay_whose_certificate_verifies(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, security: str) -> None:
+    """The whole conversation over TLS (implicit, and STARTTLS) against aiosmtpd: the relay is
+    named for the certificate check (a client built before connecting had named none, and every
+    message failed 'check_hostname requires server_hostname')."""
+    import ssl
+
+    from aiosmtpd.controller import Controller
+
+    from pasopati.publications.channels import smtp as smtp_module
+
+    cert, key = _self_signed(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the client's default context trusts this relay
+    smtp_module._tls.cache_clear()
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    handler = SMTPServer()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(handler, hostname="127.0.0.1", port=port,
+                            **({"ssl_context": server_tls} if security == "tls" else {"tls_context": server_tls}))
+    if security == "tls":  # the controller's own start-up probe speaks no TLS
+        def ready() -> None:
+            client = ssl.create_default_context(cafile=str(cert))
+            with socket.create_connection(("127.0.0.1", port), 2) as raw, client.wrap_socket(raw, server_hostname="localhost") as tls:
+                tls.recv(1024)
+        controller._trigger_server = ready  # type: ignore[method-assign]
+    controller.start()
+    try:
+        email = adapter_for("surel-wartawan", config(None, host="localhost", port=port, security=security, username=None,
+                                                     password_secret=None), Settings(channels_file=tmp_path / "channels.yaml"))
+        receipt = email.publish(message(JOURNALISTS[0]))
+    finally:
+        controller.stop()
+        smtp_module._tls.cache_clear()
+    assert receipt.location == f"mailto:{JOURNALISTS[0]}" and [m.rcpt_tos for m in handler.messages] == [(JOURNALISTS[0],)]

@@ -202,6 +202,9 @@ class EmailChannel:
         """Connected, greeted, secured and logged in as configured. ``timeout_seconds`` bounds each
         connect, read and write (smtplib's socket timeout); the watchdog, the whole conversation."""
         c = self.config
+        # smtplib names the server for TLS (SNI, certificate check) from the host given to its
+        # constructor, which _client leaves empty so the watchdog can hold the object first.
+        smtp._host = c.host
         try:
             code, greeting = smtp.connect(c.host, c.port)
             if code != 220:
