@@ -144,6 +144,13 @@ def publish(db: Database, incident: Incident, draft_id: str, channel: str, cat: 
     settled_by = utcnow() - timedelta(seconds=_settling_seconds(adapter, settings))
     ripe = [d for d in abandoned if d.id in units and (d.started_at is None or d.started_at <= settled_by)]
     sender.recover(service.take_over(db, ripe, me()), units)
+    # A recipient taken off the list while a dead process was sending to them: it may have arrived,
+    # so it is neither withdrawn nor sent again — an operator's `publish resolve` settles it.
+    dead = {d.id: d.owner for d in abandoned}
+    for orphan in service.take_over(db, [d for d in abandoned if d.id not in units], me()):
+        service.record_outcome(db, orphan.id, DeliveryStatus.AMBIGUOUS, owner=me(),
+                               error=f"{orphan.recipient} was taken off the list while a process that ended ({dead[orphan.id]})"
+                                     " was sending to them: it may have arrived")
     pending = [units[d.id] for d in service.deliveries(db, publication.id)
                if d.id in units and (only is None or d.id in only) and (d.status in {DeliveryStatus.PENDING, DeliveryStatus.FAILED}
                                                       or (include_refused and d.status is DeliveryStatus.REFUSED))]
