@@ -118,3 +118,46 @@ def test_a_credential_http_cannot_carry_is_refused_before_anything_is_sent() -> 
         assert received == b""
     finally:
         server.close()
+
+
+def test_calls_ended_at_their_deadline_leave_no_thread_or_socket_behind() -> None:
+    """Each call past its deadline shuts its own socket: against a remote dripping headers, a list of
+    1 000 recipients had left a thread and an open socket per recipient until the process ran out of files."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    stop = threading.Event()
+
+    def drip(conn: socket.socket) -> None:
+        try:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\n")
+            while not stop.is_set():
+                conn.sendall(b"X")
+                time.sleep(0.05)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            threading.Thread(target=drip, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    url = f"http://127.0.0.1:{server.getsockname()[1]}/messages"
+    session = requests.Session()
+    before = {t.name for t in threading.enumerate() if t.name.startswith("uji: POST")}
+    try:
+        for _ in range(12):
+            with pytest.raises(Uncertain, match="no complete answer"):
+                call(session, "POST", url, what="uji", timeout=0.1, json={})
+        left = [t for t in threading.enumerate() if t.name.startswith("uji: POST") and t.name not in before]
+        assert left == [], f"{len(left)} call threads still alive"
+    finally:
+        stop.set()
+        server.close()

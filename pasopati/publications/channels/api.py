@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import email.utils
+import socket
 import threading
 import time
 from collections.abc import Mapping
@@ -21,6 +22,8 @@ from requests.exceptions import (
     MissingSchema,
     ReadTimeout,
 )
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from pasopati.publications.channels.base import Refused, Unavailable, Uncertain
 
@@ -34,15 +37,77 @@ CLIENT_ERRORS = frozenset(range(400, 500)) - RETRYABLE_4XX
 _NEVER_SENT = ("NewConnectionError", "NameResolutionError", "ConnectTimeoutError", "Connection refused")
 
 
-def pooled_session(connections: int) -> requests.Session:
+# The connection each call's worker thread is using (thread id → connection): at the call's
+# deadline the caller shuts its socket, so the worker's blocked read fails and the thread ends. An
+# abandoned worker otherwise kept its thread and socket for as long as the remote dripped bytes:
+# 1 000 WhatsApp recipients against such a remote left 957 threads and ran the process out of files.
+_IN_FLIGHT: dict[int, HTTPConnection] = {}
+_IN_FLIGHT_LOCK = threading.Lock()
+
+
+class _TrackedHTTPConnection(HTTPConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        with _IN_FLIGHT_LOCK:
+            _IN_FLIGHT[threading.get_ident()] = self
+        super().request(*args, **kwargs)
+
+
+class _TrackedHTTPSConnection(HTTPSConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        with _IN_FLIGHT_LOCK:
+            _IN_FLIGHT[threading.get_ident()] = self
+        super().request(*args, **kwargs)
+
+
+class _TrackedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _TrackedHTTPConnection
+
+
+class _TrackedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _TrackedHTTPSConnection
+
+
+class _TrackedAdapter(HTTPAdapter):
+    """requests' adapter whose connections say which thread uses them (see _IN_FLIGHT)."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _TrackedHTTPPool, "https": _TrackedHTTPSPool}
+
+
+def pooled_session(connections: int = 10) -> requests.Session:
     """A session keeping up to ``connections`` connections per host alive (requests keeps 10): a
     list channel sends ``publish_parallel`` messages at once, and a smaller pool closes and reopens
-    connections all the time (urllib3 warns "Connection pool is full": seen in bench/publishing.py)."""
+    connections all the time (urllib3 warns "Connection pool is full": seen in bench/publishing.py).
+    Its connections can be shut by ``call`` at a call's deadline."""
     session = requests.Session()
-    adapter = HTTPAdapter(pool_connections=connections, pool_maxsize=connections)
+    adapter = _TrackedAdapter(pool_connections=connections, pool_maxsize=connections)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session
+
+
+def _tracked(session: requests.Session) -> None:
+    """Mount the tracking adapter on a plain session (once)."""
+    if not isinstance(session.get_adapter("http://x"), _TrackedAdapter):
+        adapter = _TrackedAdapter()
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+
+
+def _shut(worker: threading.Thread) -> bool:
+    """Shut the socket ``worker`` is using; True if its request had gone out on a connection
+    (False: still resolving or connecting — nothing was sent)."""
+    with _IN_FLIGHT_LOCK:
+        connection = _IN_FLIGHT.pop(worker.ident or 0, None)
+    sock = getattr(connection, "sock", None) if connection is not None else None
+    if sock is None:
+        return False
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    return True
 
 
 def retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
@@ -81,19 +146,27 @@ def call(
     channel's slot) for as long as it liked (issue 11 review). Past that the call is Uncertain and
     its thread is left to the socket's own end."""
     outcome: dict[str, Any] = {}
+    _tracked(session)
 
     def attempt() -> None:
         try:
             outcome["response"] = _call(session, method, url, what=what, timeout=timeout, accept=accept, **kwargs)
         except BaseException as exc:  # noqa: BLE001  handed to the caller's thread as it is
             outcome["error"] = exc
+        finally:
+            with _IN_FLIGHT_LOCK:
+                _IN_FLIGHT.pop(threading.get_ident(), None)
 
     worker = threading.Thread(target=attempt, name=f"{what}: {method}", daemon=True)
     worker.start()
-    worker.join(timeout * (1 + ANSWER_DEADLINE_TIMEOUTS))
+    deadline = timeout * (1 + ANSWER_DEADLINE_TIMEOUTS)
+    worker.join(deadline)
     if worker.is_alive():
-        raise Uncertain(f"{what}: {url} gave no complete answer within {timeout * (1 + ANSWER_DEADLINE_TIMEOUTS):g} s"
-                        " (the post may have been received)")
+        sent = _shut(worker)
+        worker.join(timeout)  # its read fails at once now: the thread and its socket end here
+        if not sent:  # still resolving the name or connecting: nothing went out
+            raise Unavailable(f"{what}: no connection to {url} within {deadline:g} s")
+        raise Uncertain(f"{what}: {url} gave no complete answer within {deadline:g} s (the post may have been received)")
     if "error" in outcome:
         raise outcome["error"]
     return outcome["response"]
