@@ -108,6 +108,16 @@ def plain(text: str) -> str:
     return normal
 
 
+# Letters by Unicode's account that show nothing: the Hangul fillers. A text of them alone passed
+# every "is it blank" check and was published (issue 11, second review).
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
+
+
+def has_words(text: str) -> bool:
+    """Whether ``text`` (as ``plain`` gives it) holds a letter a reader sees: a public statement does."""
+    return any(c.isalpha() and c not in _BLANK_LETTERS for c in text)
+
+
 @lru_cache(maxsize=2)
 def number_words(language: str = "id") -> dict[str, int]:
     """Number words one to a thousand ("dua belas" → 12, "seribu" → 1000, "twenty-one" → 21), by num2words."""

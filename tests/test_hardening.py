@@ -187,7 +187,7 @@ def test_prefect_sends_no_usage_events_from_any_pasopati_process() -> None:
     assert out.stdout.split() == ["1", "False"]
 
 
-@pytest.mark.parametrize("blank", ["", "\n", "   \n\t", "— — —\n", "\u200b\n"])
+@pytest.mark.parametrize("blank", ["", "\n", "   \n\t", "— — —\n", "\u200b\n", "\u3164\n", "\uffa0 \u1160\n"])
 def test_a_blank_statement_is_refused_wherever_a_text_is_given(blank: str) -> None:
     """An empty file given to `revise` was approved and published as a blank press release (a new
     user's trial, issue 11): every door for a typed text refuses it, and so does publishing."""

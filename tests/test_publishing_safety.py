@@ -647,3 +647,14 @@ def test_an_emptied_recipients_list_withdraws_nobody_and_says_so(db: Database, t
         (after,) = operator.retry(db, incident, cat, settings, channel=CHANNEL)
     assert after.status is PublicationStatus.PARTIAL and after.deliveries_total == 2
     assert "recipients list is empty" in (after.error or "")
+
+
+def test_a_credential_cut_short_by_an_excerpt_is_struck_too() -> None:
+    """Errors quote a remote's answer up to 300 characters; one that cut the echoed token left its
+    first 20 characters in the audit log."""
+    from pasopati.publications.channels.secrets import redact, remember
+
+    token = remember("tok-9f8e7d6c5b4a39281706abcd")
+    assert redact(f"answered 400: {{'authorization': 'Bearer {token[:20]}") == "answered 400: {'authorization': 'Bearer [rahasia]"
+    assert redact(f"x {token} y") == "x [rahasia] y"
+    assert redact("Lapas Kelas IIA Samarinda tok-9f8") == "Lapas Kelas IIA Samarinda tok-9f8"  # a short start is nobody's secret

@@ -16,7 +16,7 @@ from pasopati.db import clean_text
 from pasopati.decisions.models import ApprovalAnswer, Verdict
 from pasopati.drafts.service import normalise_text
 from pasopati.identity.codes import normalised
-from pasopati.texts import MAX_TEXT, TextRefused
+from pasopati.texts import MAX_TEXT, TextRefused, has_words, plain
 
 MAX_FORM_BYTES = 512_000  # a full gate: ~6 texts of a few KB each, url-encoded; far above any real answer
 MAX_FIELDS = 64
@@ -69,7 +69,7 @@ def problems(form: PageForm, originals: dict[str, str], *, strong: bool) -> list
     if any(len(form.texts.get(f, "")) > MAX_TEXT_CHARS for f in originals):
         errors.append("text_long")
         return errors  # nothing more is read of a text this long
-    if any(f in form.texts and not any(c.isalpha() for c in form.texts[f]) for f in originals):
+    if any(f in form.texts and _blank(form.texts[f]) for f in originals):
         errors.append("text_blank")  # a statement emptied in the form is never a public text
         return errors
     try:
@@ -86,6 +86,14 @@ def problems(form: PageForm, originals: dict[str, str], *, strong: bool) -> list
     elif form.code.strip() and (len(form.code) > MAX_CODE_CHARS or normalised(form.code) is None):
         errors.append("code_shape")
     return errors
+
+
+def _blank(text: str) -> bool:
+    """A text with no word a reader sees (a text refused for its length is not called blank)."""
+    try:
+        return not has_words(plain(text))
+    except TextRefused:
+        return False
 
 
 def edited(form: PageForm, originals: dict[str, str]) -> dict[str, str]:

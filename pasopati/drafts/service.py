@@ -22,7 +22,7 @@ from pasopati.incidents.service import mark_stage
 from pasopati.plan.catalog import Catalog
 from pasopati.plan.runbook import MessageType, RunbookPlan
 from pasopati.team.models import Team
-from pasopati.texts import TextRefused, plain
+from pasopati.texts import TextRefused, has_words, plain
 from pasopati.time import utcnow
 
 REVISION_SUFFIX = re.compile(r"-r\d+$")
@@ -144,7 +144,7 @@ def normalise_text(text: str) -> str:
     a text with no words: an empty file given to `revise` was approved and published as a blank
     press release (issue 11 trial)."""
     normal = plain(text).strip()
-    if not any(c.isalpha() for c in normal):
+    if not has_words(normal):
         raise TextRefused("the text has no words: a public statement cannot be blank")
     return normal + "\n"
 

@@ -43,6 +43,7 @@ from pasopati.publications.models import (
 )
 from pasopati.publications.owner import alive
 from pasopati.publications.tables import DeliveryRow, PublicationRow
+from pasopati.texts import has_words
 from pasopati.time import utcnow
 
 PUBLISHER = system("publikasi")
@@ -75,7 +76,7 @@ def claim(
             approvers = approvers_of(session, draft)
             if draft.content_hash != content_hash:
                 refusal = f"draft {draft_id}: its text changed while being published: not published"
-            elif not any(c.isalpha() for c in draft.body):  # checked at every edit too; never a blank post
+            elif not has_words(draft.body):  # checked at every edit too; never a blank post
                 refusal = f"draft {draft_id}: the text has no words: not published"
             elif len(approvers) < required:
                 refusal = (

@@ -38,14 +38,24 @@ def remember_basic(user: str, password: str) -> None:
     remember(base64.b64encode(f"{user}:{password}".encode()).decode())
 
 
+# A credential cut by an excerpt ("…: {answer[:300]}") leaves its start behind: a start of at
+# least this many characters is struck too (a random 12-character prefix is nobody's word).
+_SHORTEST_CUT = 12
+
+
 def redact(text: str | None) -> str | None:
-    """``text`` with every credential handed out by this process replaced by ``[rahasia]``."""
+    """``text`` with every credential handed out by this process replaced by ``[rahasia]``, and
+    what is left of one an excerpt cut short (its first 12 or more characters)."""
     if not text:
         return text
     with _LOCK:
         known = sorted(_HANDED_OUT, key=len, reverse=True)
     for value in known:
         text = text.replace(value, SHOWN_INSTEAD)
+        for cut in range(len(value) - 1, _SHORTEST_CUT - 1, -1):
+            if value[:cut] in text:
+                text = text.replace(value[:cut], SHOWN_INSTEAD)
+                break
     return text
 
 
