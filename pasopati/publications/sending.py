@@ -138,25 +138,29 @@ def publish(db: Database, incident: Incident, draft_id: str, channel: str, cat: 
         return service.summarise(db, incident, publication.id, draft, problem=problem)  # nothing to send: stays as it was
     sender = _Sender(db, adapter, draft, incident, channel, rendering, link or "", settings,
                      service.references_for(db, draft, channel), config.rate_per_second, retract=retract)
-    abandoned = service.release_abandoned(db, publication.id, timedelta(seconds=settings.publish_lease_seconds))
-    # A dead process's request may still be in the remote's hands: it is looked up only once the
-    # remote must have finished with it (a later pass of the watcher, a later retry).
-    settled_by = utcnow() - timedelta(seconds=_settling_seconds(adapter, settings))
-    ripe = [d for d in abandoned if d.id in units and (d.started_at is None or d.started_at <= settled_by)]
-    sender.recover(service.take_over(db, ripe, me()), units)
-    # A recipient taken off the list while a dead process was sending to them: it may have arrived,
-    # so it is neither withdrawn nor sent again — an operator's `publish resolve` settles it.
-    dead = {d.id: d.owner for d in abandoned}
-    for orphan in service.take_over(db, [d for d in abandoned if d.id not in units], me()):
-        service.record_outcome(db, orphan.id, DeliveryStatus.AMBIGUOUS, owner=me(),
-                               error=f"{orphan.recipient} was taken off the list while a process that ended ({dead[orphan.id]})"
-                                     " was sending to them: it may have arrived")
+    _settle_abandoned(db, publication.id, sender, units, settings)
     pending = [units[d.id] for d in service.deliveries(db, publication.id)
                if d.id in units and (only is None or d.id in only) and (d.status in {DeliveryStatus.PENDING, DeliveryStatus.FAILED}
                                                       or (include_refused and d.status is DeliveryStatus.REFUSED))]
     if send:
         sender.send(pending, include_refused=include_refused)
     return service.summarise(db, incident, publication.id, draft)
+
+
+def _settle_abandoned(db: Database, publication_id_: str, sender: _Sender, units: dict[str, Unit], settings: Settings) -> None:
+    """What dead processes left ``sending`` on this publication, taken over (one settler only) and
+    settled: looked up (sender.recover) once its remote must be done with the request — earlier,
+    a later pass of the watcher or a later retry does it; a recipient no longer listed becomes
+    ambiguous (it may have arrived: neither withdrawn nor sent again, `publish resolve` settles it)."""
+    abandoned = service.release_abandoned(db, publication_id_, timedelta(seconds=settings.publish_lease_seconds))
+    settled_by = utcnow() - timedelta(seconds=_settling_seconds(sender.adapter, settings))
+    ripe = [d for d in abandoned if d.id in units and (d.started_at is None or d.started_at <= settled_by)]
+    sender.recover(service.take_over(db, ripe, me()), units)
+    dead = {d.id: d.owner for d in abandoned}
+    for orphan in service.take_over(db, [d for d in abandoned if d.id not in units], me()):
+        service.record_outcome(db, orphan.id, DeliveryStatus.AMBIGUOUS, owner=me(),
+                               error=f"{orphan.recipient} was taken off the list while a process that ended ({dead[orphan.id]})"
+                                     " was sending to them: it may have arrived")
 
 
 class _Sender:
