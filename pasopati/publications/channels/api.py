@@ -45,18 +45,21 @@ _IN_FLIGHT: dict[int, HTTPConnection] = {}
 _IN_FLIGHT_LOCK = threading.Lock()
 
 
-class _TrackedHTTPConnection(HTTPConnection):
-    def request(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+class _Tracking:
+    """Registers the connection under the thread that sends a request on it."""
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
         with _IN_FLIGHT_LOCK:
-            _IN_FLIGHT[threading.get_ident()] = self
-        super().request(*args, **kwargs)
+            _IN_FLIGHT[threading.get_ident()] = self  # type: ignore[assignment]
+        super().request(*args, **kwargs)  # type: ignore[misc]
 
 
-class _TrackedHTTPSConnection(HTTPSConnection):
-    def request(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
-        with _IN_FLIGHT_LOCK:
-            _IN_FLIGHT[threading.get_ident()] = self
-        super().request(*args, **kwargs)
+class _TrackedHTTPConnection(_Tracking, HTTPConnection):
+    pass
+
+
+class _TrackedHTTPSConnection(_Tracking, HTTPSConnection):
+    pass
 
 
 class _TrackedHTTPPool(HTTPConnectionPool):
