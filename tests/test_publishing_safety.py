@@ -59,6 +59,35 @@ def webhook(api: FakeWebhook, **extra: object) -> WebhookConfig:
     return WebhookConfig(title="Uji", adapter="webhook", url=api.hook, timeout_seconds=1, **extra)  # type: ignore[arg-type]
 
 
+def journalist_list(tmp_path: Path, port: int, listed: list[str], **update: object) -> tuple[Catalog, Settings]:
+    """CHANNEL as an e-mail channel to ``tmp_path/wartawan.yaml`` (written with ``listed``) at the
+    SMTP server on ``port``, and quick settings reading that channels folder."""
+    from pasopati.plan.channels import EmailConfig
+
+    (tmp_path / "channels.yaml").write_text("")
+    (tmp_path / "wartawan.yaml").write_text("".join(f"- {address}\n" for address in listed))
+    cat = on(load_catalog(), EmailConfig(title="Uji", adapter="email", host="127.0.0.1", port=port, security="none",
+                                         sender="humas@ditjenpas.go.id", recipients_file=Path("wartawan.yaml")))
+    return cat, quick(channels_file=tmp_path / "channels.yaml", **update)
+
+
+def left_sending_by_a_dead_worker(db: Database, incident: Incident, draft: Draft, channel: str, cat: Catalog) -> str:
+    """Claim ``draft`` on ``channel`` and write its delivery ahead as a process on another host did
+    two hours ago and then died (its lease long over). Returns the delivery's id."""
+    from datetime import timedelta
+
+    from pasopati.publications.tables import DeliveryRow
+    from pasopati.time import utcnow
+
+    _, _, (delivery,) = publications.claim(db, incident, draft.id, draft.content_hash, channel, cat, [("", 0)])
+    publications.write_ahead(db, [delivery.id], "pekerja-lain:4242:1")
+    with db.write() as session:
+        row = session.get(DeliveryRow, delivery.id)
+        assert row is not None
+        row.started_at = utcnow() - timedelta(hours=2)
+    return delivery.id
+
+
 def approved(db: Database, cat: Catalog) -> tuple[Incident, Draft]:
     incident = opened(db, cat, "kesehatan", Severity.SEDANG)
     draft = stored_draft(db, incident, body="Lapas Cipinang sedang menangani peristiwa di blok hunian dan akan menyampaikan perkembangan.")
@@ -296,23 +325,15 @@ def test_a_publisher_that_died_but_was_not_reaped_yet_is_not_alive() -> None:
 def test_a_delivery_a_dead_process_left_is_settled_even_after_a_fact_changed(db: Database, receiver: FakeWebhook) -> None:
     """The watcher sends nothing, so it needs no approval: a figure corrected after the publisher
     died must not leave its delivery "sending" for ever (claim refused it: NotApproved, every pass)."""
-    from datetime import timedelta
 
     from pasopati.facts import service as facts
-    from pasopati.publications.tables import DeliveryRow
-    from pasopati.time import utcnow
     from tests.test_coherence import counted
 
     cat = on(load_catalog(), webhook(receiver))
     incident, plan, draft, head = counted(db, cat, "jumlah_wbp_terlibat", "3 orang", "Kepala UPT",
                                           "Tiga warga binaan terlibat dalam peristiwa ini.")
     assert decide(db, Authenticators(db), incident, plan, GATE_HOLDING, [draft], Verdict.APPROVE, head).accepted
-    _, _, (delivery,) = publications.claim(db, incident, draft.id, draft.content_hash, CHANNEL, cat, [("", 0)])
-    publications.write_ahead(db, [delivery.id], "another-worker:4242:1")  # on another host, its lease long over
-    with db.write() as session:
-        row = session.get(DeliveryRow, delivery.id)
-        assert row is not None
-        row.started_at = utcnow() - timedelta(hours=2)
+    left_sending_by_a_dead_worker(db, incident, draft, CHANNEL, cat)
     facts.submit(db, incident, plan, {"jumlah_wbp_terlibat": "4 orang"}, source="Kepala UPT", by="Uji", change="uji-2", via="uji")
     settled = sending.publish(db, incident, draft.id, CHANNEL, cat, quick(), send=False)
     assert settled.status is PublicationStatus.AMBIGUOUS and receiver.calls() == []
@@ -383,13 +404,10 @@ def test_a_lookup_that_chokes_on_a_hostile_answer_leaves_the_delivery_ambiguous_
     """X's timeline answered with ``data`` an object, not a list: the adapter's lookup raised
     AttributeError, which escaped recover() — the watcher's pass failed at that publication (and
     never reached the others'), every minute, and the delivery stayed "sending"."""
-    from datetime import timedelta
 
     from pytest_httpserver import HTTPServer
 
     from pasopati.plan.channels import XConfig
-    from pasopati.publications.tables import DeliveryRow
-    from pasopati.time import utcnow
 
     api = HTTPServer(host="127.0.0.1", port=0)
     api.expect_request("/2/users/1/tweets").respond_with_json({"data": {"id": "1"}})
@@ -399,12 +417,7 @@ def test_a_lookup_that_chokes_on_a_hostile_answer_leaves_the_delivery_ambiguous_
         cat = on(load_catalog(), XConfig(title="Uji", adapter="x", format="text", api_base=api.url_for("/"), user_id="1",  # type: ignore[arg-type]
                                          token_secret="x-token", timeout_seconds=1))
         incident, draft = approved(db, cat)
-        _, _, (delivery,) = publications.claim(db, incident, draft.id, draft.content_hash, CHANNEL, cat, [("", 0)])
-        publications.write_ahead(db, [delivery.id], "another-worker:4242:1")
-        with db.write() as session:
-            row = session.get(DeliveryRow, delivery.id)
-            assert row is not None
-            row.started_at = utcnow() - timedelta(hours=2)
+        left_sending_by_a_dead_worker(db, incident, draft, CHANNEL, cat)
         settled = sending.publish(db, incident, draft.id, CHANNEL, cat, quick(), send=False)
         assert settled.status is PublicationStatus.AMBIGUOUS and "AttributeError" in (settled.error or "")
         assert [r.method for r, _ in api.log] == ["GET"]  # looked up, nothing posted
@@ -442,19 +455,14 @@ def test_a_retry_after_that_is_not_a_number_is_ignored_and_the_429_retried(db: D
 def test_a_list_address_respelt_in_another_case_is_not_a_new_journalist(db: Database, tmp_path: Path) -> None:
     """The e-mail channel de-duplicates its list ignoring case; the exactly-once key does too, so an
     operator who rewrites "Redaksi@Kompas.com" as "redaksi@kompas.com" before a retry sends nothing again."""
-    from pasopati.plan.channels import EmailConfig
     from pasopati.publications import operator
     from tests.smtp_server import Fault as SMTPFault
     from tests.smtp_server import SMTPServer, running
 
     busy = "penuh@media.co.id"
-    (tmp_path / "channels.yaml").write_text("")
     with running(SMTPServer()) as server:
         server.inject(SMTPFault.reply("rcpt", "550 5.1.1 mailbox unavailable", rcpt=busy, times=1))
-        cat = on(load_catalog(), EmailConfig(title="Uji", adapter="email", host="127.0.0.1", port=server.port, security="none",
-                                             sender="humas@ditjenpas.go.id", recipients_file=Path("wartawan.yaml")))
-        (tmp_path / "wartawan.yaml").write_text(f"- Redaksi@Kompas.com\n- {busy}\n")
-        settings = quick(channels_file=tmp_path / "channels.yaml")
+        cat, settings = journalist_list(tmp_path, server.port, ["Redaksi@Kompas.com", busy])
         incident, draft = approved(db, cat)
         first = sending.publish(db, incident, draft.id, CHANNEL, cat, settings)
         assert first.status is PublicationStatus.PARTIAL and [m.rcpt_tos for m in server.messages] == [("Redaksi@Kompas.com",)]
@@ -498,11 +506,8 @@ def test_two_settlers_of_a_dead_publishers_delivery_post_it_once(db: Database, m
     process left ``sending``. One takes it over and looks it up; the other leaves it. Before, the
     slower lookup's "absent" was written over the other's receipt and the post went out twice."""
     import threading
-    from datetime import timedelta
 
     from pasopati.plan.channels import FacebookConfig
-    from pasopati.publications.tables import DeliveryRow
-    from pasopati.time import utcnow
     from tests.fakes.facebook import FakeFacebookPage
 
     page = FakeFacebookPage()
@@ -512,12 +517,7 @@ def test_two_settlers_of_a_dead_publishers_delivery_post_it_once(db: Database, m
             "adapter": "facebook", "title": "Uji", "graph_base": f"{page.url}/v21.0", "page_id": page.page_id,
             "token_secret": "fb-uji", "timeout_seconds": 5}))
         incident, draft = approved(db, cat)
-        _, _, (delivery,) = publications.claim(db, incident, draft.id, draft.content_hash, CHANNEL, cat, [("", 0)])
-        publications.write_ahead(db, [delivery.id], "pekerja-lain:4242:1")  # a process on another host, long gone
-        with db.write() as session:
-            row = session.get(DeliveryRow, delivery.id)
-            assert row is not None
-            row.started_at = utcnow() - timedelta(hours=2)
+        left_sending_by_a_dead_worker(db, incident, draft, CHANNEL, cat)
         page.fail_next(Fault.timeout(1.5, store=True, method="GET"))  # the first lookup's "absent" arrives late
         first = threading.Thread(target=sending.publish, args=(db, incident, draft.id, CHANNEL, cat, quick()))
         first.start()
@@ -525,7 +525,7 @@ def test_two_settlers_of_a_dead_publishers_delivery_post_it_once(db: Database, m
         sending.publish(db, incident, draft.id, CHANNEL, cat, quick())
         first.join(30)
         assert len(page.posts) == 1 and len(page.calls("POST", "/feed")) == 1, "no second attempt (Facebook refusing a duplicate is no safety net)"
-        assert publications.get(db, delivery.publication_id).status is PublicationStatus.SENT  # type: ignore[union-attr]
+        assert [p.status for p in publications.publications(db, incident.id)] == [PublicationStatus.SENT]
     finally:
         page.stop()
 
@@ -592,19 +592,14 @@ def test_a_credential_pasted_with_a_typographic_quote_is_refused_not_ambiguous(d
 def test_a_journalist_taken_off_the_list_before_a_retry_no_longer_holds_the_release_partial(db: Database, tmp_path: Path) -> None:
     """A mailbox that refused the release and was then taken off the list: the retry withdraws its
     delivery (recorded) and the release is complete for everyone still listed."""
-    from pasopati.plan.channels import EmailConfig
     from pasopati.publications import operator
     from tests.smtp_server import Fault as SMTPFault
     from tests.smtp_server import SMTPServer, running
 
     gone = "mantan@koran.co.id"
-    (tmp_path / "channels.yaml").write_text("")
     with running(SMTPServer()) as server:
         server.inject(SMTPFault.reply("rcpt", "550 5.1.1 no such mailbox", rcpt=gone, times=None))
-        cat = on(load_catalog(), EmailConfig(title="Uji", adapter="email", host="127.0.0.1", port=server.port, security="none",
-                                             sender="humas@ditjenpas.go.id", recipients_file=Path("wartawan.yaml")))
-        (tmp_path / "wartawan.yaml").write_text(f"- redaksi@kompas.com\n- {gone}\n")
-        settings = quick(channels_file=tmp_path / "channels.yaml")
+        cat, settings = journalist_list(tmp_path, server.port, ["redaksi@kompas.com", gone])
         incident, draft = approved(db, cat)
         assert sending.publish(db, incident, draft.id, CHANNEL, cat, settings).status is PublicationStatus.PARTIAL
         (tmp_path / "wartawan.yaml").write_text("- redaksi@kompas.com\n")
@@ -628,19 +623,14 @@ def test_a_blank_text_is_never_published_even_approved(db: Database, receiver: F
 def test_an_emptied_recipients_list_withdraws_nobody_and_says_so(db: Database, tmp_path: Path) -> None:
     """Someone truncates the list file before a retry: that is a mistake to show, not every journalist
     leaving the list (the release would have counted as complete with half the list never reached)."""
-    from pasopati.plan.channels import EmailConfig
     from pasopati.publications import operator
     from tests.smtp_server import Fault as SMTPFault
     from tests.smtp_server import SMTPServer, running
 
     busy = "penuh@media.co.id"
-    (tmp_path / "channels.yaml").write_text("")
     with running(SMTPServer()) as server:
         server.inject(SMTPFault.reply("rcpt", "451 4.3.0 try later", rcpt=busy, times=None))
-        cat = on(load_catalog(), EmailConfig(title="Uji", adapter="email", host="127.0.0.1", port=server.port, security="none",
-                                             sender="humas@ditjenpas.go.id", recipients_file=Path("wartawan.yaml")))
-        (tmp_path / "wartawan.yaml").write_text(f"- redaksi@kompas.com\n- {busy}\n")
-        settings = quick(channels_file=tmp_path / "channels.yaml")
+        cat, settings = journalist_list(tmp_path, server.port, ["redaksi@kompas.com", busy])
         incident, draft = approved(db, cat)
         assert sending.publish(db, incident, draft.id, CHANNEL, cat, settings).status is PublicationStatus.PARTIAL
         (tmp_path / "wartawan.yaml").write_text("")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 import sys
-from datetime import timedelta
 
 import pytest
 
@@ -16,11 +15,16 @@ from pasopati.plan.catalog import load_catalog
 from pasopati.plan.channels import ChannelsConfig
 from pasopati.publications import service as publications
 from pasopati.publications.models import DeliveryStatus, PublicationStatus
-from pasopati.publications.tables import DeliveryRow
-from pasopati.time import utcnow
 from pasopati.watch import settle_stuck_publications
 from tests.fakes.webhook import FakeWebhook
-from tests.test_publishing_safety import CHANNEL, approved, on, quick, webhook
+from tests.test_publishing_safety import (
+    CHANNEL,
+    approved,
+    left_sending_by_a_dead_worker,
+    on,
+    quick,
+    webhook,
+)
 
 # As sending.publish does, up to its claim; then killed before the write-ahead record.
 CLAIM_THEN_DIE = """
@@ -76,12 +80,7 @@ def test_a_publication_on_a_channel_no_longer_configured_does_not_hide_the_other
             channels=dict(cat.channels.channels) | {"akun-lama": webhook(receiver)}, statement_url=cat.channels.statement_url))
         incident, draft = approved(db, cat)
         for channel in (CHANNEL, "akun-lama"):
-            _, _, (delivery,) = publications.claim(db, incident, draft.id, draft.content_hash, channel, cat, [("", 0)])
-            publications.write_ahead(db, [delivery.id], "pekerja-lain:4242:1")
-            with db.write() as session:
-                row = session.get(DeliveryRow, delivery.id)
-                assert row is not None
-                row.started_at = utcnow() - timedelta(hours=2)
+            left_sending_by_a_dead_worker(db, incident, draft, channel, cat)
         renamed = dataclasses.replace(cat, channels=ChannelsConfig(
             channels={k: v for k, v in cat.channels.channels.items() if k != "akun-lama"}, statement_url=cat.channels.statement_url))
         found = settle_stuck_publications(db, renamed)

@@ -8,11 +8,10 @@ import pytest
 
 from pasopati.audit import service as audit
 from pasopati.db import Database
-from pasopati.plan.catalog import load_catalog
 from pasopati.publications import sending
 from pasopati.publications import service as publications
 from pasopati.publications.models import DeliveryStatus, PublicationStatus
-from tests.test_publishing_safety import CHANNEL, approved, on, quick
+from tests.test_publishing_safety import CHANNEL, approved, journalist_list
 
 
 @pytest.mark.parametrize("emptied", ["", "# daftar wartawan (sedang diedit)\n", "[]\n", "- redaksi@kompas.com\n- [meja@tempo.co\n", None],
@@ -22,20 +21,15 @@ def test_a_recipients_file_emptied_or_broken_mid_edit_withdraws_nobody(db: Datab
     an editor (truncated, commented out, broken, renamed away) at the moment a `publish retry` runs:
     that is a problem to show, never every journalist not yet reached leaving the list (they had
     been withdrawn and the release read SENT). Once the list is back, the retry reaches them."""
-    from pasopati.plan.channels import EmailConfig
     from pasopati.publications import operator
     from tests.smtp_server import Fault as SMTPFault
     from tests.smtp_server import SMTPServer, running
 
     a, b, c = "redaksi@kompas.com", "meja@tempo.co", "desk@detik.com"
-    (tmp_path / "channels.yaml").write_text("")
     with running(SMTPServer()) as server:
         server.inject(SMTPFault.reply("rcpt", "451 4.3.0 try later", rcpt=b, times=None))
         server.inject(SMTPFault.reply("rcpt", "451 4.3.0 try later", rcpt=c, times=None))
-        cat = on(load_catalog(), EmailConfig(title="Uji", adapter="email", host="127.0.0.1", port=server.port, security="none",
-                                             sender="humas@ditjenpas.go.id", recipients_file=Path("wartawan.yaml")))
-        (tmp_path / "wartawan.yaml").write_text(f"- {a}\n- {b}\n- {c}\n")
-        settings = quick(channels_file=tmp_path / "channels.yaml", publish_attempts=1)
+        cat, settings = journalist_list(tmp_path, server.port, [a, b, c], publish_attempts=1)
         incident, draft = approved(db, cat)
         first = sending.publish(db, incident, draft.id, CHANNEL, cat, settings)
         assert first.status is PublicationStatus.PARTIAL
@@ -61,7 +55,6 @@ def test_a_journalist_taken_off_the_list_while_a_dead_process_held_their_deliver
     `publish resolve` settles it (before, nothing ever did and the release never completed)."""
     import socket as socket_module
 
-    from pasopati.plan.channels import EmailConfig
     from pasopati.publications import operator
     from pasopati.watch import settle_stuck_publications
     from tests.smtp_server import Fault as SMTPFault
@@ -69,13 +62,9 @@ def test_a_journalist_taken_off_the_list_while_a_dead_process_held_their_deliver
 
     monkeypatch.setattr("pasopati.runs.crash_abandoned_run", lambda run_id, what: True)
     a, b = "redaksi@kompas.com", "meja@tempo.co"
-    (tmp_path / "channels.yaml").write_text("")
     with running(SMTPServer()) as server:
         server.inject(SMTPFault.reply("rcpt", "451 4.3.0 try later", rcpt=b, times=None))
-        cat = on(load_catalog(), EmailConfig(title="Uji", adapter="email", host="127.0.0.1", port=server.port, security="none",
-                                             sender="humas@ditjenpas.go.id", recipients_file=Path("wartawan.yaml")))
-        (tmp_path / "wartawan.yaml").write_text(f"- {a}\n- {b}\n")
-        settings = quick(channels_file=tmp_path / "channels.yaml", publish_attempts=1)
+        cat, settings = journalist_list(tmp_path, server.port, [a, b], publish_attempts=1)
         incident, draft = approved(db, cat)
         first = sending.publish(db, incident, draft.id, CHANNEL, cat, settings)
         assert first.status is PublicationStatus.PARTIAL
