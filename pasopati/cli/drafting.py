@@ -72,7 +72,8 @@ def show(
                                                   " its latest texts, whether or not the run waits there now.")] = None,
 ) -> None:
     """Print the drafts a run waits for a decision on, the round and hash to decide with, and each
-    draft's diff to its previous revision; with --gate, that gate's latest texts."""
+    draft's diff to its previous revision; with --gate, that gate's latest texts; at a redraft
+    gate (revisi-…), the texts sent back and what the approver asked for."""
     from pasopati.db import get_database
     from pasopati.decisions import service as decisions
     from pasopati.decisions.gates import APPROVAL_GATES, REVISION_PREFIX, gate_of
