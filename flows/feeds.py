@@ -65,20 +65,22 @@ def read_feed(feed: Feed) -> list[Alert]:
 
 @task(name="kirim-ke-intake")
 def post_new(alerts: list[Alert]) -> int:
-    """Post the items the intake has not seen (by URL) in one batch."""
+    """Post the items the intake has not seen (by URL), in batches the intake takes."""
     db = get_database()
     new = [a for a in alerts if not (a.url and alerts_service.find(db, url=str(a.url)))]
     if not new:
         return 0
     settings = get_settings()
     token = credentials(settings).tokens[FEED_SOURCE]
-    response = requests.post(
-        f"http://{settings.host}:{settings.intake_port}/alerts",
-        json=[a.model_dump(mode="json", exclude_none=True) for a in new],
-        headers={"Authorization": f"Bearer {token}", "X-Pasopati-Source": FEED_SOURCE},
-        timeout=30,
-    )
-    response.raise_for_status()
+    size = settings.intake_max_batch_items  # the intake answers 413 to a larger batch
+    for start in range(0, len(new), size):
+        response = requests.post(
+            f"http://{settings.host}:{settings.intake_port}/alerts",
+            json=[a.model_dump(mode="json", exclude_none=True) for a in new[start:start + size]],
+            headers={"Authorization": f"Bearer {token}", "X-Pasopati-Source": FEED_SOURCE},
+            timeout=30,
+        )
+        response.raise_for_status()
     return len(new)
 
 

@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     intake_signature_window_seconds: float = Field(300, gt=0)
     # Larger posts get a 413 before they are read whole; a Meltwater batch of 100 documents is ~200 KB.
     intake_max_body_bytes: int = Field(2_000_000, gt=0)
+    # More items than this in one body get a 413 before any is stored (the sender splits the batch):
+    # the intake decides one alert at a time, and one request must not hold it for minutes.
+    intake_max_batch_items: int = Field(500, gt=0)
     feeds_file: Path = PROJECT_ROOT / "runbooks" / "feeds.yaml"
     feed_poll_minutes: float = Field(5, gt=0)
     correlation_window_hours: float = Field(72, description="Alerts attach to an incident active this recently.")

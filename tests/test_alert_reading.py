@@ -112,3 +112,19 @@ def test_a_nested_social_listening_document_is_read_and_an_unreadable_field_only
     assert isinstance(second, Alert) and second.reach is None and second.published_at is None
     assert [w.split(":")[0] for w in second.warnings] == ["published_at", "reach"] and "banyak sekali" in raw1
     assert isinstance(third, str) and "text" in third  # nothing to read: rejected with the reason, kept raw
+
+
+def test_a_batch_past_the_limit_is_refused_whole_and_a_text_past_an_article_is_refused_alone() -> None:
+    from pasopati.alerts.models import MAX_ALERT_TEXT
+    from pasopati.intake.formats import TooManyItems
+
+    many = json.dumps([{"text": f"Berita {i}"} for i in range(6)]).encode()
+    with pytest.raises(TooManyItems, match="6 items in one body: at most 5"):
+        read_body(many, "pemantau", max_items=5)
+    assert len(read_body(many, "pemantau", max_items=6)) == 6
+    documents = json.dumps({"documents": [{"content": "x"}] * 3}).encode()
+    with pytest.raises(TooManyItems):
+        read_body(documents, "pemantau", max_items=2)
+    long = json.dumps([{"text": "kabur " * (MAX_ALERT_TEXT // 6 + 1)}, {"text": "Napi kabur dari Lapas Cipinang"}]).encode()
+    (_, refused), (_, kept) = read_body(long, "pemantau", max_items=10)
+    assert isinstance(refused, str) and "text" in refused and isinstance(kept, Alert)

@@ -290,3 +290,12 @@ def test_health_fails_when_the_store_is_deleted_under_the_intake(tmp_path: Path)
         refused = test_client.post("/alerts", json={"text": "Rapat koordinasi humas"}, headers=TOKEN)
         assert refused.status_code == 503 and "store unavailable" in refused.json()["detail"]
         assert not path.exists(), "no new empty store was created behind the operator's back"
+
+
+def test_a_batch_of_more_items_than_the_limit_gets_413_and_stores_nothing(client: TestClient) -> None:
+    before = stored_count()
+    limit = get_settings().intake_max_batch_items
+    body = [{"text": f"Rapat koordinasi humas ke-{i}"} for i in range(limit + 1)]
+    response = client.post("/alerts", content=json.dumps(body), headers=TOKEN)
+    assert response.status_code == 413 and f"at most {limit}" in response.json()["detail"]
+    assert stored_count() == before

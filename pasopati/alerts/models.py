@@ -10,6 +10,9 @@ from pydantic import BaseModel, BeforeValidator, Field, HttpUrl
 from pasopati.alerts.reading import audience, moment, unwrapped
 from pasopati.db.types import CleanStr
 
+# A whole news article is 5 000–30 000 characters; a longer "alert" is refused (kept raw, with the
+# reason): a 20 MB text attached to an incident had slowed every later alert about it to ~4 s.
+MAX_ALERT_TEXT = 50_000
 # As senders write them (pasopati.alerts.reading): RSS/e-mail dates, "29/09/2025", "1.5M", redirect links.
 Moment = Annotated[datetime | None, BeforeValidator(moment)]
 Count = Annotated[int | None, BeforeValidator(audience), Field(ge=0)]
@@ -23,7 +26,7 @@ class Alert(BaseModel):
     platform: str | None = Field(None, description="news, twitter, instagram, tiktok, facebook, youtube, …")
     url: Link = Field(None, description="The item's address; redirect and click-tracking links are unwrapped.")
     title: CleanStr | None = None
-    text: CleanStr = Field(min_length=1, description="Snippet or full text (Indonesian).")
+    text: CleanStr = Field(min_length=1, max_length=MAX_ALERT_TEXT, description="Snippet or full text (Indonesian).")
     published_at: Moment = Field(None, description="RFC 822 (RSS), ISO 8601 or day-first; no zone: WIB.")
     author: CleanStr | None = None
     reach: Count = Field(None, description="Audience size or followers (1500, \"1.5M\", \"15rb\").")

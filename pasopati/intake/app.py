@@ -14,7 +14,7 @@ from pasopati.approvals.web import router as approval_router
 from pasopati.db import SchemaOutdated, StoreUnavailable
 from pasopati.db.schema import health as store_health
 from pasopati.intake.auth import Credentials, NotAuthenticated
-from pasopati.intake.formats import MeltwaterBatch, Unreadable, read_body
+from pasopati.intake.formats import MeltwaterBatch, TooManyItems, Unreadable, read_body
 from pasopati.intake.pipeline import Intake, Outcome
 
 
@@ -92,11 +92,14 @@ def create_app(intake: Intake, creds: Credentials) -> FastAPI:
         return JSONResponse(body, status_code=200 if not problems else 503)
 
     @app.post("/alerts", response_model=Received, openapi_extra={"requestBody": BODY_SCHEMA}, status_code=202,
-              responses={413: {"description": "Body larger than PASOPATI_INTAKE_MAX_BODY_BYTES: split the batch."}})
+              responses={413: {"description": "Body larger than PASOPATI_INTAKE_MAX_BODY_BYTES, or more items than"
+                                                  " PASOPATI_INTAKE_MAX_BATCH_ITEMS: split the batch."}})
     async def post_alerts(request: Request, source: Source) -> Any:
         body = await request.body()  # already read (and capped) by the authentication
         try:
-            items = read_body(body, source)
+            items = read_body(body, source, intake.settings.intake_max_batch_items)
+        except TooManyItems as exc:
+            raise HTTPException(413, str(exc)) from None
         except Unreadable as exc:
             alert_id = intake.reject(body.decode("utf-8", "replace"), source, str(exc))
             return JSONResponse({"detail": str(exc), "alert_id": alert_id}, status_code=422)

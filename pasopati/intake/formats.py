@@ -70,18 +70,27 @@ class Unreadable(ValueError):
     """The body is not one of the accepted shapes; the message names what is wrong."""
 
 
+class TooManyItems(ValueError):
+    """More items in one body than the intake takes (PASOPATI_INTAKE_MAX_BATCH_ITEMS): nothing stored."""
+
+
 def describe(exc: ValidationError, prefix: str) -> str:
     return "; ".join(f"{prefix}{'.'.join(str(p) for p in e['loc']) or '(body)'}: {e['msg']}" for e in exc.errors())
 
 
-def read_body(body: bytes, source: str) -> list[tuple[str, Alert | str]]:
-    """Split a body into items: (raw item, Alert) or (raw item, reason it was rejected)."""
+def read_body(body: bytes, source: str, max_items: int | None = None) -> list[tuple[str, Alert | str]]:
+    """Split a body into items: (raw item, Alert) or (raw item, reason it was rejected). Raises
+    Unreadable (not JSON, not a shape) or TooManyItems (more than ``max_items``)."""
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, ValueError) as exc:  # ValueError: also integers past Python's 4300 digits
         raise Unreadable(f"body is not JSON: {str(exc)[:300]}") from exc
     except RecursionError as exc:
         raise Unreadable("body is nested too deeply to be an alert") from exc
+    batch = data if isinstance(data, list) else data.get("documents") if isinstance(data, dict) else None
+    count = len(batch) if isinstance(batch, list) else 1
+    if max_items is not None and count > max_items:
+        raise TooManyItems(f"{count} items in one body: at most {max_items}; split the batch; nothing was stored")
     try:
         return _items(data, source)
     except RecursionError as exc:
