@@ -113,7 +113,6 @@ def claim(
             have = {d.id for d in existing}
             for unit_id, (recipient, part) in wanted.items():
                 if unit_id not in have:
-                    have.add(unit_id)
                     session.add(DeliveryRow(
                         id=unit_id, publication_id=key,
                         incident_id=incident.id, channel=channel, recipient=recipient, part=part,
@@ -366,13 +365,16 @@ def references_for(db: Database, draft: Draft, channel: str) -> dict[tuple[str, 
         found: dict[tuple[str, int], tuple[datetime, Reference]] = {}
         for publication in corrected:
             kind = (d.message_type.value if (d := draft_in(session, publication.draft_id)) else "")
-            rows = _deliveries_in(session, publication.id)
+            rows = _deliveries_in(session, publication.id)  # by recipient, then part
+            later: dict[str, list[str]] = {}
+            for row in rows:
+                if row.part > 0 and row.status is DeliveryStatus.SENT and row.remote_id:
+                    later.setdefault(row.recipient, []).append(row.remote_id)
             for row in rows:
                 if row.status is DeliveryStatus.SENT and row.part == 0 and row.location and row.accepted_at:
                     key = (row.recipient, 0)
                     if key not in found or found[key][0] < row.accepted_at:
-                        later = [r.remote_id for r in sorted(rows, key=lambda r: r.part)
-                                 if r.recipient == row.recipient and r.part > 0 and r.status is DeliveryStatus.SENT and r.remote_id]
                         found[key] = (row.accepted_at, Reference(remote_id=row.remote_id, location=row.location, message_type=kind,
-                                                                 published_at=row.accepted_at, later_parts=later))
+                                                                 published_at=row.accepted_at,
+                                                                 later_parts=later.get(row.recipient, [])))
         return {key: ref for key, (_, ref) in found.items()}
