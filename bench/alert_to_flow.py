@@ -66,7 +66,7 @@ def measure(name: str, env: dict[str, str], samples: int, work: Path) -> list[fl
     from pasopati.plan.catalog import catalog
     from pasopati.alerts.classify import load_rules
     from pasopati.intake.pipeline import Intake
-    from pasopati.intake.prefect_runs import PrefectRuns
+    from pasopati.starts.prefect import PrefectRuns
     from pasopati.settings import get_settings
     from pasopati.db import Database, get_database
     from pasopati.db.schema import upgrade

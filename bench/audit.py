@@ -223,6 +223,7 @@ class Workload:
         trigger = Trigger(
             unit=unit.id, summary=f"Kericuhan di blok hunian {unit.name}, laporan bench nomor {i}", reported_by="Operator Bench",
             source="cli", reported_facts={item: f"{item} menurut pelapor ({i})" for item in REPORTED},
+            new_incident_reason="bench: a separate crisis per report",
         )
         incident = act("open", lambda: incidents.open_for_run(db, plan, trigger, roster, str(uuid.uuid4()), None))
         reported = facts.reported_values(plan, trigger, unit.name)

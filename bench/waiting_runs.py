@@ -416,7 +416,8 @@ def trigger(category: str, unit_name: str, index: int) -> UUID:
     from pasopati.runs import deployment_name
 
     request = Trigger(
-        unit=unit_name, summary=f"{SUMMARIES[category]} (bench #{index})", reported_by="bench waiting_runs", source="cli"
+        unit=unit_name, summary=f"{SUMMARIES[category]} (bench #{index})", reported_by="bench waiting_runs", source="cli",
+        new_incident_reason="bench: a separate crisis per run",
     )
     run = run_deployment(
         deployment_name(category, SEVERITY),

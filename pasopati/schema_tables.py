@@ -14,6 +14,7 @@ from pasopati.facts import tables as facts  # noqa: F401
 from pasopati.identity import tables as identity  # noqa: F401
 from pasopati.incidents import tables as incidents  # noqa: F401
 from pasopati.publications import tables as publications  # noqa: F401
+from pasopati.starts import tables as starts  # noqa: F401
 from pasopati.team import tables as team  # noqa: F401
 
 metadata = Base.metadata

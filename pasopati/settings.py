@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     intake_max_batch_items: int = Field(500, gt=0)
     feeds_file: Path = PROJECT_ROOT / "runbooks" / "feeds.yaml"
     feed_poll_minutes: float = Field(5, gt=0)
+    start_retry_seconds: float = Field(5, gt=0, description="First wait before a run start that failed is tried again"
+                                       " (doubling, jittered; issue 12: Prefect down or 503 under a burst).")
+    start_retry_max_seconds: float = Field(120, gt=0, description="Longest wait between two tries of one run start.")
     correlation_window_hours: float = Field(72, description="Alerts attach to an incident active this recently.")
     # Rewrites of one story by different outlets scored 0.15–0.42, different stories ≤ 0.10 (bench/data).
     near_duplicate_similarity: float = Field(0.12, description="Jaccard of text shingles from which it is the same story.")

@@ -230,7 +230,8 @@ def test_a_corrected_fact_flags_published_messages_and_a_ralat_is_approved_and_p
 
 def test_deadlines_escalate_never_approve_and_the_team_is_called_acknowledges_and_is_reminded(team_inbox: SMTPInbox) -> None:
     # Detected 6 hours ago: the 60-minute holding deadline and the 300-minute update cadence have passed.
-    request = Trigger(unit="Lapas Sukamiskin", summary="Dugaan pungli layanan kunjungan", source="cli", detected_at=utcnow() - timedelta(hours=6))
+    request = Trigger(unit="Lapas Sukamiskin", summary="Dugaan pungli layanan kunjungan", source="cli", detected_at=utcnow() - timedelta(hours=6),
+                      new_incident_reason="uji: krisis tersendiri")
     run = run_deployment("krisis-tata-kelola-integritas/sedang", parameters={"trigger": request.model_dump(mode="json")}, timeout=0)
     run_id = run.id
     wait_for_gate(run_id, GATE_HOLDING)

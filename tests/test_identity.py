@@ -260,7 +260,7 @@ def test_a_secret_is_bound_to_its_key_and_its_person(db: Database, roster: Roste
 # Approval links -----------------------------------------------------------------------------------
 def opened_incident(db: Database, cat: Catalog) -> tuple[str, str]:
     plan = cat.plan("keamanan-ketertiban", Severity.BERAT)
-    trigger = Trigger(unit="lapas-cipinang", summary="Tiga warga binaan kabur dari blok B", reported_by="Operator Uji", source="cli")
+    trigger = Trigger(unit="lapas-cipinang", summary="Tiga warga binaan kabur dari blok B", reported_by="Operator Uji", source="cli", new_incident_reason="uji: krisis tersendiri")
     incident = incidents.open_for_run(db, plan, trigger, cat.roster, str(uuid.uuid4()), None)
     assert incident.flow_run_id is not None
     return incident.id, incident.flow_run_id

@@ -46,14 +46,14 @@ from pasopati.settings import Settings, get_settings
 from tests.conftest import postgres_schema
 
 DUMP = Path(__file__).parent / "data" / "store_8932213.sql"
-HEAD = "0007_alert_replays"
+HEAD = "0008_run_starts"
 FUTURE = "0099_from_a_newer_pasopati"
 BASELINE_TABLES = (
     "incidents", "alerts", "runs", "teams", "facts", "drafts", "decisions", "publications",
     "stage_events", "evaluations", "escalations", "notifications", "acknowledgements",
 )
 ADDED_TABLES = {"audit_events", "audit_head", "store_meta", "identity_totp", "identity_totp_failures", "identity_links",
-                "gate_rounds", "deliveries"}
+                "gate_rounds", "deliveries", "run_starts"}
 # What the dump holds (the brief's and the file's own counts; 639 rows in all).
 DUMP_COUNTS = {
     "incidents": 8, "alerts": 320, "runs": 9, "teams": 8, "facts": 12, "drafts": 24, "decisions": 14,

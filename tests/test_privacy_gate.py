@@ -54,7 +54,7 @@ def test_a_phone_number_blocks_until_an_approver_overrides_with_a_recorded_reaso
 
 def test_a_childs_identity_at_an_lpka_is_refused_whoever_approves(db: Database, cat: Catalog) -> None:
     plan = cat.plan("kesehatan", Severity.RINGAN)
-    trigger = Trigger(unit="LPKA Bandung", summary="Anak binaan sakit", reported_by="Operator Uji", source="cli")
+    trigger = Trigger(unit="LPKA Bandung", summary="Anak binaan sakit", reported_by="Operator Uji", source="cli", new_incident_reason="uji: krisis tersendiri")
     incident = incidents.open_for_run(db, plan, trigger, cat.roster, str(uuid.uuid4()), None)
     draft = stored_draft(db, incident, body="Anak binaan berinisial RN (15) dirawat di RSUD.")
     (head,) = authority(cat, incident)

@@ -21,7 +21,9 @@ from pasopati.incidents.models import Incident, Trigger
 from pasopati.intake.pipeline import Intake
 from pasopati.plan.catalog import Catalog, load_catalog
 from pasopati.plan.runbook import Severity
+from pasopati.runs import FLOW_PREFIX
 from pasopati.settings import get_settings
+from pasopati.starts.models import RunStart
 
 CATEGORY = "opini-publik"
 FLOW = f"krisis-{CATEGORY}"
@@ -34,7 +36,7 @@ def cat() -> Catalog:
 
 def trigger(incident_id: str | None = None) -> Trigger:
     return Trigger(unit="Lapas Cipinang", summary="Video sel mewah viral di media sosial", reported_by="Operator Uji",
-                   source="ui", incident_id=incident_id)
+                   source="ui", incident_id=incident_id, new_incident_reason=None if incident_id else "uji: krisis tersendiri")
 
 
 def run_of(db: Database, cat: Catalog, severity: Severity, incident_id: str | None = None, *,
@@ -188,9 +190,10 @@ class FakeRuns:
         self.started: list[tuple[str, Severity, Trigger, str]] = []
         self.cancelled: list[str] = []
 
-    def start(self, category: str, severity: Severity, trigger: Trigger) -> str:
+    def create(self, start: RunStart) -> str:
         run = str(uuid.uuid4())
-        self.started.append((category, severity, trigger, run))
+        category, severity = start.deployment.removeprefix(FLOW_PREFIX).split("/")
+        self.started.append((category, Severity(severity), Trigger.model_validate(start.parameters["trigger"]), run))
         return run
 
     def cancel(self, flow_run_id: str, message: str) -> None:

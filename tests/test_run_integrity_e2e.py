@@ -19,7 +19,7 @@ from pasopati.decisions.gates import GATE_HOLDING
 from pasopati.incidents import service as incidents
 from pasopati.incidents.models import Trigger
 from pasopati.intake.pipeline import Intake
-from pasopati.intake.prefect_runs import PrefectRuns
+from pasopati.starts.prefect import PrefectRuns
 from pasopati.plan.catalog import catalog
 from pasopati.settings import get_settings
 from tests.driver import read_run, trigger, wait_final, wait_for_gate

@@ -39,7 +39,7 @@ def cat() -> Catalog:
 def opened(db: Database, cat: Catalog, category: str, severity: Severity, summary: str = "Tiga warga binaan kabur dari blok B") -> Incident:
     """An incident opened by its first run, as the runbook's first task does."""
     plan = cat.plan(category, severity)
-    trigger = Trigger(unit=UNIT, summary=summary, reported_by="Operator Uji", source="cli")
+    trigger = Trigger(unit=UNIT, summary=summary, reported_by="Operator Uji", source="cli", new_incident_reason="uji: krisis tersendiri")
     return incidents.open_for_run(db, plan, trigger, cat.roster, str(uuid.uuid4()), None)
 
 
@@ -64,7 +64,7 @@ def authority(cat: Catalog, incident: Incident) -> list[str]:
 
 def test_opening_is_one_act_and_a_rerun_returns_the_same_incident(db: Database, cat: Catalog) -> None:
     plan = cat.plan("keamanan-ketertiban", Severity.BERAT)
-    trigger = Trigger(unit="Lapas Cipinang", summary="Tiga warga binaan kabur", reported_by="Operator Uji", source="cli")
+    trigger = Trigger(unit="Lapas Cipinang", summary="Tiga warga binaan kabur", reported_by="Operator Uji", source="cli", new_incident_reason="uji: krisis tersendiri")
     run = str(uuid.uuid4())
     first = incidents.open_for_run(db, plan, trigger, cat.roster, run, None)
     again = incidents.open_for_run(db, plan, trigger, cat.roster, run, None)  # a re-run after a suspend

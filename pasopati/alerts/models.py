@@ -62,3 +62,4 @@ class AlertRecord(BaseModel):
     reasons: list[str] = []
     text: CleanStr | None = None
     replay_of: str | None = Field(None, description="The alert this record replays (the original is never rewritten).")
+    fingerprint: list[str] | None = Field(None, description="Near-duplicate shingles, computed once at receipt (issue 12).")

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from typing import NamedTuple
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from pasopati.alerts.models import AlertRecord
 from pasopati.alerts.tables import AlertRow
@@ -60,6 +62,13 @@ def decide(db: Database, alert: AlertRecord, *, run_started: bool = False) -> No
         )
 
 
+def learn_run_in(session: Session, alert_id: str, flow_run_id: str) -> None:
+    """The run this alert asked for has started (a queued start, ``pasopati.starts``)."""
+    row = session.get(AlertRow, alert_id)
+    if row is not None and row.flow_run_id is None:
+        row.flow_run_id = flow_run_id
+
+
 def _summary(alert: AlertRecord) -> dict[str, object]:
     return {
         "alert_id": alert.id, "source": alert.source, "url": alert.url, "status": alert.status, "reason": alert.reason,
@@ -85,3 +94,22 @@ def find(db: Database, *, incident_id: str | None = None, url: str | None = None
         query = query.where(AlertRow.status == status)
     with db.read() as session:
         return [AlertRecord.model_validate(r, from_attributes=True) for r in session.scalars(query.order_by(AlertRow.received_at))]
+
+
+class Fingerprinted(NamedTuple):
+    id: str
+    url: str | None
+    fingerprint: list[str]
+
+
+def fingerprints_of(db: Database, incident_id: str) -> list[Fingerprinted]:
+    """Id, URL and stored fingerprint of every alert kept with an incident (no bodies: a big alert
+    costs its later neighbours nothing). Alerts stored before fingerprints were: computed now."""
+    from pasopati.alerts.classify import fingerprint
+
+    query = select(AlertRow.id, AlertRow.url, AlertRow.fingerprint).where(AlertRow.incident_id == incident_id)
+    with db.read() as session:
+        rows = session.execute(query.order_by(AlertRow.received_at)).all()
+        legacy = [i for i, _, stored in rows if stored is None]
+        texts = dict(session.execute(select(AlertRow.id, AlertRow.text).where(AlertRow.id.in_(legacy))).all()) if legacy else {}
+    return [Fingerprinted(i, url, stored if stored is not None else sorted(fingerprint(texts.get(i) or ""))) for i, url, stored in rows]

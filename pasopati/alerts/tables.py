@@ -28,3 +28,4 @@ class AlertRow(Base):
     text: Mapped[str | None] = mapped_column(SafeText)
     replay_of: Mapped[str | None] = mapped_column(String(36), ForeignKey("alerts.id", name="fk_alerts_replay_of"), index=True,
                                                   doc="The alert this one replays (a new record; the original stays as received).")
+    fingerprint: Mapped[list[str] | None] = mapped_column(doc="Near-duplicate shingles, computed once at receipt.")

@@ -15,7 +15,18 @@ from typing import Any
 # When this process imported the command line, before the rest of its imports (seconds under load).
 _IMPORTED_AT = datetime.now(UTC)
 
-from pasopati.cli import audit, common, db, drafting, gates, operate, people, publish, redact  # noqa: F401  (register their commands on ``app``)
+from pasopati.cli import (  # noqa: F401  (register their commands on ``app``)
+    audit,
+    common,
+    db,
+    drafting,
+    gates,
+    operate,
+    people,
+    publish,
+    redact,
+    starting,
+)
 from pasopati.cli.common import app
 from pasopati.settings import get_settings
 

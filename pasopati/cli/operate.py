@@ -91,23 +91,39 @@ def trigger(
                                     " them, e.g. 'Kepala Lapas Garut'); the summary stays their claim.")] = "Media Center PASOPATI",
     detected_at: Annotated[str | None, typer.Option(help="When the crisis was detected: ISO 8601 ('2026-11-30T05:00+07:00')"
                                                   " or 'YYYY-MM-DD HH:MM' in the unit's zone; default now.")] = None,
+    attach: Annotated[str | None, typer.Option(help="An incident is already open for this unit and category: keep this"
+                                               " report with it (incident id or run id); no new run.")] = None,
+    escalate: Annotated[str | None, typer.Option(help="Raise that open incident to --severity: its run is cancelled and"
+                                                 " the --severity runbook carries the same incident.")] = None,
+    new: Annotated[bool, typer.Option("--new", help="Open a new incident although one is open for this unit and"
+                                      " category (with --reason).")] = False,
+    reason: Annotated[str | None, typer.Option(help="Why --new: a separate crisis (recorded with the incident).")] = None,
 ) -> None:
     """Start the runbook for CATEGORY × SEVERITY and print the run's UI URL. The summary is the
-    reporter's claim: it reaches the team and the internal report, never a public text as a fact."""
+    reporter's claim: it reaches the team and the internal report, never a public text as a fact.
+
+    A trigger is matched like an alert: when an incident is open for the unit and category it is
+    named and nothing starts until you choose --attach, --escalate or --new --reason. The run is
+    requested through the store: if Prefect cannot take it now, it is retried until it starts
+    (`pasopati starts` shows it)."""
     from pydantic import ValidationError
 
     from pasopati.facts.service import UnacceptedSource, reported_values
     from pasopati.incidents.models import Trigger
     from pasopati.incidents.service import build
-    from pasopati.runs import deployment_name, run_name
+
+    if sum(map(bool, (attach, escalate, new))) > 1:
+        fail("--attach, --escalate and --new exclude each other: choose one")
+    if new and not (reason or "").strip():
+        fail("--new needs --reason: why this is a separate crisis (recorded with the new incident)")
     with clear_errors():
         cat = catalog()  # validated once per process (a CLI call is one process)
         plan = cat.plan(category, severity)
         try:
             request = Trigger(unit=unit, summary=summary, reported_facts=parse_pairs(fact, "--fact"), reported_by=by,
-                              source="cli", detected_at=utcnow())
+                              source="cli", detected_at=utcnow(), new_incident_reason=reason if new else None)
         except ValidationError as exc:
-            fail("; ".join(f"--{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()))
+            fail("; ".join(f"--{_option_of(e['loc'])}: {e['msg']}" for e in exc.errors()))
         incident = build(plan, request, cat.roster)  # UnknownUnit names the units the roster knows
         if detected_at is not None:
             request.detected_at = parse_detected_at(detected_at, incident.timezone)
@@ -115,15 +131,23 @@ def trigger(
             reported_values(plan, request, incident.unit_name)  # UnknownChecklistItem names the known items
         except UnacceptedSource as exc:
             fail(f"--by {by!r}: {exc}")
+        from pasopati.cli.starting import (
+            attach_report,
+            escalate_incident,
+            open_and_start,
+        )
 
-    from prefect.deployments import run_deployment
+        if attach:
+            attach_report(attach, request)
+        elif escalate:
+            escalate_incident(escalate, plan, request)
+        else:
+            open_and_start(incident.model_copy(update={"detected_at": request.detected_at}), plan, request)
 
-    run = run_deployment(
-        deployment_name(category, severity), parameters={"trigger": request.model_dump(mode="json")}, timeout=0,
-        flow_run_name=run_name(incident),
-    )
-    typer.echo(f"started {run.name} ({run.id})")
-    typer.echo(f"{get_settings().ui_url}/runs/flow-run/{run.id}")
+
+def _option_of(loc: tuple[int | str, ...]) -> str:
+    names = {"new_incident_reason": "reason", "reported_facts": "fact", "reported_by": "by"}
+    return ".".join(names.get(str(p), str(p)) for p in loc)
 
 
 @app.command()

@@ -34,6 +34,11 @@ class Trigger(BaseModel):
         "the run is refused.",
     )
     alert_ids: list[str] = Field(default_factory=list, description="Set by alert intake: the alerts behind this start.")
+    new_incident_reason: CleanStr | None = Field(
+        None, min_length=3, max_length=500,
+        description="Open a new incident although one is open for this unit and category, and why (recorded). "
+        "Without it such a trigger is refused, naming the open incident: attach to it or escalate it instead.",
+    )
 
 
 class Incident(BaseModel):

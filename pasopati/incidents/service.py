@@ -43,6 +43,7 @@ from pasopati.incidents.models import (
 from pasopati.incidents.tables import EscalationRow, IncidentRow, RunRow, StageRow
 from pasopati.plan.roster import Roster
 from pasopati.plan.runbook import RunbookPlan, Severity
+from pasopati.settings import get_settings
 from pasopati.time import utcnow
 
 RUNBOOK = system("runbook")
@@ -58,6 +59,19 @@ class IncidentConflict(ValueError):
 
 class RunRefused(IncidentConflict):
     """A run (or an escalation) may not go on; the refusal is already in the audit log."""
+
+
+class OpenIncidentExists(IncidentConflict):
+    """A new incident was asked for where one is open for the same unit and category (issue 12: three
+    triggers for one crisis made three incidents and three live runs)."""
+
+    def __init__(self, incident: Incident):
+        self.incident = incident
+        super().__init__(
+            f"incident {incident.id} is open for {incident.unit_name} · {incident.category} ({incident.severity.value}, "
+            f"run {incident.flow_run_id or 'not started yet'}, opened {incident.opened_at:%Y-%m-%d %H:%M} UTC): attach this "
+            "report to it, escalate it, or open a new incident with the reason why"
+        )
 
 
 class IncidentNotFound(KeyError):
@@ -109,8 +123,46 @@ def build(plan: RunbookPlan, trigger: Trigger, roster: Roster, incident_id: str 
 def open_incident(db: Database, incident: Incident, trigger: Trigger, *, reasons: list[str] | None = None) -> Incident:
     """Store a new incident (alert intake opens one before its run starts)."""
     with db.write() as session:
-        _insert(session, incident, trigger, reasons or [])
+        open_in(session, incident, trigger, reasons or [])
     return incident
+
+
+def open_in(session: Session, incident: Incident, trigger: Trigger, reasons: list[str], *, beside_since: datetime | None = None) -> None:
+    """``open_incident`` inside the caller's act (``pasopati.starts`` requests its run with it).
+    ``beside_since``: first refuse (OpenIncidentExists) when an incident of the same unit and
+    category is open with activity since then, unless ``trigger.new_incident_reason`` says why
+    (recorded with the new incident)."""
+    beside = None
+    if beside_since is not None and (found := _open_beside(session, incident, beside_since)) is not None:
+        if not trigger.new_incident_reason:
+            raise OpenIncidentExists(found)
+        beside = {"incident_id": found.id, "reason": trigger.new_incident_reason}
+    _insert(session, incident, trigger, reasons, beside=beside)
+
+
+def _open_beside(session: Session, incident: Incident, since: datetime) -> Incident | None:
+    row = session.scalars(
+        select(IncidentRow).where(IncidentRow.unit_id == incident.unit_id, IncidentRow.category == incident.category,
+                                  IncidentRow.closed_at.is_(None), IncidentRow.updated_at >= since,
+                                  IncidentRow.id != incident.id)
+        .order_by(IncidentRow.updated_at.desc()).limit(1)
+    ).first()
+    return _incident(row) if row is not None else None
+
+
+def attach_report(db: Database, incident_id: str, trigger: Trigger, *, by: str) -> Incident:
+    """An operator's report about an open incident is kept with it (``incident.report_attached``:
+    the summary and the reported facts as the reporter's claims; verification still decides) and
+    the correlation window counts from now. Raises IncidentNotFound, IncidentConflict (closed)."""
+    with db.write() as session:
+        row = _row(session, incident_id)
+        if row.closed_at is not None:
+            raise IncidentConflict(f"incident {incident_id} was closed {row.closed_at:%Y-%m-%d %H:%M} UTC; open a new one")
+        row.updated_at = utcnow()
+        record(session, "incident.report_attached", actor=by, incident_id=incident_id, flow_run_id=row.flow_run_id,
+               details={"summary": trigger.summary, "reported_by": trigger.reported_by, "reported_facts": trigger.reported_facts,
+                        "source": trigger.source})
+        return _incident(row)
 
 
 def admit(db: Database, flow_run_id: str, severity: Severity, deployment: str | None, trigger: Trigger) -> None:
@@ -182,12 +234,16 @@ def open_for_run(
                 assert row is not None
                 incident = _carry(session, row, plan, trigger, flow_run_id, progress_artifact_id)
         else:
-            refusal = None
             incident = build(plan, trigger, roster).model_copy(
                 update={"flow_run_id": flow_run_id, "progress_artifact_id": progress_artifact_id}
             )
-            _insert(session, incident, trigger, [])
-            _start_run(session, incident, plan, trigger, flow_run_id, severity_before=None)
+            try:
+                open_in(session, incident, trigger, [], beside_since=utcnow() - correlation_window())
+            except OpenIncidentExists as exists:  # a Prefect UI trigger for a crisis already open
+                refusal = Refusal(f"run refused: {exists}", exists.incident.id, {"open_incident": exists.incident.id})
+            else:
+                refusal = None
+                _start_run(session, incident, plan, trigger, flow_run_id, severity_before=None)
         if refusal is not None:
             _record_refusal(session, refusal, flow_run_id, trigger)
     if refusal is not None:
@@ -273,27 +329,35 @@ def join_run(db: Database, incident_id: str, flow_run_id: str, purpose: str) -> 
 
 
 def escalate(db: Database, incident_id: str, severity: Severity, *, alert_id: str, reason: str) -> tuple[Incident, str | None]:
-    """The escalation path (alert intake): the same incident goes up to ``severity`` and its owner
-    is released, so that the run intake starts next may carry it (``open_for_run``); intake then
-    cancels the released run. Returns (the escalated incident, the released run id or None).
+    """The escalation path: the same incident goes up to ``severity`` and its owner is released, so
+    that the run started next may carry it (``open_for_run``); the caller then cancels the released
+    run. Returns (the escalated incident, the released run id or None).
 
     Raises IncidentNotFound, or RunRefused, recorded as ``incident.escalation_refused``, when the
     incident is closed or ``severity`` is not strictly higher than its current one (only up)."""
     with db.write() as session:
-        row = _row(session, incident_id)
-        before = _incident(row)
-        details = {"from": before.severity.value, "to": severity.value, "alert_id": alert_id}
-        if (refusal := _escalation_refusal(row, severity)) is not None:
-            record(session, "incident.escalation_refused", actor=system("intake"), incident_id=incident_id,
-                   flow_run_id=before.flow_run_id, details=details | {"reason": refusal})
-        else:
-            incident = before.model_copy(update={"severity": severity, "flow_run_id": None})
-            _update(row, incident)
-            record(session, "incident.escalated", actor=system("intake"), incident_id=incident_id, flow_run_id=before.flow_run_id,
-                   details=details | {"cancelled_run": before.flow_run_id, "reason": reason})
+        incident, released, refusal = escalate_in(session, incident_id, severity, by=system("intake"), alert_id=alert_id, reason=reason)
     if refusal is not None:
         raise RunRefused(refusal)
-    return incident, before.flow_run_id
+    return incident, released
+
+
+def escalate_in(session: Session, incident_id: str, severity: Severity, *, by: str, alert_id: str | None,
+                reason: str) -> tuple[Incident, str | None, str | None]:
+    """``escalate`` inside the caller's act: (incident, released run, None), or (incident as it
+    was, None, the refusal) after recording ``incident.escalation_refused``."""
+    row = _row(session, incident_id)
+    before = _incident(row)
+    details = {"from": before.severity.value, "to": severity.value, "alert_id": alert_id}
+    if (refusal := _escalation_refusal(row, severity)) is not None:
+        record(session, "incident.escalation_refused", actor=by, incident_id=incident_id,
+               flow_run_id=before.flow_run_id, details=details | {"reason": refusal})
+        return before, None, refusal
+    incident = before.model_copy(update={"severity": severity, "flow_run_id": None})
+    _update(row, incident)
+    record(session, "incident.escalated", actor=by, incident_id=incident_id, flow_run_id=before.flow_run_id,
+           details=details | {"cancelled_run": before.flow_run_id, "reason": reason})
+    return incident, before.flow_run_id, None
 
 
 def _escalation_refusal(row: IncidentRow, severity: Severity) -> str | None:
@@ -403,7 +467,8 @@ def set_run(session: Session, incident_id: str, flow_run_id: str) -> bool:
     return True
 
 
-def _insert(session: Session, incident: Incident, trigger: Trigger, reasons: list[str]) -> None:
+def _insert(session: Session, incident: Incident, trigger: Trigger, reasons: list[str], *, beside: dict[str, str] | None = None) -> None:
+    """``beside``: the open incident of the same unit and category this one was opened beside, and why."""
     session.add(
         IncidentRow(
             id=incident.id, flow_run_id=incident.flow_run_id, category=incident.category, severity=incident.severity.value,
@@ -421,6 +486,7 @@ def _insert(session: Session, incident: Incident, trigger: Trigger, reasons: lis
             "summary": incident.summary, "detected_at": incident.detected_at.isoformat(), "source": trigger.source,
             "reported_by": trigger.reported_by, "reported_facts": trigger.reported_facts,
             "alert_ids": trigger.alert_ids, "classification": reasons, "follows_id": incident.follows_id,
+            **({"opened_beside": beside} if beside else {}),
         },
     )
 
@@ -551,6 +617,12 @@ def search(
 
 def window(hours: float) -> timedelta:
     return timedelta(hours=hours)
+
+
+def correlation_window() -> timedelta:
+    """How recent an open incident's activity must be for a new report to belong to it
+    (``PASOPATI_CORRELATION_WINDOW_HOURS``)."""
+    return window(get_settings().correlation_window_hours)
 
 
 def subject(incident: Incident) -> Subject:

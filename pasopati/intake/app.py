@@ -1,6 +1,8 @@
 """The intake HTTP service: ``POST /alerts`` and friends (FastAPI; OpenAPI docs at /docs)."""
 
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import partial
 from typing import Annotated, Any
 
@@ -16,6 +18,7 @@ from pasopati.db.schema import health as store_health
 from pasopati.intake.auth import Credentials, NotAuthenticated
 from pasopati.intake.formats import MeltwaterBatch, TooManyItems, Unreadable, read_body
 from pasopati.intake.pipeline import Intake, Outcome
+from pasopati.starts.prefect import Retrier
 
 
 class Received(BaseModel):
@@ -43,7 +46,16 @@ BODY_SCHEMA = {
 
 
 def create_app(intake: Intake, creds: Credentials) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Run starts Prefect did not take (down, 503 under a burst) are retried here until they start.
+        retrier = Retrier(intake.db, intake.runs, intake.settings.start_retry_seconds)
+        retrier.start()
+        yield
+        await _in_thread(retrier.stop)
+
     app = FastAPI(
+        lifespan=lifespan,
         title="PASOPATI alert intake",
         description="Monitoring alerts (news, social listening, manual reports) start crisis runbooks. "
         "Authenticate with `X-Pasopati-Source` plus `Authorization: Bearer <token>`, or sign: "

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from datetime import timedelta
-from typing import Protocol
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 
@@ -27,20 +26,24 @@ from pasopati.alerts.classify import (
     similarity,
 )
 from pasopati.alerts.models import Alert, AlertRecord, AlertStatus
+from pasopati.audit.service import system
 from pasopati.db import Database
 from pasopati.incidents import service as incidents
 from pasopati.incidents.models import Incident, Trigger
 from pasopati.plan.catalog import Catalog
 from pasopati.plan.runbook import Severity
+from pasopati.runs import deployment_name, run_name
 from pasopati.settings import Settings
+from pasopati.starts import prefect as run_starts
+from pasopati.starts import service as starts
+from pasopati.starts.models import RunStart, StartStatus
 from pasopati.time import utcnow
 
+INTAKE = system("intake")
 
-class RunStarter(Protocol):
-    def start(self, category: str, severity: Severity, trigger: Trigger) -> str: ...
 
-    def cancel(self, flow_run_id: str, message: str) -> None: ...
-
+def now_minus(span: timedelta) -> datetime:
+    return utcnow() - span
 
 class Outcome(BaseModel):
     """What intake answers for each alert."""
@@ -53,10 +56,12 @@ class Outcome(BaseModel):
     severity: str | None = None
     unit: str | None = None
     reasons: list[str] = []
+    start_id: str | None = None
+    start_status: StartStatus | None = None
 
 
 class Intake:
-    def __init__(self, db: Database, catalog: Catalog, rules: Rules, runs: RunStarter, settings: Settings):
+    def __init__(self, db: Database, catalog: Catalog, rules: Rules, runs: run_starts.Runs, settings: Settings):
         self.db, self.catalog, self.rules, self.runs, self.settings = db, catalog, rules, runs, settings
         # One decision at a time: two alerts about the same escape must not both find "no incident".
         self._lock = threading.Lock()
@@ -76,6 +81,7 @@ class Intake:
                 url=str(alert.url) if alert.url else None,
                 status="received",
                 text=alert.full_text,
+                fingerprint=sorted(fingerprint(alert.full_text, self.rules)),
             )
             outcomes.append(self.process(record, alert))
         return outcomes
@@ -85,14 +91,14 @@ class Intake:
         ``original`` and attributed to ``source``, the caller: the original stays as received."""
         record = AlertRecord(id=str(uuid.uuid4()), received_at=utcnow(), source=source, raw=raw,
                              url=str(alert.url) if alert.url else None, status="received", text=alert.full_text,
-                             replay_of=original.id)
+                             replay_of=original.id, fingerprint=sorted(fingerprint(alert.full_text, self.rules)))
         return self.process(record, alert)
 
     def process(self, record: AlertRecord, alert: Alert) -> Outcome:
         # Intake decides one alert at a time: no two alerts about one escape both find "no incident".
         with self._lock:
             alerts.receive(self.db, record)  # stored before anything else happens: nothing received is lost
-            outcome, run_started = self._decide(record, alert)
+            outcome, start = self._decide(record, alert)
             alerts.decide(
                 self.db,
                 record.model_copy(
@@ -106,11 +112,24 @@ class Intake:
                         "reasons": outcome.reasons,
                     }
                 ),
-                run_started=run_started,
             )
-        return outcome
+        if start is None:
+            return outcome
+        # The run is asked for outside the lock: a slow or absent Prefect holds no other alert back.
+        start = run_starts.attempt(self.db, start, self.runs)
+        return self._with_start(outcome, start)
 
-    def _decide(self, record: AlertRecord, alert: Alert) -> tuple[Outcome, bool]:
+    def _with_start(self, outcome: Outcome, start: RunStart) -> Outcome:
+        update: dict[str, object] = {"start_id": start.id, "start_status": start.status}
+        if start.status is StartStatus.STARTED:
+            update["flow_run_id"] = start.flow_run_id
+        else:
+            every = self.settings.start_retry_seconds
+            update["reasons"] = [*outcome.reasons, f"run not started yet ({start.last_error}): retried from {every:g} s on,"
+                                 f" shown by `pasopati starts`; `{start.retry_command}` tries it now"]
+        return outcome.model_copy(update=update)
+
+    def _decide(self, record: AlertRecord, alert: Alert) -> tuple[Outcome, RunStart | None]:
         roster = self.catalog.roster
         now = utcnow()
         result = classify(alert, self.rules, roster)
@@ -130,71 +149,78 @@ class Intake:
             reasons=[*result.reasons, *alert.warnings],
         )
         if active is not None:
-            outcome = self._correlate(record, alert, result, active, base)
-            return outcome, outcome.status == "escalated"  # the incident learns its escalated run
+            return self._correlate(record, alert, result, active, base)
         for done in closed:
             if (same := self._duplicate_of(record, alert, done)) is not None:
                 # A re-sent or rewritten report of a crisis that was closed: kept with it, nothing reopened.
                 note = f"{same} of closed incident {done.id}: kept with it, not reopened"
-                return Outcome(status="duplicate", **{**base, "incident_id": done.id, "reasons": [*base["reasons"], note]}), False
+                return Outcome(status="duplicate", **{**base, "incident_id": done.id, "reasons": [*base["reasons"], note]}), None
         if closed:
             base["reasons"].append(f"insiden {closed[0].id} untuk unit dan kategori ini sudah ditutup: tidak dilampirkan padanya")
         if result.action == "ignore":
-            return Outcome(status="ignored", **base), False
+            return Outcome(status="ignored", **base), None
         if result.action == "watch" or not (result.unit and result.category and result.severity):
             if result.action == "start":
                 base["reasons"].append("no unit recognised: kept for an analyst to triage")
-            return Outcome(status="watch", **base), False
-        return self._start(record, alert, result, base, follows=closed[0] if closed else None), True
+            return Outcome(status="watch", **base), None
+        return self._start(record, alert, result, base, follows=closed[0] if closed else None)
 
     @property
     def window(self) -> timedelta:
         return timedelta(hours=self.settings.correlation_window_hours)
 
-    def _start(self, record: AlertRecord, alert: Alert, result: Classification, base: dict, follows: Incident | None) -> Outcome:  # type: ignore[type-arg]
+    def _start(self, record: AlertRecord, alert: Alert, result: Classification, base: dict, follows: Incident | None) -> tuple[Outcome, RunStart]:  # type: ignore[type-arg]
+        """Open the incident and store the request for its run (one act); the run is asked for next."""
         assert result.category and result.severity and result.unit
         trigger = self._trigger(alert, result.unit, record.id)
         plan = self.catalog.plan(result.category, result.severity)
         incident = incidents.build(plan, trigger, self.catalog.roster).model_copy(update={"follows_id": follows.id if follows else None})
-        incidents.open_incident(self.db, incident, trigger, reasons=base["reasons"])
-        flow_run_id = self.runs.start(result.category, Severity(result.severity), trigger.model_copy(update={"incident_id": incident.id}))
-        return Outcome(status="started", incident_id=incident.id, flow_run_id=flow_run_id, **base)
+        try:
+            start = starts.open_and_request(self.db, incident, trigger, deployment_name(plan.category, plan.severity), by=INTAKE,
+                                            reasons=base["reasons"], flow_run_name=run_name(incident), tags=["sumber:alert"],
+                                            alert_id=record.id, beside_since=now_minus(self.window))
+        except incidents.OpenIncidentExists as exists:  # an operator opened it since this alert was matched
+            return self._correlate(record, alert, result, exists.incident, base)
+        return Outcome(status="started", incident_id=incident.id, **base), start
 
-    def _correlate(self, record: AlertRecord, alert: Alert, result: Classification, active: Incident, base: dict) -> Outcome:  # type: ignore[type-arg]
+    def _correlate(self, record: AlertRecord, alert: Alert, result: Classification, active: Incident, base: dict) -> tuple[Outcome, RunStart | None]:  # type: ignore[type-arg]
         base = {**base, "incident_id": active.id, "flow_run_id": active.flow_run_id}
         if result.severity and Severity(result.severity).rank > active.severity.rank:
             return self._escalate(record, alert, result, active, base)
         if (same := self._duplicate_of(record, alert, active)) is not None:
-            return Outcome(status="duplicate", **{**base, "reasons": [*base["reasons"], same]})
-        return Outcome(status="attached", **base)
+            return Outcome(status="duplicate", **{**base, "reasons": [*base["reasons"], same]}), None
+        return Outcome(status="attached", **base), None
 
     def _duplicate_of(self, record: AlertRecord, alert: Alert, incident: Incident) -> str | None:
         """Why this alert repeats one already kept with ``incident`` (None: it does not)."""
-        earlier = [a for a in alerts.find(self.db, incident_id=incident.id) if a.id != record.id]
+        earlier = [a for a in alerts.fingerprints_of(self.db, incident.id) if a.id != record.id]
         if record.url and any(a.url == record.url for a in earlier):
             return "same URL as an earlier alert"
-        mine = fingerprint(alert.full_text)
-        best = max((similarity(mine, fingerprint(a.text or "")) for a in earlier), default=0.0)
+        # Stored at receipt: a long alert about an incident is never fingerprinted again (issue 12).
+        mine = frozenset(record.fingerprint or ())
+        best = max((similarity(mine, frozenset(a.fingerprint)) for a in earlier), default=0.0)
         if best >= self.settings.near_duplicate_similarity:
             return f"near-duplicate of an earlier alert (similarity {best:.2f})"
         return None
 
-    def _escalate(self, record: AlertRecord, alert: Alert, result: Classification, active: Incident, base: dict) -> Outcome:  # type: ignore[type-arg]
-        """Raise the incident (the store refuses anything but up), cancel the run it released, start
-        the higher-severity run for the same incident; a refused escalation leaves the alert attached."""
+    def _escalate(self, record: AlertRecord, alert: Alert, result: Classification, active: Incident, base: dict) -> tuple[Outcome, RunStart | None]:  # type: ignore[type-arg]
+        """Raise the incident (the store refuses anything but up) and request the higher-severity run
+        for the same incident, the run it released to be cancelled first (one act); a refused
+        escalation leaves the alert attached."""
         assert result.severity
         severity = Severity(result.severity)
         message = f"escalated from {active.severity.value} to {severity.value} by alert {base['alert_id']}"
-        try:
-            _, released = incidents.escalate(self.db, active.id, severity, alert_id=record.id, reason=message)
-        except incidents.RunRefused as refused:
-            return Outcome(status="attached", **{**base, "reasons": [*base["reasons"], str(refused)]})
-        if released:
-            self.runs.cancel(released, message)
         trigger = self._trigger(alert, active.unit_id, record.id).model_copy(update={"incident_id": active.id, "summary": active.summary})
-        flow_run_id = self.runs.start(active.category, severity, trigger)
+        plan = self.catalog.plan(active.category, severity)
+        try:
+            escalated, start = starts.escalate_and_request(
+                self.db, active.id, severity, deployment_name(active.category, severity), trigger, by=INTAKE, reason=message,
+                alert_id=record.id, flow_run_name=run_name(active.model_copy(update={"severity": plan.severity})),
+                tags=["sumber:alert"])
+        except incidents.RunRefused as refused:
+            return Outcome(status="attached", **{**base, "reasons": [*base["reasons"], str(refused)]}), None
         reasons = [*base["reasons"], message]
-        return Outcome(status="escalated", **{**base, "flow_run_id": flow_run_id, "severity": severity.value, "reasons": reasons})
+        return Outcome(status="escalated", **{**base, "flow_run_id": None, "severity": severity.value, "reasons": reasons}), start
 
     @staticmethod
     def _trigger(alert: Alert, unit_id: str, alert_id: str) -> Trigger:

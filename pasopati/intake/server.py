@@ -10,9 +10,9 @@ from pasopati.db import get_database
 from pasopati.intake.app import create_app
 from pasopati.intake.auth import credentials
 from pasopati.intake.pipeline import Intake
-from pasopati.intake.prefect_runs import PrefectRuns
 from pasopati.plan.catalog import catalog
 from pasopati.settings import get_settings
+from pasopati.starts.prefect import PrefectRuns
 
 
 def build_app() -> FastAPI:
