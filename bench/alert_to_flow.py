@@ -62,14 +62,14 @@ def main() -> None:
 def measure(name: str, env: dict[str, str], samples: int, work: Path) -> list[float]:
     from prefect import get_client
 
-    from pasopati.alerts.models import Alert
-    from pasopati.plan.catalog import catalog
     from pasopati.alerts.classify import load_rules
-    from pasopati.intake.pipeline import Intake
-    from pasopati.starts.prefect import PrefectRuns
-    from pasopati.settings import get_settings
+    from pasopati.alerts.models import Alert
     from pasopati.db import Database, get_database
     from pasopati.db.schema import upgrade
+    from pasopati.intake.pipeline import Intake
+    from pasopati.plan.catalog import catalog
+    from pasopati.settings import get_settings
+    from pasopati.starts.prefect import PrefectRuns
 
     log = (work / f"serve-{name}.log").open("wb")
     serve = subprocess.Popen(

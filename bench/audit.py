@@ -48,8 +48,8 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -194,11 +194,11 @@ class Workload:
         from pasopati.decisions import service as decisions
         from pasopati.decisions.gates import GATE_HOLDING
         from pasopati.decisions.models import ApprovalAnswer, Verdict
+        from pasopati.drafts import service as drafts
+        from pasopati.facts import service as facts
         from pasopati.identity import links
         from pasopati.identity.keys import CredentialKey
         from pasopati.identity.prover import Prover
-        from pasopati.drafts import service as drafts
-        from pasopati.facts import service as facts
         from pasopati.incidents import service as incidents
         from pasopati.incidents.models import Stage, Trigger
         from pasopati.plan.runbook import MessageType, Severity

@@ -22,10 +22,10 @@ from pasopati.db import get_database
 from pasopati.intake.app import create_app
 from pasopati.intake.auth import Credentials
 from pasopati.intake.pipeline import Intake
-from pasopati.starts.prefect import PrefectRuns
 from pasopati.plan.catalog import catalog
 from pasopati.plan.runbook import Severity
 from pasopati.settings import get_settings
+from pasopati.starts.prefect import PrefectRuns
 from tests.driver import read_run
 from tests.records import audit_events, records
 

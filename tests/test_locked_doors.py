@@ -106,8 +106,8 @@ def start_intake(intake_data: Settings) -> Iterator[object]:
     from pasopati.db import get_database
     from pasopati.intake.app import create_app
     from pasopati.intake.pipeline import Intake
-    from pasopati.starts.prefect import PrefectRuns
     from pasopati.plan.catalog import catalog
+    from pasopati.starts.prefect import PrefectRuns
 
     clients: list[TestClient] = []
 

@@ -19,9 +19,9 @@ from pasopati.decisions.gates import GATE_HOLDING
 from pasopati.incidents import service as incidents
 from pasopati.incidents.models import Trigger
 from pasopati.intake.pipeline import Intake
-from pasopati.starts.prefect import PrefectRuns
 from pasopati.plan.catalog import catalog
 from pasopati.settings import get_settings
+from pasopati.starts.prefect import PrefectRuns
 from tests.driver import read_run, trigger, wait_final, wait_for_gate
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("served")]
