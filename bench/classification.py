@@ -150,8 +150,12 @@ def timing(rules: Rules, roster: Roster, unit_directory: UnitDirectory | None, p
     """Time classify() on (a) a ~600-char lede, (b) 50 000 chars of random words, (c) 50 000 chars of
     real-looking text (the part's texts repeated); each the best and worst of 3 runs with fresh
     rules (an empty stem cache: the first call is the hostile case)."""
-    ledes = [i["text"] for i, _ in pairs if 400 <= len(i["text"]) <= 800] or [i["text"] for i, _ in pairs]
-    lede = ledes[0][:600]
+    lede = ""
+    for item, _ in pairs:  # a ~600-char lede: the part's first texts, joined
+        if len(lede) >= 600:
+            break
+        lede += item["text"] + " "
+    lede = lede[:600]
     rnd = random.Random(7)
     words = []
     while sum(len(w) + 1 for w in words) < MAX_ALERT_TEXT - 20:

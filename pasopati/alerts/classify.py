@@ -45,6 +45,7 @@ from pasopati.alerts.entities import (
     Recogniser,
     RosterDirectory,
     UnitDirectory,
+    kanwil_id,
     recognise,
 )
 from pasopati.alerts.models import Alert
@@ -68,6 +69,7 @@ DATE_TIME_RE = re.compile(r"\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b|\b\d{1,2}[.:]\d{2}\
 HASHTAG_RE = re.compile(r"#\w+")
 CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z])")
 STEM_CACHE_LIMIT = 200_000
+VERBAL_PREFIXES = ("di", "me", "ter", "ber")
 
 
 # --------------------------------------------------------------------------- rules schema
@@ -511,10 +513,28 @@ def _compile(rules: Rules) -> _Compiled:
         t for _, _, phrase, g, _ in phrases if g.startswith(("cat:", "floor:", "out:")) for t in phrase
     )
     try:
-        comp.recogniser = Recogniser(rules.entities, _sastrawi_words().__contains__, category_words.__contains__)
+        comp.recogniser = Recogniser(
+            rules.entities, lambda w: _is_word(comp, w), category_words.__contains__, lambda w: _is_derived(comp, w)
+        )
     except re.error as exc:
         comp.problems.append(("entities", f"not a valid regular expression: {exc}"))
     return comp
+
+
+def _is_word(comp: _Compiled, word: str) -> bool:
+    """An Indonesian word (or a derived one: "Pukuli", "Gagalkan"), not a place's proper noun."""
+    return word in _sastrawi_words() or _is_derived(comp, word)
+
+
+def _is_derived(comp: _Compiled, word: str) -> bool:
+    """A verb form in a title-case headline ("Dikeluhkan", "Temukan", "Mengamuk"): a verbal prefix or
+    -kan around a dictionary root. Places that merely look affixed (Kediri, Bekasi, Tarakan) pass."""
+    if len(word) < 5 or not (word.startswith(VERBAL_PREFIXES) or word.endswith("kan")):
+        return False
+    stem = comp.stem_cache.get(word) or comp.stemmer.stem_word(word)
+    if stem == word or stem not in _sastrawi_words():
+        return False
+    return word.startswith(VERBAL_PREFIXES) or word == f"{stem}kan"
 
 
 def _rule_terms(rules: Rules) -> Iterable[tuple[str, str, str, Any]]:
@@ -640,16 +660,18 @@ def _locate(comp: _Compiled, alert: Alert, ents: Entities, directory: UnitDirect
             reasons.append(f"unit dari alert '{alert.unit}' → {own.unit}")
             return own
         reasons.append(f"unit dari alert '{alert.unit}' tidak dikenal direktori")
-    resolved = [(f, *_resolve(f, directory)) for f in ents.facilities]
-    resolved = [(f, uid, kw) for f, uid, kw in resolved if uid]
     named = [k for k in ents.kanwil if not k.wide]
+    # a unit whose Kanwil the directory does not know: the Kanwil named, or the one province named
+    region = named[0].kanwil if named else kanwil_id(ents.provinces[0]) if len(ents.provinces) == 1 else None
+    resolved = [(f, *_resolve(f, directory)) for f in ents.facilities]
+    resolved = [(f, uid, kw or region) for f, uid, kw in resolved if uid]
     wide = next((k for k in ents.kanwil if k.wide), None)
     if wide is not None:
         reasons.append(f"seluruh wilayah: '{wide.written}' → {wide.kanwil}")
         return _Place(kanwil=wide.kanwil)
     by_kanwil: dict[str, set[str]] = defaultdict(set)
     for _, uid, kw in resolved:
-        by_kanwil[kw or (named[0].kanwil if named else "")].add(uid)
+        by_kanwil[kw or ""].add(uid)
     at_least = comp.rules.entities.kanwil_wide_at_least
     for kw, uids in by_kanwil.items():
         if kw and len(uids) >= at_least:
@@ -660,7 +682,6 @@ def _locate(comp: _Compiled, alert: Alert, ents: Entities, directory: UnitDirect
         first = {uid: n for n, (_, uid, _) in reversed(list(enumerate(resolved)))}
         uid = max(counts, key=lambda u: (counts[u], -first[u]))
         mention, _, kw = resolved[first[uid]]
-        kw = kw or (named[0].kanwil if named else None)
         known = "" if directory.unit(uid) else " (belum ada di direktori: id generik)"
         reasons.append(f"unit '{mention.written}' → {uid}{known}" + (f", {kw}" if kw else ""))
         return _Place(uid, mention.written, kw)

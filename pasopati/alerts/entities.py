@@ -46,6 +46,7 @@ class EntityRules(Strict):
     class_pattern: Regex = Field(description="Regex of a class as written: 'Kelas IIA', 'Klas I'.")
     place_heads: list[str] = Field([], description="First words of two-word places: Kota, Tanjung, Pulau …")
     ambiguous_places: list[str] = Field([], description="Places that are also rule words: Serang.")
+    not_places: list[str] = Field([], description="Capitalised words after a type word that are no place: Baru, Tua.")
     kanwil_words: list[str] = Field(description="Kanwil, Kantor Wilayah, Kakanwil.")
     kanwil_orgs: list[str] = Field(description="Organisation words between 'Kanwil' and the province.")
     wide_patterns: list[Regex] = Field([], description="Region-wide phrases; '{province}' is the province group.")
@@ -90,6 +91,7 @@ class Entities:
     facilities: list[FacilityMention] = field(default_factory=list)
     kanwil: list[KanwilMention] = field(default_factory=list)
     places: list[tuple[int, int, str]] = field(default_factory=list)
+    provinces: list[str] = field(default_factory=list)  # named alone ("- Banten", "di Jawa Timur")
     masked: str = ""
 
 
@@ -209,9 +211,16 @@ WORD_RE = re.compile(r"[A-Z][A-Za-z'’]*(?:-[A-Z][A-Za-z'’]*)?")
 class Recogniser:
     """Compiled ``entities:`` rules; ``is_word`` tells a common/rule word from a place name."""
 
-    def __init__(self, rules: EntityRules, is_word: Callable[[str], bool], is_rule_word: Callable[[str], bool]) -> None:
+    def __init__(
+        self,
+        rules: EntityRules,
+        is_word: Callable[[str], bool],
+        is_rule_word: Callable[[str], bool],
+        is_derived: Callable[[str], bool] = lambda _: False,
+    ) -> None:
         self.rules = rules
         self.is_word = is_word
+        self.is_derived = is_derived
         self.is_rule_word = is_rule_word
         written = sorted(((w, t) for t, words in rules.type_words.items() for w in words), key=lambda wt: -len(wt[0]))
         self._types = {w.lower(): t for w, t in written}
@@ -223,6 +232,7 @@ class Recogniser:
         self.place_re = re.compile(r"\s+(" + WORD_RE.pattern + r")")
         self._heads = {h.lower() for h in rules.place_heads}
         self._ambiguous = {p.lower() for p in rules.ambiguous_places}
+        self._not_places = {p.lower() for p in rules.not_places}
         self._never_place = {w.lower() for words in rules.type_words.values() for w in words for w in w.split()}
         self._never_place |= {q.lower() for q in rules.qualifiers} | {"kelas", "klas"}
         names = {short: province for province, shorts in rules.provinces.items() for short in (province, *shorts)}
@@ -282,7 +292,8 @@ class Recogniser:
             if known_place(candidate):
                 return candidate, words[n - 1].end()
         first = words[0].group(1).lower()
-        if first not in self._ambiguous and self.is_rule_word(first):
+        settled = first in self._ambiguous or first in self._heads
+        if first in self._not_places or (not settled and (self.is_rule_word(first) or self.is_derived(first))):
             return None, pos
         taken = [words[0]]
         for w in words[1:]:
@@ -337,11 +348,12 @@ def recognise(text: str, recogniser: Recogniser, known_place: PlaceCheck) -> Ent
     spans += [(k.start, k.end, " kanwil " if not k.wide else " ") for k in kanwil]
     taken = [(s, e) for s, e, _ in spans]
     loose = [(s, e, p) for s, e, p in recogniser.provinces(text) if not _overlaps(s, e, taken)]
+    provinces = list(dict.fromkeys(p for _, _, p in loose))
     if places:
         alone = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in sorted(places, key=len, reverse=True)) + r")\b")
         loose += [(m.start(), m.end(), m.group()) for m in alone.finditer(text) if not _overlaps(m.start(), m.end(), taken)]
     spans += [(s, e, " ") for s, e, _ in loose]
-    return Entities(facilities, kanwil, sorted(loose), _mask(text, spans))
+    return Entities(facilities, kanwil, sorted(loose), provinces, _mask(text, spans))
 
 
 def _inside(start: int, end: int, facilities: list[FacilityMention]) -> bool:
