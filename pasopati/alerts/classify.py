@@ -1,18 +1,29 @@
-"""Classify monitoring alerts into crisis category, severity and unit — explainably.
+"""Classify monitoring alerts into crisis category, severity, unit and Kanwil — explainably.
 
-The rules are data (``runbooks/classification.yaml``): keywords with weights, a small explicit
-stemmer for Indonesian affixes, severity floors and the DOMAIN.md escalations. Every rule that
-fires is reported as a human-readable reason, so an analyst can see why an alert did (or did not)
-start a runbook. ``fingerprint``/``similarity`` support near-duplicate detection across outlets.
+The rules are data (``runbooks/classification.yaml``): entity forms, keywords with weights, severity
+floors and the DOMAIN.md escalations. The order of work (the issue's fixes):
+
+1. entities first (``pasopati.alerts.entities``): facility and Kanwil names in the original-case
+   title + text are recognised, resolved through a ``UnitDirectory`` and masked, so that a name
+   ("Lapas Narkotika", the city Serang) never scores as an event;
+2. the remaining words are matched by their written form or their Sastrawi stem (bounded: cached,
+   only tokens that can reach a rule word, a per-alert budget);
+3. negation governs its whole coordinated phrase up to a clause boundary;
+4. the EVENT decides the category; death words ("outcomes") only decide it when no event does,
+   and raise the severity;
+5. counts of people only count when they are harmed (kabur, tewas, luka …), never occupancy.
+
+Every rule that fires is reported as a human-readable reason. ``fingerprint``/``similarity`` support
+near-duplicate detection across outlets.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, TextIO
@@ -27,17 +38,29 @@ from pydantic import (
     model_validator,
 )
 
+from pasopati.alerts.entities import (
+    Entities,
+    EntityRules,
+    FacilityMention,
+    Recogniser,
+    RosterDirectory,
+    UnitDirectory,
+    kanwil_id,
+    recognise,
+)
 from pasopati.alerts.models import Alert
 from pasopati.plan.catalog import CatalogError, Problem, load_model, relative
-from pasopati.plan.roster import Roster, Unit, UnitType
-from pasopati.plan.runbook import Regex, Severity, Slug, Strict
+from pasopati.plan.roster import Roster
+from pasopati.plan.runbook import Severity, Slug, Strict
 from pasopati.settings import get_settings
 
 RULES_FILE = "classification.yaml"
 Action = Literal["start", "watch", "ignore"]
 
-# Tokenisation is code, not data: the words themselves all live in the rules file.
-TOKEN_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+# Tokenisation is code, not data: the words themselves all live in the rules file. Punctuation is
+# kept as a token: "," may join a list under one negator, other marks end a clause.
+TOKEN_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*|[,.;:!?()\[\]\"“”]")
+COMMA, STOP = ",", "."
 THOUSANDS_RE = re.compile(r"(?<=\d)\.(?=\d{3}(?!\d))")
 # "Rp50 ribu" → "rp 50 ribu": the currency becomes its own token (a money mention is a rule word).
 CURRENCY_RE = re.compile(r"\brp\.?\s?(?=\d)")
@@ -46,6 +69,7 @@ DATE_TIME_RE = re.compile(r"\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b|\b\d{1,2}[.:]\d{2}\
 HASHTAG_RE = re.compile(r"#\w+")
 CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z])")
 STEM_CACHE_LIMIT = 200_000
+VERBAL_PREFIXES = ("di", "me", "ter", "ber")
 
 
 # --------------------------------------------------------------------------- rules schema
@@ -53,8 +77,8 @@ STEM_CACHE_LIMIT = 200_000
 
 class Thresholds(Strict):
     watch: float = Field(gt=0, description="Top category score from which a relevant alert is watched.")
-    start: float = Field(gt=0, description="Top category score from which a runbook starts.")
-    start_requires_facility: bool = Field(True, description="Start only when a specific UPT is named.")
+    start: float = Field(gt=0, description="Top category score from which a runbook starts (a crisis).")
+    start_requires_facility: bool = Field(True, description="Start only when a UPT or a Kanwil is named.")
 
     @model_validator(mode="after")
     def _start_above_watch(self) -> Thresholds:
@@ -64,19 +88,20 @@ class Thresholds(Strict):
 
 
 class Morphology(Strict):
+    """Sastrawi does the stemming; these bound it and cover what it does not."""
+
     particles: list[str]
     possessives: list[str]
-    suffixes: list[str]
-    prefixes: dict[str, list[str]] = Field(description="Prefix → replacements for a melted initial ('' = none).")
-    second_prefixes: list[str] = []
-    no_affix: list[str] = Field([], description="Acronyms never reached by stripping derivational affixes.")
-    min_stem: int = Field(3, ge=2)
-    class_pattern: Regex
+    acronyms: list[str] = Field([], description="Matched only as written (+ -nya): 'memaparkan' is never 'apar'.")
+    max_stem_calls: int = Field(2000, ge=0, description="Sastrawi calls (cache misses) per alert; then the written form.")
 
 
 class Negation(Strict):
     words: list[str] = Field(min_length=1)
     skip: list[str] = []
+    coordinators: list[str] = Field([], description="Join a list under one negator ('maupun', 'dan'; ',' always does).")
+    clause_words: list[str] = Field([], description="End a negator's reach like a full stop ('namun', 'tetapi').")
+    conjunct_gap: int = Field(3, ge=0, description="Other words allowed in a coordinated item before its term.")
 
 
 class Numbers(Strict):
@@ -85,16 +110,14 @@ class Numbers(Strict):
     teen: str
     people: list[str] = Field(min_length=1)
     near_death_window: int = Field(5, ge=1)
+    harm: list[str] = Field(min_length=1, description="A count is of people affected only near one of these.")
+    harm_window: int = Field(6, ge=1)
+    occupancy: list[str] = Field([], description="A count right after these is a headcount or capacity.")
 
 
 class Relevance(Strict):
     min_score: float = Field(gt=0)
     terms: dict[str, float] = Field(min_length=1)
-
-
-class Units(Strict):
-    type_words: dict[UnitType, list[str]]
-    facility_pattern: Regex
 
 
 class NearRule(Strict):
@@ -116,11 +139,12 @@ class PeopleFloor(Strict):
 class Category(Strict):
     title: str
     terms: dict[str, float] = Field(min_length=1)
+    outcomes: dict[str, float] = Field({}, description="Consequences (deaths): decide the category only when no event does.")
     near: list[NearRule] = []
     base: Severity = Severity.RINGAN
     floors: dict[Severity, list[str]] = {}
     reported_floor: Severity | None = Field(None, description="Minimum when the platform is a news medium.")
-    people_floor: PeopleFloor | None = None
+    people_floors: list[PeopleFloor] = Field([], description="Minimum by the number of people harmed.")
 
 
 class ViralFloor(Strict):
@@ -182,7 +206,7 @@ class Rules(Strict):
     negation: Negation
     numbers: Numbers
     relevance: Relevance
-    units: Units
+    entities: EntityRules
     dampeners: dict[str, float] = {}
     categories: dict[Slug, Category] = Field(min_length=1)
     severity: SeverityRules
@@ -236,10 +260,11 @@ def default_rules() -> Rules:
 class Classification(BaseModel):
     relevant: bool
     category: str | None = None
-    severity: str | None = Field(None, description="A Severity value; None unless action is 'start'.")
+    severity: str | None = Field(None, description="A Severity value; set for a crisis (start, or watch without unit).")
     action: Action
-    unit: str | None = Field(None, description="Roster unit id.")
-    facility: str | None = Field(None, description="Named UPT as written, also when not in the roster.")
+    unit: str | None = Field(None, description="Directory unit id, or the generic id of a recognised UPT.")
+    facility: str | None = Field(None, description="Named UPT as written, also when not in the directory.")
+    kanwil: str | None = Field(None, description="kanwil-<province-slug>: the unit's Kanwil, or a Kanwil-wide event (unit None).")
     score: float = 0.0
     reasons: list[str] = []
     normalized_text: str = ""
@@ -249,9 +274,6 @@ class Classification(BaseModel):
 # --------------------------------------------------------------------------- compiled matcher
 
 
-UnitIndex = dict[str, list[tuple[tuple[str, ...], str]]]
-
-
 class Hit(NamedTuple):
     start: int
     end: int
@@ -259,50 +281,116 @@ class Hit(NamedTuple):
     payload: Any
 
 
-class _Text(NamedTuple):
+@dataclass
+class _Text:
     surface: list[str]
+    forms: list[tuple[str, ...]]  # written, without -nya/-lah, Sastrawi stem: a term matches any of them
     stems: list[str]
-    hits: dict[str, list[Hit]]
+    hits: dict[str, list[Hit]] = field(default_factory=dict)
+    negated: dict[int, str] = field(default_factory=dict)  # token position → the negator governing it
+    entities: Entities = field(default_factory=Entities)
+
+
+class _SetDictionary:
+    """Sastrawi's ArrayDictionary looks words up in a list (O(n) per lookup: the ~1 s per unknown
+    word measured in pasopati/privacy/names.py); a set makes the same stemmer ~0.4 ms a word."""
+
+    def __init__(self, words: Iterable[str]) -> None:
+        self.words = frozenset(w for w in words if w.strip())
+
+    def contains(self, word: str) -> bool:
+        return word in self.words
+
+
+@lru_cache(maxsize=1)
+def _sastrawi_words() -> frozenset[str]:
+    from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
+
+    return frozenset(w.strip() for w in StemmerFactory().get_words() if w.strip())
 
 
 @dataclass(eq=False)
 class _Compiled:
-    """Everything precomputed from one ``Rules``: vocabulary, phrase index, regexes, unit forms."""
+    """Everything precomputed from one ``Rules``: vocabulary, phrase index, stemmer, entity recogniser."""
 
     rules: Rules
-    class_re: re.Pattern[str]
-    facility_re: re.Pattern[str]
-    vocab: frozenset[str]
-    derived_vocab: frozenset[str]
-    prefixes: list[tuple[str, list[str]]]
-    index: dict[str, list[tuple[tuple[str, ...], list[tuple[str, Any]]]]]
-    unit_indexes: dict[int, tuple[Roster, UnitIndex]]
-    join_suffixes: frozenset[str]
-    negators: frozenset[str]
-    neg_skip: frozenset[str]
-    stopwords: frozenset[str]
-    stem_cache: dict[str, str]
-    problems: list[tuple[str, str]]
+    vocab: frozenset[str] = frozenset()
+    gate: re.Pattern[str] | None = None
+    stemmer: Any = None
+    index: dict[str, list[tuple[tuple[str, ...], list[tuple[str, Any]]]]] = field(default_factory=dict)
+    recogniser: Recogniser | None = None
+    directories: dict[int, tuple[Roster, RosterDirectory]] = field(default_factory=dict)
+    join_suffixes: frozenset[str] = frozenset()
+    acronyms: frozenset[str] = frozenset()
+    negators: frozenset[str] = frozenset()
+    neg_skip: frozenset[str] = frozenset()
+    coordinators: frozenset[str] = frozenset()
+    clause_words: frozenset[str] = frozenset()
+    stopwords: frozenset[str] = frozenset()
+    stem_cache: dict[str, str] = field(default_factory=dict)
+    problems: list[tuple[str, str]] = field(default_factory=list)
 
     # ---- normalisation
 
-    def tokens(self, text: str) -> tuple[list[str], list[str]]:
-        """Surface tokens (lower case, class words removed) and their stems."""
+    def words(self, text: str) -> list[str]:
+        """Lower-case tokens with punctuation marks (',' or '.'); class words are left to entities."""
         if "#" in text:
             text = HASHTAG_RE.sub(lambda m: CAMEL_RE.sub(" ", m.group()), text)
-        low = self.class_re.sub(" ", text.lower())
+        low = text.lower()
         low = THOUSANDS_RE.sub("", CURRENCY_RE.sub("rp ", DATE_TIME_RE.sub(" ", low)))
-        surface: list[str] = []
+        out: list[str] = []
         for tok in TOKEN_RE.findall(low):
-            if "-" in tok:
-                surface.extend(self._dehyphen(tok))
+            if tok[0].isalnum():
+                out.extend(self._dehyphen(tok) if "-" in tok else (tok,))
             else:
-                surface.append(tok)
-        cache = self.stem_cache
-        if len(cache) > STEM_CACHE_LIMIT:
-            cache.clear()
-        stems = [cache.get(t) or self._stem_miss(t) for t in surface]
-        return surface, stems
+                out.append(COMMA if tok == COMMA else STOP)
+        return out
+
+    def analyse(self, text: str) -> _Text:
+        surface = self.words(text)
+        budget = [self.rules.morphology.max_stem_calls]
+        if len(self.stem_cache) > STEM_CACHE_LIMIT:
+            self.stem_cache.clear()
+        forms = [self.forms(tok, budget) for tok in surface]
+        stems = [f[-1] for f in forms]
+        text_ = _Text(surface, forms, stems)
+        text_.hits = self.match(forms)
+        text_.negated = self._negations(text_)
+        return text_
+
+    def forms(self, tok: str, budget: list[int]) -> tuple[str, ...]:
+        if not tok[0].isalnum():
+            return (tok,)
+        base = self._uninflect(tok)
+        stem = self.stem_cache.get(tok)
+        if stem is None:
+            stem = self._stem(tok, base, budget)
+        return tuple(dict.fromkeys((tok, base, stem)))
+
+    def _uninflect(self, tok: str) -> str:
+        for group in (self.rules.morphology.particles, self.rules.morphology.possessives):
+            for s in group:
+                if tok.endswith(s) and len(tok) - len(s) >= 2:
+                    tok = tok[: -len(s)]
+                    break
+        return tok
+
+    def _stem(self, tok: str, base: str, budget: list[int]) -> str:
+        """Sastrawi's stem, only for a token that contains a rule word (or it minus a melted first
+        letter: meny+uap → suap): no other stem can match a term. Cached; budgeted per alert."""
+        if tok.isdigit() or self.gate is None or not self.gate.search(tok):
+            stem = base
+        elif budget[0] <= 0:
+            return base  # over budget: the written form, not cached (another alert may stem it)
+        else:
+            budget[0] -= 1
+            stem = self.stemmer.stem_word(tok) or base
+            if stem == tok and tok.startswith("di") and self.stemmer.dictionary.contains(tok[2:]):
+                stem = tok[2:]  # Sastrawi reads "diperas"/"diperiksa" as di-per-…: the root is after "di"
+            if stem in self.acronyms and stem != base:
+                stem = base
+        self.stem_cache[tok] = stem
+        return stem
 
     def _dehyphen(self, tok: str) -> list[str]:
         parts = tok.split("-")
@@ -314,55 +402,23 @@ class _Compiled:
                 return [max(a, b, key=len)]
         return [p for p in parts if p]
 
-    def _stem_miss(self, tok: str) -> str:
-        targets = (self.vocab, self.derived_vocab)
-        stem = next((c for c, derived in self._candidates(tok) if c in targets[derived]), tok)
-        self.stem_cache[tok] = stem
-        return stem
-
-    def _candidates(self, tok: str) -> Iterable[tuple[str, bool]]:
-        """Least-stripped first: the word, inflections off (hpnya → hp), then derivational suffixes and
-        prefixes with nasal restoring; derived candidates never reach no_affix acronyms (memaparkan ≠ APAR)."""
-        m = self.rules.morphology
-        forms = [tok]
-        for group in (m.particles, m.possessives):
-            forms += [f[: -len(s)] for f in forms for s in group if f.endswith(s) and len(f) - len(s) >= 2]
-        yield from ((f, False) for f in forms)
-        derived = [f[: -len(s)] for f in forms for s in m.suffixes if f.endswith(s) and len(f) - len(s) >= m.min_stem]
-        yield from ((f, True) for f in derived)
-        for form in forms + derived:
-            for once in self._unprefix(form):
-                yield once, True
-                for prefix in m.second_prefixes:
-                    if once.startswith(prefix) and len(once) - len(prefix) >= m.min_stem:
-                        yield once[len(prefix):], True
-
-    def _unprefix(self, form: str) -> Iterable[str]:
-        for prefix, replacements in self.prefixes:
-            if form.startswith(prefix):
-                rest = form[len(prefix):]
-                for r in replacements:
-                    if len(r + rest) >= self.rules.morphology.min_stem:
-                        yield r + rest
-
     # ---- matching
 
-    def analyse(self, text: str) -> _Text:
-        surface, stems = self.tokens(text)
-        return _Text(surface, stems, self.match(stems))
-
-    def match(self, stems: list[str]) -> dict[str, list[Hit]]:
-        """All phrase hits by group; within a group the longest phrase at a position wins, no overlaps."""
+    def match(self, forms: list[tuple[str, ...]]) -> dict[str, list[Hit]]:
+        """All phrase hits by group; within a group the longest phrase at a position wins, no overlaps.
+        A phrase token matches a text token's written form, its form without -nya, or its stem."""
         hits: dict[str, list[Hit]] = defaultdict(list)
         covered: dict[str, int] = {}
         index = self.index
-        for i, tok in enumerate(stems):
-            candidates = index.get(tok)
+        for i, keys in enumerate(forms):
+            candidates = [c for k in keys for c in index.get(k, ())]
             if not candidates:
                 continue
+            if len(keys) > 1:
+                candidates.sort(key=lambda c: -len(c[0]))
             for phrase, entries in candidates:
                 n = len(phrase)
-                if n > 1 and tuple(stems[i : i + n]) != phrase:
+                if n > 1 and (i + n > len(forms) or any(phrase[j] not in forms[i + j] for j in range(1, n))):
                     continue
                 for group, payload in entries:
                     if covered.get(group, 0) > i:
@@ -371,32 +427,47 @@ class _Compiled:
                     hits[group].append(Hit(i, i + n, payload[0], payload[1]))
         return hits
 
-    def negator(self, stems: list[str], start: int) -> str | None:
+    # ---- negation
+
+    def negator(self, text: _Text, start: int) -> str | None:
         """The negation word right before ``start`` (skipping filler words), if any."""
         for j in range(start - 1, -1, -1):
-            tok = stems[j]
-            if tok in self.negators:
-                return tok
-            if tok not in self.neg_skip:
+            keys = text.forms[j]
+            found = next((k for k in keys if k in self.negators), None)
+            if found:
+                return found
+            if not any(k in self.neg_skip for k in keys):
                 return None
         return None
 
-    def find_units(self, surface: list[str], index: UnitIndex) -> list[tuple[int, int, str]]:
-        """(position, length, unit id) of every roster unit mention; longest form wins at a position."""
-        found: list[tuple[int, int, str]] = []
-        until = 0
-        for i, tok in enumerate(surface):
-            if i < until:
+    def _negations(self, text: _Text) -> dict[int, str]:
+        """Positions governed by a negator: the first term after it, and every term of the same
+        coordinated list ("tidak menemukan sel mewah maupun transaksi narkoba") up to a clause end."""
+        spans = sorted({(h.start, h.end) for g, hs in text.hits.items() if g not in ("rel", "people") for h in hs})
+        negated: dict[int, str] = {}
+        reach: tuple[int, str] | None = None  # end of the last negated term, its negator
+        for start, end in spans:
+            neg = self.negator(text, start)
+            if neg is None and reach is not None:
+                if start < reach[0] or self._conjunct(text, reach[0], start):
+                    neg = reach[1]
+            if neg is None:
+                if reach is None or start >= reach[0]:
+                    reach = None
                 continue
-            for form, unit_id in index.get(tok, ()):
-                if tuple(surface[i : i + len(form)]) == form:
-                    found.append((i, len(form), unit_id))
-                    until = i + len(form)
-                    break
-        return found
+            negated.update((p, neg) for p in range(start, end))
+            reach = (max(end, reach[0] if reach else 0), neg)
+        return negated
+
+    def _conjunct(self, text: _Text, after: int, start: int) -> bool:
+        between = text.surface[after:start]
+        if any(t == STOP or t in self.clause_words for t in between):
+            return False
+        joins = [t for t in between if t == COMMA or t in self.coordinators]
+        return bool(joins) and len(between) - len(joins) <= self.rules.negation.conjunct_gap
 
     def fingerprint(self, stems: list[str]) -> frozenset[str]:
-        words = [t for t in stems if t not in self.stopwords]
+        words = [t for t in stems if t[0].isalnum() and t not in self.stopwords]
         k = self.rules.fingerprint.shingle
         if len(words) < k:
             return frozenset([" ".join(words)]) if words else frozenset()
@@ -412,45 +483,58 @@ def _compiled(rules: Rules) -> _Compiled:
 
 
 def _compile(rules: Rules) -> _Compiled:
-    m = rules.morphology
-    comp = _Compiled(
-        rules=rules,
-        class_re=re.compile(m.class_pattern),
-        facility_re=re.compile(rules.units.facility_pattern),
-        vocab=frozenset(),
-        derived_vocab=frozenset(),
-        prefixes=sorted(m.prefixes.items(), key=lambda kv: -len(kv[0])),
-        index={},
-        unit_indexes={},
-        join_suffixes=frozenset(m.particles + m.possessives),
-        negators=frozenset(),
-        neg_skip=frozenset(),
-        stopwords=frozenset(),
-        stem_cache={},
-        problems=[],
-    )
+    from Sastrawi.Stemmer.Stemmer import Stemmer
+
+    m, neg = rules.morphology, rules.negation
+    comp = _Compiled(rules=rules, join_suffixes=frozenset(m.particles + m.possessives))
+    comp.acronyms = frozenset(w.lower() for w in m.acronyms)
     entries = list(_rule_terms(rules))
-    vocab: set[str] = set()
-    for _, term, _, _ in entries:
-        vocab.update(comp.tokens(term)[0])
-    comp.vocab = frozenset(vocab)
-    comp.derived_vocab = comp.vocab - {w.lower() for w in m.no_affix}
-    comp.stem_cache.clear()  # stems computed before the vocabulary existed are wrong
-    # negation words are compared with stems, so "mencegah" counts when "cegah" is listed
-    comp.negators = frozenset(t for w in rules.negation.words for t in comp.tokens(w)[1])
-    comp.neg_skip = frozenset(t for w in rules.negation.skip for t in comp.tokens(w)[1])
-    comp.stopwords = frozenset(t for w in rules.fingerprint.stopwords for t in comp.tokens(w)[1])
+    phrases = [(f, term, tuple(comp.words(term)), group, payload) for f, term, group, payload in entries]
+    comp.vocab = frozenset(t for _, _, phrase, _, _ in phrases for t in phrase if t[0].isalnum())
+    roots = comp.vocab - comp.acronyms
+    comp.stemmer = Stemmer(_SetDictionary(_sastrawi_words() | roots))
+    cores = sorted({w[1:] if len(w) >= 4 else w for w in roots if not w.isdigit()}, key=len, reverse=True)
+    comp.gate = re.compile("|".join(map(re.escape, cores))) if cores else None
+    budget = [10**9]
+    stems = lambda words: frozenset(comp.forms(t, budget)[-1] for w in words for t in comp.words(w))  # noqa: E731
+    comp.negators = stems(neg.words) | frozenset(w.lower() for w in neg.words)
+    comp.neg_skip = stems(neg.skip) | frozenset(t for w in neg.skip for t in comp.words(w))
+    comp.coordinators = frozenset(t for w in neg.coordinators for t in comp.words(w))
+    comp.clause_words = frozenset(t for w in neg.clause_words for t in comp.words(w))
+    comp.stopwords = stems(rules.fingerprint.stopwords)
     index: dict[str, dict[tuple[str, ...], list[tuple[str, Any]]]] = defaultdict(dict)
-    for field, term, group, payload in entries:
-        phrase = tuple(comp.tokens(term)[1])
-        if not phrase:
-            comp.problems.append((field, f"{term!r} has no letters or digits to match"))
+    for fld, term, phrase, group, payload in phrases:
+        if not phrase or not any(t[0].isalnum() for t in phrase):
+            comp.problems.append((fld, f"{term!r} has no letters or digits to match"))
             continue
         index[phrase[0]].setdefault(phrase, []).append((group, (term, payload)))
-    comp.index = {
-        first: sorted(phrases.items(), key=lambda kv: -len(kv[0])) for first, phrases in index.items()
-    }
+    comp.index = {first: sorted(p.items(), key=lambda kv: -len(kv[0])) for first, p in index.items()}
+    category_words = frozenset(
+        t for _, _, phrase, g, _ in phrases if g.startswith(("cat:", "floor:", "out:")) for t in phrase
+    )
+    try:
+        comp.recogniser = Recogniser(
+            rules.entities, lambda w: _is_word(comp, w), category_words.__contains__, lambda w: _is_derived(comp, w)
+        )
+    except re.error as exc:
+        comp.problems.append(("entities", f"not a valid regular expression: {exc}"))
     return comp
+
+
+def _is_word(comp: _Compiled, word: str) -> bool:
+    """An Indonesian word (or a derived one: "Pukuli", "Gagalkan"), not a place's proper noun."""
+    return word in _sastrawi_words() or _is_derived(comp, word)
+
+
+def _is_derived(comp: _Compiled, word: str) -> bool:
+    """A verb form in a title-case headline ("Dikeluhkan", "Temukan", "Mengamuk"): a verbal prefix or
+    -kan around a dictionary root. Places that merely look affixed (Kediri, Bekasi, Tarakan) pass."""
+    if len(word) < 5 or not (word.startswith(VERBAL_PREFIXES) or word.endswith("kan")):
+        return False
+    stem = comp.stem_cache.get(word) or comp.stemmer.stem_word(word)
+    if stem == word or stem not in _sastrawi_words():
+        return False
+    return word.startswith(VERBAL_PREFIXES) or word == f"{stem}kan"
 
 
 def _rule_terms(rules: Rules) -> Iterable[tuple[str, str, str, Any]]:
@@ -461,10 +545,16 @@ def _rule_terms(rules: Rules) -> Iterable[tuple[str, str, str, Any]]:
         yield f"dampeners.{term}", term, "damp", weight
     for noun in rules.numbers.people:
         yield "numbers.people", noun, "people", None
+    for word in rules.numbers.harm:
+        yield "numbers.harm", word, "harm", None
+    for word in rules.numbers.occupancy:
+        yield "numbers.occupancy", word, "occupancy", None
     for cid, cat in rules.categories.items():
         base = f"categories.{cid}"
         for term, weight in cat.terms.items():
             yield f"{base}.terms.{term}", term, f"cat:{cid}", weight
+        for term, weight in cat.outcomes.items():
+            yield f"{base}.outcomes.{term}", term, f"out:{cid}", weight
         for severity, terms in cat.floors.items():
             for term in terms:
                 yield f"{base}.floors.{severity.value}", term, f"floor:{cid}", severity
@@ -483,34 +573,16 @@ def _rule_terms(rules: Rules) -> Iterable[tuple[str, str, str, Any]]:
         yield "severity.escalations.perhatian.terms", term, "attention", None
 
 
-def _unit_index(comp: _Compiled, roster: Roster) -> UnitIndex:
-    """Unit name forms (official name, aliases, id, and every type word + place), cached per roster."""
-    cached = comp.unit_indexes.get(id(roster))
+def _directory(comp: _Compiled, roster: Roster) -> RosterDirectory:
+    """The roster as a ``UnitDirectory``, cached per roster object."""
+    cached = comp.directories.get(id(roster))
     if cached is not None and cached[0] is roster:  # holding the roster keeps its id from being reused
         return cached[1]
-    forms: dict[tuple[str, ...], str] = {}
-    for unit in roster.units:
-        for form in _unit_forms(comp, unit):
-            forms.setdefault(form, unit.id)
-    index: UnitIndex = defaultdict(list)
-    for form, unit_id in sorted(forms.items(), key=lambda kv: -len(kv[0])):
-        index[form[0]].append((form, unit_id))
-    if len(comp.unit_indexes) > 16:  # a long-lived process reloading rosters must not grow without bound
-        comp.unit_indexes.clear()
-    comp.unit_indexes[id(roster)] = (roster, dict(index))
-    return comp.unit_indexes[id(roster)][1]
-
-
-def _unit_forms(comp: _Compiled, unit: Unit) -> set[tuple[str, ...]]:
-    type_words = [tuple(comp.tokens(w)[0]) for w in comp.rules.units.type_words.get(unit.type, [])]
-    names = [tuple(comp.tokens(n)[0]) for n in (unit.name, *unit.aliases, unit.id.replace("-", " "))]
-    forms = {n for n in names if n}
-    for name in names:
-        for tw in type_words:
-            if name[: len(tw)] == tw and len(name) > len(tw):
-                place = name[len(tw):]
-                forms.update(other + place for other in type_words)
-    return forms
+    assert comp.recogniser is not None
+    if len(comp.directories) > 16:  # a long-lived process reloading rosters must not grow without bound
+        comp.directories.clear()
+    comp.directories[id(roster)] = (roster, RosterDirectory(roster, comp.recogniser))
+    return comp.directories[id(roster)][1]
 
 
 # --------------------------------------------------------------------------- classification
@@ -522,18 +594,40 @@ class _Scores:
     reasons: list[str]
 
 
-def classify(alert: Alert, rules: Rules, roster: Roster, *, repeats_in_90_days: int = 0) -> Classification:
-    """Relevance gate → category scores → action → severity (base, floors, escalations)."""
+@dataclass
+class _Place:
+    unit: str | None = None
+    facility: str | None = None
+    kanwil: str | None = None
+
+
+def classify(
+    alert: Alert,
+    rules: Rules,
+    roster: Roster,
+    *,
+    repeats_in_90_days: int = 0,
+    directory: UnitDirectory | None = None,
+) -> Classification:
+    """Entities → relevance gate → category scores → action → severity (base, floors, escalations).
+
+    ``directory`` resolves UPT mentions (default: the roster; later the gazetteer)."""
     comp = _compiled(rules)
-    text = comp.analyse(alert.full_text)
+    assert comp.recogniser is not None
+    directory = directory or _directory(comp, roster)
+    known = lambda place: directory.place_kanwil(place) is not None  # noqa: E731
+    entities = recognise(alert.full_text, comp.recogniser, known)
+    text = comp.analyse(entities.masked)
+    text.entities = entities
     reasons: list[str] = []
-    unit_id, facility = _resolve_unit(comp, alert, text, roster, reasons)
-    relevant = _relevance(comp, text, unit_id, reasons)
+    place = _locate(comp, alert, entities, directory, reasons)
+    relevant = _relevance(comp, text, place, reasons)
     result = dict(
         relevant=relevant,
-        unit=unit_id,
-        facility=facility,
-        normalized_text=" ".join(text.stems),
+        unit=place.unit,
+        facility=place.facility,
+        kanwil=place.kanwil,
+        normalized_text=" ".join(t for t in text.stems if t[0].isalnum()),
         fingerprint=comp.fingerprint(text.stems),
     )
     if not relevant:
@@ -544,49 +638,86 @@ def classify(alert: Alert, rules: Rules, roster: Roster, *, repeats_in_90_days: 
     order = list(rules.categories)
     top = max(order, key=lambda c: (scored.scores[c], -order.index(c)))
     score = scored.scores[top]
-    action = _action(comp, text, score, facility, reasons)
+    action = _action(comp, text, score, place, reasons)
     if action == "ignore":
         return Classification(action=action, score=score, reasons=reasons, **result)
     severity = None
-    if action == "start":
+    if score >= rules.thresholds.start:  # a crisis: its severity is known even when nobody is named
         severity = _severity(comp, alert, text, top, repeats_in_90_days, reasons)
     category = top if score >= rules.thresholds.watch else None
     return Classification(category=category, severity=severity, action=action, score=score, reasons=reasons, **result)
 
 
-def _resolve_unit(
-    comp: _Compiled, alert: Alert, text: _Text, roster: Roster, reasons: list[str]
-) -> tuple[str | None, str | None]:
-    """The alert's own unit when the roster knows it, else the most mentioned roster unit in the text."""
+# --------------------------------------------------------------------------- where: unit and Kanwil
+
+
+def _locate(comp: _Compiled, alert: Alert, ents: Entities, directory: UnitDirectory, reasons: list[str]) -> _Place:
+    """The alert's own unit when the directory knows it; else a Kanwil-wide event (a region-wide
+    phrase, or several UPTs of one Kanwil); else the most mentioned UPT; else a Kanwil named alone."""
     if alert.unit:
-        unit = roster.find_unit(alert.unit)
-        if unit is None:
-            found = comp.find_units(comp.tokens(alert.unit)[0], _unit_index(comp, roster))
-            unit = next((u for u in roster.units if found and u.id == found[0][2]), None)
-        if unit is not None:
-            reasons.append(f"unit dari alert '{alert.unit}' → {unit.id}")
-            return unit.id, alert.unit
-        reasons.append(f"unit dari alert '{alert.unit}' tidak dikenal roster")
-    mentions = comp.find_units(text.surface, _unit_index(comp, roster))
-    if mentions:
-        counts: dict[str, int] = defaultdict(int)
-        for _, _, uid in mentions:
-            counts[uid] += 1
-        first = {uid: (pos, length) for pos, length, uid in reversed(mentions)}
-        unit_id = max(counts, key=lambda u: (counts[u], -first[u][0]))
-        pos, length = first[unit_id]
-        written = " ".join(text.surface[pos : pos + length])
-        reasons.append(f"unit '{written}' → {unit_id}")
-        return unit_id, written
-    named = comp.facility_re.search(alert.text)
+        own = _own_unit(comp, alert.unit, directory)
+        if own is not None:
+            reasons.append(f"unit dari alert '{alert.unit}' → {own.unit}")
+            return own
+        reasons.append(f"unit dari alert '{alert.unit}' tidak dikenal direktori")
+    named = [k for k in ents.kanwil if not k.wide]
+    # a unit whose Kanwil the directory does not know: the Kanwil named, or the one province named
+    region = named[0].kanwil if named else kanwil_id(ents.provinces[0]) if len(ents.provinces) == 1 else None
+    resolved = [(f, *_resolve(f, directory)) for f in ents.facilities]
+    resolved = [(f, uid, kw or region) for f, uid, kw in resolved if uid]
+    wide = next((k for k in ents.kanwil if k.wide), None)
+    if wide is not None:
+        reasons.append(f"seluruh wilayah: '{wide.written}' → {wide.kanwil}")
+        return _Place(kanwil=wide.kanwil)
+    by_kanwil: dict[str, set[str]] = defaultdict(set)
+    for _, uid, kw in resolved:
+        by_kanwil[kw or ""].add(uid)
+    at_least = comp.rules.entities.kanwil_wide_at_least
+    for kw, uids in by_kanwil.items():
+        if kw and len(uids) >= at_least:
+            reasons.append(f"{len(uids)} UPT satu Kanwil ({', '.join(sorted(uids))}) ≥ {at_least} → {kw}")
+            return _Place(kanwil=kw)
+    if resolved:
+        counts = Counter(uid for _, uid, _ in resolved)
+        first = {uid: n for n, (_, uid, _) in reversed(list(enumerate(resolved)))}
+        uid = max(counts, key=lambda u: (counts[u], -first[u]))
+        mention, _, kw = resolved[first[uid]]
+        known = "" if directory.unit(uid) else " (belum ada di direktori: id generik)"
+        reasons.append(f"unit '{mention.written}' → {uid}{known}" + (f", {kw}" if kw else ""))
+        return _Place(uid, mention.written, kw)
     if named:
-        reasons.append(f"UPT '{named.group()}' disebut, tetapi tidak ada di roster")
-        return None, named.group()
-    return None, alert.unit
+        reasons.append(f"Kanwil '{named[0].written}' → {named[0].kanwil} (tanpa UPT tertentu)")
+        return _Place(kanwil=named[0].kanwil)
+    return _Place()
 
 
-def _relevance(comp: _Compiled, text: _Text, unit_id: str | None, reasons: list[str]) -> bool:
-    """The gate: enough UPT/WBP/Ditjenpas words, or a roster unit named (a quake story without a lapas is not ours)."""
+def _own_unit(comp: _Compiled, written: str, directory: UnitDirectory) -> _Place | None:
+    entry = directory.by_alias(written)
+    if entry is None:
+        assert comp.recogniser is not None
+        known = lambda place: directory.place_kanwil(place) is not None  # noqa: E731
+        for mention in comp.recogniser.facilities(written, known):
+            if mention.place and (entry := directory.find(mention.type, mention.place, mention.qualifiers, mention.class_)):
+                break
+    return _Place(entry.id, written, entry.kanwil) if entry is not None else None
+
+
+def _resolve(mention: FacilityMention, directory: UnitDirectory) -> tuple[str | None, str | None]:
+    """(unit id, Kanwil id) of one mention: the directory's entry, else the generic id."""
+    entry = directory.by_alias(mention.written)
+    if entry is None and mention.place:
+        entry = directory.find(mention.type, mention.place, mention.qualifiers, mention.class_)
+    if entry is not None:
+        return entry.id, entry.kanwil
+    where = directory.place_kanwil(mention.place) if mention.place else None
+    return mention.generic_id, where[1] if where else None
+
+
+# --------------------------------------------------------------------------- what: relevance, category, action
+
+
+def _relevance(comp: _Compiled, text: _Text, place: _Place, reasons: list[str]) -> bool:
+    """The gate: enough UPT/WBP/Ditjenpas words, or a unit/Kanwil named (a quake story without a lapas is not ours)."""
     seen: dict[str, float] = {}
     for hit in text.hits.get("rel", ()):
         seen.setdefault(hit.term, hit.payload)
@@ -596,15 +727,16 @@ def _relevance(comp: _Compiled, text: _Text, unit_id: str | None, reasons: list[
     if score >= minimum:
         reasons.append(f"relevan: {listed} → {score:g} ≥ {minimum:g}")
         return True
-    if unit_id is not None:
-        reasons.append(f"relevan: menyebut UPT {unit_id} (skor kata {score:g})")
+    if place.unit is not None or place.kanwil is not None:
+        reasons.append(f"relevan: menyebut {place.unit or place.kanwil} (skor kata {score:g})")
         return True
     reasons.append(f"tidak relevan: {listed} → {score:g} < {minimum:g}")
     return False
 
 
 def _category_scores(comp: _Compiled, text: _Text) -> _Scores:
-    """Per category: distinct term weights + proximity rules, then the shared routine-context dampeners."""
+    """Per category: distinct event-term weights + proximity rules; outcome words (deaths) only where
+    no other category has an event (the issue: a fire with many deaths is a fire); then dampeners."""
     rules = comp.rules
     scores: dict[str, float] = {}
     reasons: list[str] = []
@@ -614,6 +746,17 @@ def _category_scores(comp: _Compiled, text: _Text) -> _Scores:
             if rule.weight and _near(text, f"near:{cid}:{i}", rule.within):
                 scores[cid] += rule.weight
                 reasons.append(f"pola '{rule.label}' → {cid} ({rule.weight:+g})")
+    events = dict(scores)
+    for cid, cat in rules.categories.items():
+        if not cat.outcomes:
+            continue
+        other = max(((s, c) for c, s in events.items() if c != cid), default=(0.0, ""))
+        if other[0] >= rules.thresholds.start:
+            words = sorted({h.term for h in text.hits.get(f"out:{cid}", ()) if h.start not in text.negated})
+            if words:
+                reasons.append(f"{', '.join(repr(w) for w in words)}: akibat, bukan kejadian — kategori dari kejadian {other[1]}")
+            continue
+        scores[cid] += _term_score(comp, text, f"out:{cid}", cid, reasons)
     damp = _term_score(comp, text, "damp", "semua kategori", reasons, kind="konteks")
     if damp:
         scores = {c: s + damp for c, s in scores.items()}
@@ -627,13 +770,13 @@ def _term_score(comp: _Compiled, text: _Text, group: str, target: str, reasons: 
     for hit in text.hits.get(group, ()):
         if hit.term in seen:
             continue
-        seen.add(hit.term)
         written = " ".join(text.surface[hit.start : hit.end])
         shown = f"'{hit.term}'" if written == hit.term else f"'{hit.term}' ({written})"
-        neg = comp.negator(text.stems, hit.start) if group.startswith("cat:") else None
+        neg = text.negated.get(hit.start) if group != "damp" else None
         if neg:
-            reasons.append(f"{kind} {shown} diabaikan: didahului '{neg}'")
+            reasons.append(f"{kind} {shown} diabaikan: dalam jangkauan '{neg}'")
             continue
+        seen.add(hit.term)
         total += hit.payload
         reasons.append(f"{kind} {shown} → {target} ({hit.payload:+g})")
     return total
@@ -643,15 +786,16 @@ def _near(text: _Text, group: str, within: int) -> bool:
     """A 'first' phrase followed, within ``within`` tokens, by a 'then' phrase."""
     firsts = text.hits.get(f"{group}:a", ())
     thens = text.hits.get(f"{group}:b", ())
-    return any(0 <= b.start - a.end <= within for a in firsts for b in thens)
+    return any(0 <= b.start - a.end <= within and b.start not in text.negated for a in firsts for b in thens)
 
 
-def _action(comp: _Compiled, text: _Text, score: float, facility: str | None, reasons: list[str]) -> Action:
-    """start ≥ thresholds.start (with a named UPT), watch ≥ thresholds.watch or DPR/death mentioned, else ignore."""
+def _action(comp: _Compiled, text: _Text, score: float, place: _Place, reasons: list[str]) -> Action:
+    """start ≥ thresholds.start with a unit or Kanwil named; watch ≥ thresholds.watch or DPR/death
+    mentioned; else ignore."""
     t = comp.rules.thresholds
     if score >= t.start:
-        if t.start_requires_facility and facility is None:
-            reasons.append(f"skor {score:g} ≥ {t.start:g}, tetapi tidak ada UPT spesifik yang disebut → watch")
+        if t.start_requires_facility and place.unit is None and place.kanwil is None:
+            reasons.append(f"skor {score:g} ≥ {t.start:g}, tetapi tidak ada UPT atau Kanwil yang disebut → watch")
             return "watch"
         reasons.append(f"skor {score:g} ≥ {t.start:g} → start")
         return "start"
@@ -659,7 +803,7 @@ def _action(comp: _Compiled, text: _Text, score: float, facility: str | None, re
         reasons.append(f"skor {score:g} < {t.start:g} → watch")
         return "watch"
     mentioned = [h for g in ("attention", "death") for h in text.hits.get(g, ())]
-    signal = next((h.term for h in mentioned if comp.negator(text.stems, h.start) is None), None)
+    signal = next((h.term for h in mentioned if h.start not in text.negated), None)
     if signal:
         reasons.append(f"skor {score:g} < {t.watch:g}, tetapi '{signal}' disebut → watch")
         return "watch"
@@ -690,15 +834,16 @@ def _base_severity(comp: _Compiled, alert: Alert, text: _Text, cid: str, reasons
     if viral and (alert.reach or 0) >= viral.reach_at_least:
         candidates.append((viral.severity, f"reach {alert.reach} ≥ {viral.reach_at_least} (viral daerah)"))
     for hit in text.hits.get(f"floor:{cid}", ()):
-        if comp.negator(text.stems, hit.start) is None:
+        if hit.start not in text.negated:
             candidates.append((hit.payload, f"'{hit.term}'"))
     for i, rule in enumerate(cat.near):
         if rule.severity and _near(text, f"near:{cid}:{i}", rule.within):
             candidates.append((rule.severity, f"pola '{rule.label}'"))
-    if cat.people_floor:
+    if cat.people_floors:
         count = max((n for _, n in _people_counts(comp, text)), default=0)
-        if count >= cat.people_floor.at_least:
-            candidates.append((cat.people_floor.severity, f"{count} orang ≥ {cat.people_floor.at_least}"))
+        for floor in cat.people_floors:
+            if count >= floor.at_least:
+                candidates.append((floor.severity, f"{count} orang terdampak ≥ {floor.at_least}"))
     for severity, why in candidates:
         if severity.rank > base.rank:
             base = severity
@@ -710,7 +855,7 @@ def _escalations(comp: _Compiled, alert: Alert, text: _Text, repeats: int, reaso
     """One step per DOMAIN.md escalation that fires (deaths may add a second for several victims)."""
     esc = comp.rules.severity.escalations
     steps = 0
-    deaths = [h for h in text.hits.get("death", ()) if comp.negator(text.stems, h.start) is None]
+    deaths = [h for h in text.hits.get("death", ()) if h.start not in text.negated]
     if deaths:
         steps += 1
         reasons.append(f"{deaths[0].term} → eskalasi +1 ({esc.kematian.label})")
@@ -744,7 +889,7 @@ def _coverage_signals(comp: _Compiled, alert: Alert, text: _Text) -> list[str]:
             break
     else:
         # a source written as a name ("Kompas TV"), not a host: match outlet names
-        names = comp.match(comp.tokens(alert.source)[1]).get("outlet", ()) if alert.source and not source_host else ()
+        names = comp.analyse(alert.source).hits.get("outlet", ()) if alert.source and not source_host else ()
         if names:
             signals.append(f"media nasional '{names[0].term}' (sumber)")
     outlets = sorted({h.term for h in text.hits.get("outlet", ())})
@@ -782,8 +927,12 @@ def _national_domain(host: str, cov: CoverageEscalation) -> str | None:
 
 
 def _people_counts(comp: _Compiled, text: _Text) -> list[tuple[int, int]]:
-    """(position, number) for every number directly before a people noun: '27 narapidana', 'puluhan WBP'."""
+    """(position, number) of people HARMED: a number directly before a people noun ('27 narapidana',
+    'puluhan WBP') in the same clause as a harm word (kabur, tewas, luka …) and not right after an
+    occupancy word (the issue: '300 warga binaan dipindahkan', 'dihuni 1.200 warga binaan')."""
     nums = comp.rules.numbers
+    harm = [h.start for h in text.hits.get("harm", ()) if h.start not in text.negated]
+    occupancy = [h.end for h in text.hits.get("occupancy", ())]
     counts = []
     for hit in text.hits.get("people", ()):
         j = hit.start
@@ -791,11 +940,19 @@ def _people_counts(comp: _Compiled, text: _Text) -> list[tuple[int, int]]:
             j -= 1
             if text.surface[j].isdigit():  # "30 orang": a digit group is complete on its own
                 break
-        if j < hit.start:
-            value = _number_value(text.surface[j : hit.start], nums)
-            if value:
-                counts.append((hit.start, value))
+        if j == hit.start or any(0 <= j - end <= 2 for end in occupancy):
+            continue
+        if not any(_same_clause(text, hit.start, h, nums.harm_window) for h in harm):
+            continue
+        value = _number_value(text.surface[j : hit.start], nums)
+        if value:
+            counts.append((hit.start, value))
     return counts
+
+
+def _same_clause(text: _Text, a: int, b: int, window: int) -> bool:
+    lo, hi = min(a, b), max(a, b)
+    return hi - lo <= window and STOP not in text.surface[lo:hi]
 
 
 def _is_number(tok: str, nums: Numbers) -> bool:
@@ -837,7 +994,7 @@ def _death_count(comp: _Compiled, text: _Text, deaths: list[Hit]) -> int:
 def fingerprint(text: str, rules: Rules | None = None) -> frozenset[str]:
     """Normalised word shingles (stems, stopwords dropped) for near-duplicate detection."""
     comp = _compiled(rules or default_rules())
-    return comp.fingerprint(comp.tokens(text)[1])
+    return comp.fingerprint(comp.analyse(text).stems)
 
 
 def similarity(a: frozenset[str] | str, b: frozenset[str] | str) -> float:

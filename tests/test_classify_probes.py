@@ -1,0 +1,207 @@
+"""The classifier issue's probes, each with its right answer: names read as events, mangled facility
+names, event type outweighed by deaths, negation scope, severity floors and counts, routine news,
+severity without a unit, Kanwil-wide events, and Sastrawi kept within bounds. No Prefect server."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+import yaml
+
+from pasopati.alerts.classify import Classification, Rules, classify, load_rules
+from pasopati.alerts.models import Alert
+from pasopati.plan.roster import Roster
+from pasopati.plan.runbook import Severity
+from pasopati.settings import PROJECT_ROOT
+
+
+@pytest.fixture(scope="module")
+def rules() -> Rules:
+    return load_rules()
+
+
+@pytest.fixture(scope="module")
+def roster() -> Roster:
+    path = PROJECT_ROOT / "runbooks" / "roster.yaml"
+    return Roster.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+def run(rules: Rules, roster: Roster, text: str, **fields: Any) -> Classification:
+    return classify(Alert(text=text, **fields), rules, roster)
+
+
+def at_least(result: Classification, severity: Severity) -> bool:
+    return result.severity is not None and Severity(result.severity).rank >= severity.rank
+
+
+# ---- names read as events
+
+
+def test_a_lapas_narkotika_ceremony_is_no_drug_incident(rules: Rules, roster: Roster) -> None:
+    text = "Lapas Narkotika Kelas IIA Samarinda menggelar upacara peringatan Hari Bhakti Pemasyarakatan dengan khidmat."
+    result = run(rules, roster, text, platform="news")
+    assert result.action != "start" and result.category is None, result.reasons
+    assert result.unit == "lapas-narkotika-samarinda"
+    assert result.facility == "Lapas Narkotika Kelas IIA Samarinda"
+
+
+def test_the_city_serang_is_no_attack(rules: Rules, roster: Roster) -> None:
+    scuffle = "Keributan kecil antara dua warga binaan terjadi di Lapas {}; petugas segera melerai dan situasi kondusif."
+    serang = run(rules, roster, scuffle.format("Serang"), platform="news")
+    tangerang = run(rules, roster, scuffle.format("Tangerang"), platform="news")
+    assert (serang.category, serang.severity) == (tangerang.category, tangerang.severity), serang.reasons
+    assert serang.severity == Severity.RINGAN.value
+    assert serang.unit == "lapas-serang" and not any("'serang'" in r for r in serang.reasons)
+
+
+@pytest.mark.parametrize(
+    ("written", "unit_id"),
+    [
+        ("Lapas Narkotika Kelas IIA Samarinda", "lapas-narkotika-samarinda"),
+        ("Lapas Perempuan Kelas IIA Semarang", "lapas-perempuan-semarang"),
+        ("Lapas Pemuda Kelas IIA Tangerang", "lapas-pemuda-tangerang"),
+        ("Lapas Terbuka Kendal", "lapas-terbuka-kendal"),
+        ("Lembaga Pemasyarakatan (Lapas) Kelas IIB Sigli", "lapas-sigli"),
+        ("Rutan Perempuan Pondok Bambu", "rutan-pondok-bambu"),
+    ],
+)
+def test_facility_names_keep_their_qualifiers_and_place(rules: Rules, roster: Roster, written: str, unit_id: str) -> None:
+    result = run(rules, roster, f"Seorang narapidana {written} kabur pada Selasa dini hari.")
+    assert result.unit == unit_id and result.facility == written, result.reasons
+
+
+def test_the_title_names_the_unit(rules: Rules, roster: Roster) -> None:
+    result = run(rules, roster, "Petugas masih melakukan pengejaran terhadap para pelarian.",
+                 title="Empat Anak Binaan LPKA Tenggarong Kabur, Petugas Lakukan Pengejaran", platform="news")
+    assert (result.action, result.unit, result.category) == ("start", "lpka-tenggarong", "keamanan-ketertiban")
+
+
+# ---- the event decides the category
+
+
+def test_a_prison_fire_with_many_deaths_is_a_fire(rules: Rules, roster: Roster) -> None:
+    text = ("Kebakaran melanda blok hunian Lapas Makassar. Sebanyak tujuh warga binaan tewas, jenazah dibawa ke RS; "
+            "korban meninggal dunia akan diautopsi. Kematian para napi diselidiki.")
+    result = run(rules, roster, text, platform="news")
+    assert result.category == "bencana-alam", result.reasons
+    assert result.severity == Severity.LUAR_BIASA.value
+
+
+def test_a_death_without_another_event_is_health(rules: Rules, roster: Roster) -> None:
+    result = run(rules, roster, "Seorang warga binaan Lapas Cipinang meninggal dunia di kamarnya.", platform="news")
+    assert result.category == "kesehatan" and result.action == "start"
+
+
+# ---- negation
+
+
+def test_negation_governs_a_coordinated_phrase(rules: Rules, roster: Roster) -> None:
+    text = ("Kanwil Ditjenpas Jawa Barat memeriksa Lapas Sukamiskin dan tidak menemukan sel mewah maupun "
+            "transaksi narkoba di dalam blok hunian.")
+    result = run(rules, roster, text, platform="news")
+    assert result.action != "start", result.reasons
+    assert any("'narkoba' diabaikan" in r for r in result.reasons)
+
+
+def test_negation_stops_at_a_clause_boundary(rules: Rules, roster: Roster) -> None:
+    text = "Tidak ada korban jiwa, namun kebakaran menghanguskan dapur Lapas Makassar."
+    result = run(rules, roster, text, platform="news")
+    assert result.category == "bencana-alam" and result.action == "start", result.reasons
+
+
+# ---- severity floors and counts
+
+
+def test_five_escapees_are_at_least_berat(rules: Rules, roster: Roster) -> None:
+    result = run(rules, roster, "Lima narapidana Lapas Banyuasin kabur dengan menjebol teralis.", platform="news")
+    assert at_least(result, Severity.BERAT), result.reasons
+
+
+def test_a_flood_in_the_cell_blocks_is_at_least_sedang(rules: Rules, roster: Roster) -> None:
+    result = run(rules, roster, "Banjir merendam blok hunian Lapas Banyuasin setinggi 40 sentimeter.")
+    assert result.category == "bencana-alam" and at_least(result, Severity.SEDANG), result.reasons
+
+
+def test_a_hoax_about_a_unit_is_at_least_sedang(rules: Rules, roster: Roster) -> None:
+    result = run(rules, roster, "Kabar napi Lapas Makassar kabur massal dipastikan hoaks oleh Kalapas.")
+    assert result.category == "opini-publik" and at_least(result, Severity.SEDANG), result.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Usai razia, 300 warga binaan Lapas Banyuasin dipindahkan ke blok lain. Dua napi kedapatan menyimpan sabu.",
+        "Banjir merendam Lapas Banyuasin; 433 warga binaan dipindahkan ke aula.",
+        "Lapas Banyuasin yang dihuni 1.200 warga binaan (kapasitas 500 orang) kebanjiran; seorang napi terluka.",
+    ],
+)
+def test_moved_or_housed_is_not_harmed(rules: Rules, roster: Roster, text: str) -> None:
+    result = run(rules, roster, text, platform="news")
+    assert result.action == "start" and result.severity != Severity.LUAR_BIASA.value, result.reasons
+    assert not any("orang terdampak" in r for r in result.reasons)
+
+
+# ---- routine and positive news
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Razia serentak digelar di seluruh lapas dan rutan Jawa Tengah menuju zero HP; petugas hanya menemukan sendok.",
+        "Pemutaran film karya warga binaan Lapas Cipinang viral karena mengharukan; warganet memuji.",
+    ],
+)
+def test_routine_and_positive_news_does_not_start(rules: Rules, roster: Roster, text: str) -> None:
+    assert run(rules, roster, text, platform="news").action != "start"
+
+
+# ---- where
+
+
+def test_a_crisis_without_a_known_unit_has_a_severity(rules: Rules, roster: Roster) -> None:
+    result = run(rules, roster, "Seorang petugas disandera narapidana di sebuah lapas; negosiasi masih berlangsung.")
+    assert result.action == "watch" and result.severity is not None, result.reasons
+    assert at_least(result, Severity.BERAT)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kanwil Ditjenpas Jawa Timur mencatat wabah skabies menjangkiti ratusan warga binaan.",
+        "Kanwil Kemenkumham Jatim: wabah TBC ditemukan di seluruh UPT di Jawa Timur.",
+        "Wabah skabies menyebar di lapas se-Jawa Timur, ratusan warga binaan dirawat.",
+    ],
+)
+def test_a_kanwil_wide_crisis_starts_for_its_kanwil(rules: Rules, roster: Roster, text: str) -> None:
+    result = run(rules, roster, text, platform="news")
+    assert (result.action, result.unit, result.kanwil) == ("start", None, "kanwil-jawa-timur"), result.reasons
+    assert result.category == "kesehatan"
+
+
+def test_several_upts_of_one_kanwil_are_kanwil_wide(rules: Rules, roster: Roster) -> None:
+    text = "Wabah diare menyerang warga binaan Lapas Cipinang, Rutan Salemba dan Rutan Pondok Bambu."
+    result = run(rules, roster, text, platform="news")
+    assert (result.unit, result.kanwil, result.action) == (None, "kanwil-dki-jakarta", "start"), result.reasons
+
+
+def test_a_unit_event_carries_its_kanwil(rules: Rules, roster: Roster) -> None:
+    result = run(rules, roster, "Dua napi Lapas Cipinang kabur.", platform="news")
+    assert (result.unit, result.kanwil) == ("lapas-cipinang", "kanwil-dki-jakarta")
+
+
+# ---- Sastrawi within bounds (the issue: up to ~1 s per unknown word; 50 000 hostile characters)
+
+
+def test_fifty_thousand_characters_of_unknown_words_stay_fast() -> None:
+    import random
+    import string
+
+    fresh = load_rules()  # a cold stem cache
+    rnd = random.Random(3)
+    text = " ".join("".join(rnd.choice(string.ascii_lowercase) for _ in range(rnd.randint(3, 14))) for _ in range(5500))
+    started = time.perf_counter()
+    classify(Alert(text=text[:50_000]), fresh, Roster.model_validate(
+        yaml.safe_load((PROJECT_ROOT / "runbooks" / "roster.yaml").read_text(encoding="utf-8"))))
+    assert time.perf_counter() - started < 5.0
