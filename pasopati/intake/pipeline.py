@@ -31,6 +31,7 @@ from pasopati.db import Database
 from pasopati.incidents import service as incidents
 from pasopati.incidents.models import Incident, Trigger
 from pasopati.plan.catalog import Catalog
+from pasopati.plan.gazetteer import default_gazetteer
 from pasopati.plan.runbook import Severity
 from pasopati.runs import deployment_name, run_name
 from pasopati.settings import Settings
@@ -132,7 +133,8 @@ class Intake:
     def _decide(self, record: AlertRecord, alert: Alert) -> tuple[Outcome, RunStart | None]:
         roster = self.catalog.roster
         now = utcnow()
-        result = classify(alert, self.rules, roster)
+        units = default_gazetteer()  # every UPT, not only the roster's: unit and Kanwil are recognised anywhere
+        result = classify(alert, self.rules, roster, directory=units)
         active, closed = None, []
         if result.unit and result.category:
             repeats = incidents.count_since(self.db, result.unit, now - timedelta(days=90))
@@ -140,7 +142,7 @@ class Intake:
             active = next((i for i, is_closed in recent if not is_closed), None)
             closed = [i for i, is_closed in recent if is_closed]
             if repeats - (1 if active else 0) > 0:
-                result = classify(alert, self.rules, roster, repeats_in_90_days=repeats)
+                result = classify(alert, self.rules, roster, repeats_in_90_days=repeats, directory=units)
         base = dict(
             alert_id=record.id,
             category=result.category,
@@ -161,9 +163,24 @@ class Intake:
             return Outcome(status="ignored", **base), None
         if result.action == "watch" or not (result.unit and result.category and result.severity):
             if result.action == "start":
-                base["reasons"].append("no unit recognised: kept for an analyst to triage")
+                base["reasons"].append(self._why_not_started(result))
+            return Outcome(status="watch", **base), None
+        if roster.find_unit(result.unit) is None:
+            base["reasons"].append(self._why_not_started(result))
             return Outcome(status="watch", **base), None
         return self._start(record, alert, result, base, follows=closed[0] if closed else None)
+
+    @staticmethod
+    def _why_not_started(result: Classification) -> str:
+        """A crisis the classifier would start that has no team to run it yet: kept as a watch item,
+        saying so (the Media Center triggers it by hand for the nearest roster unit or Kanwil)."""
+        if result.unit:
+            return (f"crisis at {result.facility or result.unit} ({result.kanwil or 'Kanwil unknown'}): the roster has no team"
+                    " for this unit yet, so no runbook starts by itself — kept for the Media Center")
+        if result.kanwil:
+            return (f"crisis across {result.kanwil}: a Kanwil-wide runbook does not start by itself yet — kept for the"
+                    " Media Center")
+        return "no unit recognised: kept for an analyst to triage"
 
     @property
     def window(self) -> timedelta:
