@@ -76,8 +76,10 @@ def runbooks_check() -> None:
         cat = load_catalog()
         load_rules()
     cells = len(cat.categories) * len(Severity)
+    known = len(cat.roster.known_units())
     typer.echo(f"ok: {len(cat.categories)} categories × {len(Severity)} severities = {cells} runbooks, "
-               f"{len(cat.roster.units)} units, {len(cat.roster.people)} people, {len(cat.channels.channels)} channels")
+               f"{len(cat.roster.units)} units with their own team ({known} known with the gazetteer), "
+               f"{len(cat.roster.people)} people, {len(cat.channels.channels)} channels")
 
 
 @app.command()

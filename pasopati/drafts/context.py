@@ -48,7 +48,7 @@ def speaker(incident: Incident, plan: RunbookPlan, cat: Catalog) -> Speaker:
     unit = roster.find_unit(incident.unit_id)
     if unit is None:
         raise LookupError(f"unit {incident.unit_id!r} is not in roster.yaml")
-    ref = plan.plan.spokesperson
+    ref = roster.stand_in(plan.plan.spokesperson, unit)  # at a unit without its own team: its Kanwil's
     holders = roster.holders(ref, unit)
     if not holders:
         raise LookupError(f"no holder of {ref.role!r} for {unit.name} in roster.yaml")

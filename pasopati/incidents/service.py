@@ -97,7 +97,11 @@ def build(plan: RunbookPlan, trigger: Trigger, roster: Roster, incident_id: str 
     unit = roster.find_unit(trigger.unit)
     if unit is None:
         known = ", ".join(u.name for u in roster.units)
-        raise UnknownUnit(f"unknown unit {trigger.unit!r}; the roster knows: {known}")
+        raise UnknownUnit(f"unknown unit {trigger.unit!r}: neither the roster nor the gazetteer (runbooks/gazetteer/) knows it;"
+                          f" the roster's own: {known}")
+    if not roster.has_team(unit):
+        raise UnknownUnit(f"{unit.name} ({unit.kanwil}) has no team: roster.yaml lists nobody at the unit or at its Kanwil;"
+                          " add the Kanwil's TKK (kakanwil, humas-kanwil, kadiv-pemasyarakatan) to runbooks/roster.yaml")
     kanwil = roster.kanwil_of(unit)
     now = utcnow()
     return Incident(

@@ -32,6 +32,7 @@ from pasopati.incidents import service as incidents
 from pasopati.incidents.models import Incident, Trigger
 from pasopati.plan.catalog import Catalog
 from pasopati.plan.gazetteer import default_gazetteer
+from pasopati.plan.roster import Unit
 from pasopati.plan.runbook import Severity
 from pasopati.runs import deployment_name, run_name
 from pasopati.settings import Settings
@@ -135,10 +136,12 @@ class Intake:
         now = utcnow()
         units = default_gazetteer()  # every UPT, not only the roster's: unit and Kanwil are recognised anywhere
         result = classify(alert, self.rules, roster, directory=units)
+        # Where the crisis is: its UPT, or for an event across a Kanwil's UPTs the Kanwil office.
+        where = result.unit or result.kanwil
         active, closed = None, []
-        if result.unit and result.category:
-            repeats = incidents.count_since(self.db, result.unit, now - timedelta(days=90))
-            recent = incidents.recent_for(self.db, result.unit, result.category, now - self.window)
+        if where and result.category:
+            repeats = incidents.count_since(self.db, where, now - timedelta(days=90))
+            recent = incidents.recent_for(self.db, where, result.category, now - self.window)
             active = next((i for i, is_closed in recent if not is_closed), None)
             closed = [i for i, is_closed in recent if is_closed]
             if repeats - (1 if active else 0) > 0:
@@ -147,7 +150,7 @@ class Intake:
             alert_id=record.id,
             category=result.category,
             severity=result.severity,
-            unit=result.unit,
+            unit=where,
             reasons=[*result.reasons, *alert.warnings],
         )
         if active is not None:
@@ -161,35 +164,32 @@ class Intake:
             base["reasons"].append(f"insiden {closed[0].id} untuk unit dan kategori ini sudah ditutup: tidak dilampirkan padanya")
         if result.action == "ignore":
             return Outcome(status="ignored", **base), None
-        if result.action == "watch" or not (result.unit and result.category and result.severity):
+        unit = roster.find_unit(where) if where else None
+        if result.action == "watch" or not (unit and result.category and result.severity) or not roster.has_team(unit):
             if result.action == "start":
-                base["reasons"].append(self._why_not_started(result))
+                base["reasons"].append(self._why_not_started(result, unit))
             return Outcome(status="watch", **base), None
-        if roster.find_unit(result.unit) is None:
-            base["reasons"].append(self._why_not_started(result))
-            return Outcome(status="watch", **base), None
-        return self._start(record, alert, result, base, follows=closed[0] if closed else None)
+        return self._start(record, alert, result, unit.id, base, follows=closed[0] if closed else None)
 
     @staticmethod
-    def _why_not_started(result: Classification) -> str:
-        """A crisis the classifier would start that has no team to run it yet: kept as a watch item,
-        saying so (the Media Center triggers it by hand for the nearest roster unit or Kanwil)."""
-        if result.unit:
-            return (f"crisis at {result.facility or result.unit} ({result.kanwil or 'Kanwil unknown'}): the roster has no team"
-                    " for this unit yet, so no runbook starts by itself — kept for the Media Center")
-        if result.kanwil:
-            return (f"crisis across {result.kanwil}: a Kanwil-wide runbook does not start by itself yet — kept for the"
-                    " Media Center")
+    def _why_not_started(result: Classification, unit: Unit | None) -> str:
+        """A crisis the classifier would start that nobody can run yet: kept as a watch item, saying why."""
+        if unit is not None:
+            return (f"crisis at {unit.name} ({unit.kanwil}): roster.yaml has no team there nor at its Kanwil, so no"
+                    " runbook starts by itself — kept for the Media Center")
+        if result.unit or result.kanwil:
+            return f"crisis at {result.facility or result.unit or result.kanwil}: not a unit PASOPATI knows — kept for an analyst"
         return "no unit recognised: kept for an analyst to triage"
 
     @property
     def window(self) -> timedelta:
         return timedelta(hours=self.settings.correlation_window_hours)
 
-    def _start(self, record: AlertRecord, alert: Alert, result: Classification, base: dict, follows: Incident | None) -> tuple[Outcome, RunStart]:  # type: ignore[type-arg]
+    def _start(self, record: AlertRecord, alert: Alert, result: Classification, unit_id: str, base: dict,  # type: ignore[type-arg]
+               follows: Incident | None) -> tuple[Outcome, RunStart]:
         """Open the incident and store the request for its run (one act); the run is asked for next."""
-        assert result.category and result.severity and result.unit
-        trigger = self._trigger(alert, result.unit, record.id)
+        assert result.category and result.severity
+        trigger = self._trigger(alert, unit_id, record.id)
         plan = self.catalog.plan(result.category, result.severity)
         incident = incidents.build(plan, trigger, self.catalog.roster).model_copy(update={"follows_id": follows.id if follows else None})
         try:

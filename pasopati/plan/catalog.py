@@ -21,6 +21,7 @@ from pasopati.settings import Settings, get_settings
 
 COMMON_FILE = "common.yaml"
 ROSTER_FILE = "roster.yaml"
+GAZETTEER_DIR = "gazetteer"  # every UPT and Kanwil (pasopati.plan.gazetteer)
 NOT_RUNBOOKS = {COMMON_FILE, ROSTER_FILE, "channels.yaml", "classification.yaml", "feeds.yaml", "redirectors.yaml"}
 
 M = TypeVar("M", bound=BaseModel)
@@ -108,6 +109,8 @@ def load_catalog(settings: Settings | None = None) -> Catalog:
             continue
         runbooks[runbook.category] = runbook
 
+    if roster is not None and (folder / GAZETTEER_DIR).is_dir():
+        problems += _extend_roster(roster, folder / GAZETTEER_DIR)
     if common and roster and channels:
         for category, runbook in runbooks.items():
             problems += _cross_check(folder / f"{category}.yaml", runbook, common, roster, channels, settings)
@@ -122,6 +125,21 @@ def load_catalog(settings: Settings | None = None) -> Catalog:
 def catalog() -> Catalog:
     """The process-wide catalog (loaded once; runbooks change with a restart)."""
     return load_catalog()
+
+
+def _extend_roster(roster: Roster, folder: Path) -> list[Problem]:
+    """Every UPT and Kanwil of the gazetteer becomes known to the roster (staffed by its Kanwil's team)."""
+    from pasopati.plan.gazetteer import (  # the gazetteer imports this module
+        GazetteerError,
+        load_gazetteer,
+        roster_entries,
+    )
+
+    try:
+        roster.extend(*roster_entries(load_gazetteer(folder)))
+    except GazetteerError as exc:
+        return list(exc.problems)
+    return []
 
 
 def load_model(path: Path, model: type[M], problems: list[Problem]) -> M | None:

@@ -27,6 +27,7 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError
 
 from pasopati.plan.catalog import CatalogError, Problem, relative
+from pasopati.plan.roster import Kanwil, Unit
 from pasopati.plan.runbook import Slug, Strict
 from pasopati.settings import get_settings
 
@@ -73,6 +74,8 @@ class KanwilEntry(Strict):
     name: str = Field(min_length=1)
     province: str = Field(min_length=1)
     city: str = Field(min_length=1)
+    timezone: Literal["Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"] = Field(
+        description="WIB, WITA or WIT by province (Keppres 41/1987): deadlines and datelines of its units' incidents.")
     provinces_served: list[str] = Field(min_length=1)
     source: str = Field(min_length=1)
     notes: str | None = None
@@ -389,3 +392,16 @@ def _add_units(path: Path, loaded: UptFile, kanwils: dict[str, KanwilEntry], uni
             problems.append(Problem(file, f"{where}.province", f"{unit.province!r} is not served by {unit.kanwil!r}"))
         units[unit.id] = unit
     return problems
+
+
+def roster_entries(gazetteer: Gazetteer) -> tuple[list[Unit], list[Kanwil]]:
+    """The gazetteer's UPTs and Kanwil as roster records (``Roster.extend``): a unit's city is its
+    city, regency or place as written; its zone its Kanwil's."""
+    offices = [Kanwil(id=k.id, name=k.name, province=k.province, city=k.city, timezone=k.timezone) for k in gazetteer.kanwils.values()]
+    zones = {k.id: k.timezone for k in gazetteer.kanwils.values()}
+    units = [
+        Unit(id=u.id, name=u.name, type=u.type, kanwil=u.kanwil, timezone=zones[u.kanwil], city=u.city or u.regency or u.place,
+             aliases=list(u.aliases))
+        for u in gazetteer.units.values()
+    ]
+    return units, offices

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 
 from pasopati.plan.runbook import Level, RoleRef, Slug, Strict, Wording
 
-UnitType = Literal["lapas", "rutan", "bapas", "lpka", "rupbasan"]
+UnitType = Literal["lapas", "rutan", "bapas", "lpka", "rupbasan", "kanwil"]  # "kanwil": a Kanwil-wide incident
 HEADQUARTERS = {Level.DITJENPAS: "ditjenpas", Level.KEMENTERIAN: "kementerian"}
 
 
@@ -25,6 +26,7 @@ class Kanwil(Strict):
     name: str
     province: str
     city: str = Field(description="Where the office sits: the place of a press release's dateline.")
+    timezone: Literal["Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"] = "Asia/Jakarta"
 
 
 class Unit(Strict):
@@ -59,7 +61,17 @@ class Roster(Strict):
     kanwil: list[Kanwil]
     units: list[Unit]
     people: list[Person]
-    desks: dict[Slug, Desk] = Field(description="Org id (unit, kanwil, 'ditjenpas', 'kementerian') → its Humas desk.")
+    desks: dict[Slug, Desk] = Field(description="Org id (unit, kanwil, 'ditjenpas' or 'kementerian') → its Humas desk.")
+    upt_stand_ins: dict[Slug, Slug] = Field(
+        default_factory=dict,
+        description="UPT role → the Kanwil role that holds it at a unit without its own team here (issue 12: "
+        "incidents at a unit without a roster team go to its Kanwil's team).",
+    )
+
+    # Units and offices known from the gazetteer (pasopati.plan.gazetteer), without people of their own.
+    _more_units: dict[str, Unit] = PrivateAttr(default_factory=dict)
+    _more_kanwil: dict[str, Kanwil] = PrivateAttr(default_factory=dict)
+    _staffed: frozenset[str] = PrivateAttr(frozenset())
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Roster:
@@ -81,6 +93,10 @@ class Roster(Strict):
         for kanwil in self.kanwil:
             if kanwil.id not in self.desks:
                 raise ValueError(f"desks: no desk for {kanwil.id!r}")
+        for upt_role, kanwil_role in self.upt_stand_ins.items():
+            for role_id, level in ((upt_role, Level.UPT), (kanwil_role, Level.KANWIL)):
+                if role_id not in self.roles or self.roles[role_id].level is not level:
+                    raise ValueError(f"upt_stand_ins: {role_id!r} is not a {level.value} role")
         for person in self.people:
             role = self.roles.get(person.role)
             if role is None:
@@ -92,19 +108,58 @@ class Roster(Strict):
                 )
         return self
 
+    def extend(self, units: Iterable[Unit], kanwil: Iterable[Kanwil]) -> None:
+        """Make units and offices of the gazetteer known (never replacing the roster's own): found by
+        ``find_unit``, their UPT roles held by their Kanwil's team (``upt_stand_ins``). A Kanwil office
+        is also a unit (type "kanwil") for an incident across its UPTs."""
+        own_kanwil = {k.id for k in self.kanwil}
+        offices = {k.id: k for k in kanwil if k.id not in own_kanwil}
+        self._more_kanwil.update(offices)
+        for unit in [*units, *(_office(k) for k in (*self.kanwil, *offices.values()))]:
+            if self._find_own(unit.id) is None:
+                for name in (unit.id, unit.name, *unit.aliases):
+                    self._more_units.setdefault(_normalise(name), unit)
+                    self._more_units.setdefault(_normalise(_declassed(name)), unit)
+        self._staffed = frozenset(p.org for p in self.people)
+
+    def known_units(self) -> list[Unit]:
+        """Every unit ``find_unit`` finds: the roster's own, the gazetteer's UPTs and Kanwil offices."""
+        return [*self.units, *{u.id: u for u in self._more_units.values()}.values()]
+
     def kanwil_of(self, unit: Unit) -> Kanwil:
-        return next(k for k in self.kanwil if k.id == unit.kanwil)
+        own = next((k for k in self.kanwil if k.id == unit.kanwil), None)
+        return own or self._more_kanwil[unit.kanwil]
 
     def find_unit(self, name: str) -> Unit | None:
-        """Match a unit by id, official name or alias, ignoring case and spacing."""
+        """Match a unit by id, official name or alias, ignoring case and spacing: the roster's own
+        first, then the gazetteer's (after ``extend``)."""
+        return (self._find_own(name) or self._more_units.get(_normalise(name))
+                or self._more_units.get(_normalise(_declassed(name))))  # "Lapas Kelas IIB Garut" for the IIA one
+
+    def _find_own(self, name: str) -> Unit | None:
         wanted = _normalise(name)
         for unit in self.units:
             if wanted in {_normalise(n) for n in (unit.id, unit.name, *unit.aliases)}:
                 return unit
         return None
 
+    def has_team(self, unit: Unit) -> bool:
+        """Whether anyone here holds a role for an incident at ``unit``: its own people, or its Kanwil's
+        (who stand in for a unit without its own team)."""
+        staffed = self._staffed or frozenset(p.org for p in self.people)
+        return unit.id in staffed or unit.kanwil in staffed
+
+    def stand_in(self, ref: RoleRef, unit: Unit) -> RoleRef:
+        """The role that acts for ``ref`` at ``unit``: a UPT role at a unit without its own team is held
+        by its Kanwil's stand-in (``upt_stand_ins``); every other role is itself."""
+        staffed = self._staffed or frozenset(p.org for p in self.people)
+        if ref.level is Level.UPT and unit.id not in staffed and ref.role in self.upt_stand_ins:
+            return RoleRef(role=self.upt_stand_ins[ref.role], level=Level.KANWIL)
+        return ref
+
     def org_for(self, ref: RoleRef, unit: Unit) -> str:
         """The organisation a role at this level means for an incident at ``unit``."""
+        ref = self.stand_in(ref, unit)
         if ref.level is Level.UPT:
             return unit.id
         if ref.level is Level.KANWIL:
@@ -112,21 +167,25 @@ class Roster(Strict):
         return HEADQUARTERS[ref.level]
 
     def desk_for(self, org: str, unit: Unit) -> Desk:
-        """The Humas desk of ``org``; a unit without its own desk speaks through its Kanwil's."""
-        return self.desks.get(org) or self.desks[unit.kanwil]
+        """The Humas desk of ``org``; a unit without its own desk speaks through its Kanwil's, a
+        Kanwil without one through Ditjenpas's."""
+        return self.desks.get(org) or self.desks.get(unit.kanwil) or self.desks[HEADQUARTERS[Level.DITJENPAS]]
 
     def place_names(self) -> list[str]:
         """Every unit and office name, city and province: places, never a person (pasopati.privacy.names)."""
-        return [*(u.name for u in self.units), *(u.city for u in self.units),
-                *(k.name for k in self.kanwil), *(k.city for k in self.kanwil), *(k.province for k in self.kanwil)]
+        units = self.known_units()
+        offices = [*self.kanwil, *self._more_kanwil.values()]
+        return [*(u.name for u in units), *(u.city for u in units),
+                *(k.name for k in offices), *(k.city for k in offices), *(k.province for k in offices)]
 
     def institution_contacts(self) -> list[str]:
         """Every desk's phone and e-mail: institutional, never personal data (pasopati.privacy allow-list)."""
         return [value for desk in self.desks.values() for value in (desk.phone, desk.email)]
 
     def holders(self, ref: RoleRef, unit: Unit) -> list[Person]:
-        org = self.org_for(ref, unit)
-        return [p for p in self.people if p.role == ref.role and p.org == org]
+        acting = self.stand_in(ref, unit)
+        org = self.org_for(acting, unit)
+        return [p for p in self.people if p.role == acting.role and p.org == org]
 
     def holder_named(self, name: str, refs: list[RoleRef], unit: Unit) -> Person | None:
         """The person called ``name`` if they hold one of ``refs`` for an incident at ``unit``."""
@@ -141,8 +200,24 @@ class Roster(Strict):
         return next((p for p in self.people if _normalise(p.name) == wanted), None)
 
     def deputies(self, role: str, org: str) -> list[Person]:
+        if role in self.upt_stand_ins and (org in self._more_kanwil or any(k.id == org for k in self.kanwil)):
+            role = self.upt_stand_ins[role]  # a UPT role its Kanwil holds: the stand-in's deputy stands in
         deputy = self.roles[role].deputy
         return [p for p in self.people if p.role == deputy and p.org == org] if deputy else []
+
+
+def _office(kanwil: Kanwil) -> Unit:
+    """A Kanwil office as the unit of an incident across its UPTs (its team: the Kanwil's)."""
+    return Unit(id=kanwil.id, name=kanwil.name, type="kanwil", kanwil=kanwil.id, city=kanwil.city,
+                timezone=kanwil.timezone)
+
+
+CLASS_RE = re.compile(r"\b(?:kelas|klas)\s+(?:iii|iib|iia|ii|i|[1-4][ab]?)\b", re.IGNORECASE)
+
+
+def _declassed(name: str) -> str:
+    """A unit's name without its class: the class is often miswritten, the type and place are not."""
+    return CLASS_RE.sub(" ", name)
 
 
 def _normalise(name: str) -> str:
