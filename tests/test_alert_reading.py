@@ -13,7 +13,7 @@ from pytest_httpserver import HTTPServer
 
 from pasopati.alerts.models import Alert
 from pasopati.alerts.reading import ASSUMED_ZONE, audience, moment, unwrapped
-from pasopati.intake.formats import read_body
+from pasopati.intake.formats import Unreadable, read_body
 
 FEEDS = Path(__file__).parent / "data" / "feeds"
 
@@ -128,3 +128,21 @@ def test_a_batch_past_the_limit_is_refused_whole_and_a_text_past_an_article_is_r
     long = json.dumps([{"text": "kabur " * (MAX_ALERT_TEXT // 6 + 1)}, {"text": "Napi kabur dari Lapas Cipinang"}]).encode()
     (_, refused), (_, kept) = read_body(long, "pemantau", max_items=10)
     assert isinstance(refused, str) and "text" in refused and isinstance(kept, Alert)
+
+
+def test_one_unreadable_item_never_costs_the_batch_its_valid_items() -> None:
+    """Issue 12: a lone surrogate (a truncated emoji) or an integer of more than 4 300 digits in one
+    item lost the whole batch with a 500. The valid items are read; the bad field is left out, named."""
+    body = (b'[{"text": "Tiga napi kabur dari Lapas Cipinang"}, {"text": "Video viral \\ud83d"},'
+            b' {"text": "Kericuhan di Rutan Salemba", "reach": ' + b"9" * 5000 + b"}]")
+    items = [item for _, item in read_body(body, "meltwater", 500)]
+    assert all(isinstance(item, Alert) for item in items), items
+    first, truncated, huge = items
+    assert first.text == "Tiga napi kabur dari Lapas Cipinang" and truncated.text == "Video viral \ufffd"  # type: ignore[union-attr]
+    assert huge.reach is None and any(w.startswith("reach: ") for w in huge.warnings)  # type: ignore[union-attr]
+
+
+def test_a_body_nested_too_deeply_is_refused_with_the_reason_not_a_crash() -> None:
+    deep = b'[{"text": "a"}, {"text": "b", "x": ' + b"[" * 60_000 + b"]" * 60_000 + b"}]"
+    with pytest.raises(Unreadable, match="nested too deeply"):
+        read_body(deep, "meltwater", 500)

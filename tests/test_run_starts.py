@@ -84,7 +84,9 @@ def test_prefect_down_during_intake_loses_no_alert_and_the_runs_start_once_it_is
     for outcome in (escape, flood):
         assert outcome.start_status is StartStatus.PENDING and outcome.flow_run_id is None
         assert any("ConnectError" in r and f"pasopati starts retry {outcome.start_id}" in r for r in outcome.reasons), outcome.reasons
-    assert len(alerts.find(db)) == 3  # every item of the batch is stored
+    stored_alerts = alerts.find(db)
+    assert len(stored_alerts) == 3  # every item of the batch is stored
+    assert all(a.fingerprint for a in stored_alerts)  # once, at receipt: later alerts compare with it, never recompute it
     waiting = starts.unstarted(db)
     assert {s.incident_id for s in waiting} == {escape.incident_id, flood.incident_id}
     assert all(s.attempts == 1 and "Connection refused" in (s.last_error or "") for s in waiting)
@@ -223,3 +225,48 @@ def stored(db: Database) -> Iterator[None]:
         finally:
             get_settings.cache_clear()
             reset_cache()
+
+
+class Recovering:
+    """Prefect down, then back: a real client at a dead port until ``recover``."""
+
+    def __init__(self) -> None:
+        self.now: run_starts.Runs = DeadPrefect()
+
+    def recover(self, runs: run_starts.Runs) -> None:
+        self.now = runs
+
+    def create(self, start: RunStart) -> str:
+        return self.now.create(start)
+
+    def cancel(self, flow_run_id: str, message: str) -> None:
+        self.now.cancel(flow_run_id, message)
+
+
+def test_the_intake_service_retries_a_waiting_start_by_itself(db: Database, cat: Catalog) -> None:
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from pasopati.intake.app import create_app
+    from pasopati.intake.auth import Credentials
+
+    prefect = Recovering()
+    settings = get_settings().model_copy(update={"start_retry_seconds": 0.2, "start_retry_max_seconds": 0.4})
+    intake = Intake(db, cat, load_rules(), prefect, settings)
+    creds = Credentials(tokens={"meltwater": "rahasia-uji"}, hmac_keys={})
+    with pytest.MonkeyPatch.context() as patch, TestClient(create_app(intake, creds)) as client:
+        patch.setattr("pasopati.starts.service.get_settings", lambda: settings)
+        answer = client.post("/alerts", json={"text": ESCAPE}, headers={"Authorization": "Bearer rahasia-uji",
+                                                                         "X-Pasopati-Source": "meltwater"})
+        assert answer.status_code == 202, answer.text
+        (outcome,) = answer.json()["outcomes"]
+        assert outcome["status"] == "started" and outcome["start_status"] == "pending"
+        taking = TakingRuns()
+        prefect.recover(taking)
+        deadline = time.monotonic() + 20
+        while starts.get(db, outcome["start_id"]).status is not StartStatus.STARTED:
+            assert time.monotonic() < deadline, starts.get(db, outcome["start_id"])
+            time.sleep(0.1)
+    incident = incidents.get(db, outcome["incident_id"])
+    assert incident is not None and incident.flow_run_id == taking.runs[outcome["start_id"]]

@@ -78,12 +78,17 @@ def describe(exc: ValidationError, prefix: str) -> str:
     return "; ".join(f"{prefix}{'.'.join(str(p) for p in e['loc']) or '(body)'}: {e['msg']}" for e in exc.errors())
 
 
+INT_DIGITS = 4300  # sys.get_int_max_str_digits(): longer digit strings are refused by int()
+
+
 def read_body(body: bytes, source: str, max_items: int | None = None) -> list[tuple[str, Alert | str]]:
     """Split a body into items: (raw item, Alert) or (raw item, reason it was rejected). Raises
     Unreadable (not JSON, not a shape) or TooManyItems (more than ``max_items``)."""
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:  # ValueError: also integers past Python's 4300 digits
+        # An integer past Python's 4 300-digit limit stays its digits (a string): only its field is
+        # unreadable, left out with a warning; the rest of the batch is read (issue 12).
+        data = json.loads(body, parse_int=_integer)
+    except (UnicodeDecodeError, ValueError) as exc:
         raise Unreadable(f"body is not JSON: {str(exc)[:300]}") from exc
     except RecursionError as exc:
         raise Unreadable("body is nested too deeply to be an alert") from exc
@@ -95,6 +100,10 @@ def read_body(body: bytes, source: str, max_items: int | None = None) -> list[tu
         return _items(data, source)
     except RecursionError as exc:
         raise Unreadable("an alert is nested too deeply") from exc
+
+
+def _integer(digits: str) -> int | str:
+    return int(digits) if len(digits.lstrip("-")) <= INT_DIGITS else digits
 
 
 def _items(data: Any, source: str) -> list[tuple[str, Alert | str]]:

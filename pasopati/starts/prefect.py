@@ -44,8 +44,13 @@ class PrefectRuns:
         from prefect import get_client
         from prefect.states import Cancelled, Cancelling
 
+        from prefect.exceptions import ObjectNotFound
+
         with get_client(sync_client=True) as client:
-            run = client.read_flow_run(UUID(flow_run_id))
+            try:
+                run = client.read_flow_run(UUID(flow_run_id))
+            except ObjectNotFound:  # gone from Prefect (deleted): nothing left to cancel
+                return
             if run.state is None or run.state.is_final():
                 return
             # Only a Running run has a process for its runner to stop. A suspended, scheduled or
