@@ -129,6 +129,7 @@ class NearRule(Strict):
     within: int = Field(4, ge=1, le=12, description="At most this many tokens between the two parts.")
     weight: float = 0
     severity: Severity | None = None
+    watch_only: bool = Field(False, description="When it fires for the winning category, a start becomes watch (severity kept).")
 
 
 class PeopleFloor(Strict):
@@ -639,6 +640,8 @@ def classify(
     top = max(order, key=lambda c: (scored.scores[c], -order.index(c)))
     score = scored.scores[top]
     action = _action(comp, text, score, place, reasons)
+    if action == "start":
+        action = _watch_only(comp, text, top, reasons)
     if action == "ignore":
         return Classification(action=action, score=score, reasons=reasons, **result)
     severity = None
@@ -809,6 +812,16 @@ def _action(comp: _Compiled, text: _Text, score: float, place: _Place, reasons: 
         return "watch"
     reasons.append(f"tidak ada sinyal krisis (skor {score:g} < {t.watch:g}) → ignore")
     return "ignore"
+
+
+def _watch_only(comp: _Compiled, text: _Text, cid: str, reasons: list[str]) -> Action:
+    """A crisis-level score whose pattern the rules mark watch-only (contraband caught by the unit's own
+    checks): the runbook does not start, the severity is still given."""
+    for i, rule in enumerate(comp.rules.categories[cid].near):
+        if rule.watch_only and _near(text, f"near:{cid}:{i}", rule.within):
+            reasons.append(f"pola '{rule.label}' → watch (bukan runbook)")
+            return "watch"
+    return "start"
 
 
 # --------------------------------------------------------------------------- severity
