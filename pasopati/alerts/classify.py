@@ -528,14 +528,14 @@ def _is_word(comp: _Compiled, word: str) -> bool:
 
 
 def _is_derived(comp: _Compiled, word: str) -> bool:
-    """A verb form in a title-case headline ("Dikeluhkan", "Temukan", "Mengamuk"): a verbal prefix or
-    -kan around a dictionary root. Places that merely look affixed (Kediri, Bekasi, Tarakan) pass."""
-    if len(word) < 5 or not (word.startswith(VERBAL_PREFIXES) or word.endswith("kan")):
+    """A verb form in a title-case headline ("Dikeluhkan", "Temukan", "Mengamuk", "Pukuli"): a verbal
+    prefix, -kan or -i around a dictionary root. Places that merely look affixed (Kediri, Bekasi, Tarakan) pass."""
+    if len(word) < 5 or not (word.startswith(VERBAL_PREFIXES) or word.endswith(("kan", "i"))):
         return False
     stem = comp.stem_cache.get(word) or comp.stemmer.stem_word(word)
     if stem == word or stem not in _sastrawi_words():
         return False
-    return word.startswith(VERBAL_PREFIXES) or word == f"{stem}kan"
+    return word.startswith(VERBAL_PREFIXES) or word in (f"{stem}kan", f"{stem}i")
 
 
 def _rule_terms(rules: Rules) -> Iterable[tuple[str, str, str, Any]]:
