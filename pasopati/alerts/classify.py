@@ -524,18 +524,20 @@ def _compile(rules: Rules) -> _Compiled:
 
 def _is_word(comp: _Compiled, word: str) -> bool:
     """An Indonesian word (or a derived one: "Pukuli", "Gagalkan"), not a place's proper noun."""
-    return word in _sastrawi_words() or _is_derived(comp, word)
+    return word in _sastrawi_words() or _is_derived(comp, word, suffix_i=True)
 
 
-def _is_derived(comp: _Compiled, word: str) -> bool:
-    """A verb form in a title-case headline ("Dikeluhkan", "Temukan", "Mengamuk", "Pukuli"): a verbal
-    prefix, -kan or -i around a dictionary root. Places that merely look affixed (Kediri, Bekasi, Tarakan) pass."""
-    if len(word) < 5 or not (word.startswith(VERBAL_PREFIXES) or word.endswith(("kan", "i"))):
+def _is_derived(comp: _Compiled, word: str, suffix_i: bool = False) -> bool:
+    """A verb form in a title-case headline ("Dikeluhkan", "Temukan", "Mengamuk"): a verbal prefix or
+    -kan around a dictionary root. Places that merely look affixed (Kediri, Bekasi, Tarakan) pass.
+    ``suffix_i`` (only for a word after a place, "Cirebon Pukuli"): -i too — a first word "Bekasi" stays a place."""
+    suffixes = ("kan", "i") if suffix_i else ("kan",)
+    if len(word) < 5 or not (word.startswith(VERBAL_PREFIXES) or word.endswith(suffixes)):
         return False
     stem = comp.stem_cache.get(word) or comp.stemmer.stem_word(word)
     if stem == word or stem not in _sastrawi_words():
         return False
-    return word.startswith(VERBAL_PREFIXES) or word in (f"{stem}kan", f"{stem}i")
+    return word.startswith(VERBAL_PREFIXES) or word in {f"{stem}{s}" for s in suffixes}
 
 
 def _rule_terms(rules: Rules) -> Iterable[tuple[str, str, str, Any]]:
@@ -669,6 +671,11 @@ def _locate(comp: _Compiled, alert: Alert, ents: Entities, directory: UnitDirect
     resolved = [(f, *_resolve(f, directory)) for f in ents.facilities]
     resolved = [(f, uid, kw or region) for f, uid, kw in resolved if uid]
     wide = next((k for k in ents.kanwil if k.wide), None)
+    title_end = len(alert.title) if alert.title else 0
+    if wide is not None and wide.start >= title_end and any(f.start < title_end for f, _, _ in resolved):
+        # the headline names one UPT and the region-wide phrase is only in the lede ("… se-Banten"): the UPT's story
+        reasons.append(f"'{wide.written}' hanya di isi; judul menyebut UPT tertentu")
+        wide = None
     if wide is not None:
         reasons.append(f"seluruh wilayah: '{wide.written}' → {wide.kanwil}")
         return _Place(kanwil=wide.kanwil)
