@@ -209,6 +209,7 @@ class Rules(Strict):
     relevance: Relevance
     entities: EntityRules
     dampeners: dict[str, float] = {}
+    watch_only: list[str] = Field([], description="Contexts in which a crisis-level score is watched, not started (court follow-ups, unverified questions).")
     categories: dict[Slug, Category] = Field(min_length=1)
     severity: SeverityRules
     fingerprint: FingerprintRules = FingerprintRules()
@@ -546,6 +547,8 @@ def _rule_terms(rules: Rules) -> Iterable[tuple[str, str, str, Any]]:
         yield f"relevance.terms.{term}", term, "rel", weight
     for term, weight in rules.dampeners.items():
         yield f"dampeners.{term}", term, "damp", weight
+    for term in rules.watch_only:
+        yield "watch_only", term, "wonly", None
     for noun in rules.numbers.people:
         yield "numbers.people", noun, "people", None
     for word in rules.numbers.harm:
@@ -823,7 +826,11 @@ def _action(comp: _Compiled, text: _Text, score: float, place: _Place, reasons: 
 
 def _watch_only(comp: _Compiled, text: _Text, cid: str, reasons: list[str]) -> Action:
     """A crisis-level score whose pattern the rules mark watch-only (contraband caught by the unit's own
-    checks): the runbook does not start, the severity is still given."""
+    checks) or a watch-only context: the runbook does not start, the severity is still given."""
+    context = next((h.term for h in text.hits.get("wonly", ()) if h.start not in text.negated), None)
+    if context:
+        reasons.append(f"konteks '{context}' → watch (bukan runbook)")
+        return "watch"
     for i, rule in enumerate(comp.rules.categories[cid].near):
         if rule.watch_only and _near(text, f"near:{cid}:{i}", rule.within):
             reasons.append(f"pola '{rule.label}' → watch (bukan runbook)")
