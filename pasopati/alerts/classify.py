@@ -178,6 +178,7 @@ class AttentionEscalation(Strict):
 class RepeatEscalation(Strict):
     label: str
     repeats_at_least: int = Field(1, ge=1)
+    terms: list[str] = Field([], description="The text itself says it happened again at the unit ('kedua kalinya').")
 
 
 class Escalations(Strict):
@@ -577,6 +578,8 @@ def _rule_terms(rules: Rules) -> Iterable[tuple[str, str, str, Any]]:
         yield "severity.escalations.cakupan.terms", term, "trend", None
     for term in esc.perhatian.terms:
         yield "severity.escalations.perhatian.terms", term, "attention", None
+    for term in esc.berulang.terms:
+        yield "severity.escalations.berulang.terms", term, "repeat", None
 
 
 def _directory(comp: _Compiled, roster: Roster) -> RosterDirectory:
@@ -899,9 +902,13 @@ def _escalations(comp: _Compiled, alert: Alert, text: _Text, repeats: int, reaso
     if attention:
         steps += 1
         reasons.append(f"{', '.join(attention)} → eskalasi +1 ({esc.perhatian.label})")
+    said = next((h.term for h in text.hits.get("repeat", ()) if h.start not in text.negated), None)
     if repeats >= esc.berulang.repeats_at_least:
         steps += 1
         reasons.append(f"{repeats} kejadian sebelumnya di unit ini dalam 90 hari → eskalasi +1 ({esc.berulang.label})")
+    elif said:
+        steps += 1
+        reasons.append(f"'{said}' (teks menyebut kejadian berulang) → eskalasi +1 ({esc.berulang.label})")
     return steps
 
 
