@@ -168,6 +168,8 @@ class CoverageEscalation(Strict):
     terms: list[str] = []
     reach_at_least: int = Field(ge=1)
     engagement_at_least: int = Field(ge=1)
+    source_over_reported_floor: bool = Field(
+        True, description="A national outlet as the alert's own url/source also escalates a category whose reported_floor already counts the media.")
 
 
 class AttentionEscalation(Strict):
@@ -846,7 +848,7 @@ def _watch_only(comp: _Compiled, text: _Text, cid: str, reasons: list[str]) -> A
 
 def _severity(comp: _Compiled, alert: Alert, text: _Text, cid: str, repeats: int, reasons: list[str]) -> str:
     base = _base_severity(comp, alert, text, cid, reasons)
-    steps = _escalations(comp, alert, text, repeats, reasons)
+    steps = _escalations(comp, alert, text, repeats, reasons, cid)
     final = list(Severity)[min(base.rank + steps, Severity.LUAR_BIASA.rank)]
     reasons.append(f"tingkat: dasar {base.value} + {steps} eskalasi → {final.value}")
     return final.value
@@ -881,7 +883,7 @@ def _base_severity(comp: _Compiled, alert: Alert, text: _Text, cid: str, reasons
     return base
 
 
-def _escalations(comp: _Compiled, alert: Alert, text: _Text, repeats: int, reasons: list[str]) -> int:
+def _escalations(comp: _Compiled, alert: Alert, text: _Text, repeats: int, reasons: list[str], cid: str | None = None) -> int:
     """One step per DOMAIN.md escalation that fires (deaths may add a second for several victims)."""
     esc = comp.rules.severity.escalations
     steps = 0
@@ -894,7 +896,16 @@ def _escalations(comp: _Compiled, alert: Alert, text: _Text, repeats: int, reaso
             steps += 1
             at_least = esc.kematian.multiple_at_least
             reasons.append(f"{victims} korban jiwa ≥ {at_least} → eskalasi +1 ({esc.kematian.multiple_label})")
-    coverage = _coverage_signals(comp, alert, text)
+    rules = comp.rules
+    reported = (
+        cid is not None
+        and rules.categories[cid].reported_floor is not None
+        and (alert.platform or "").lower() in rules.severity.reported_platforms
+    )
+    by_source = esc.cakupan.source_over_reported_floor or not reported
+    if not by_source:
+        reasons.append("sumber berita sudah dihitung di dasar (platform berita) → domain sumber bukan eskalasi")
+    coverage = _coverage_signals(comp, alert, text, by_source)
     if coverage:
         steps += 1
         reasons.append(f"{'; '.join(coverage)} → eskalasi +1 ({esc.cakupan.label})")
@@ -912,18 +923,19 @@ def _escalations(comp: _Compiled, alert: Alert, text: _Text, repeats: int, reaso
     return steps
 
 
-def _coverage_signals(comp: _Compiled, alert: Alert, text: _Text) -> list[str]:
+def _coverage_signals(comp: _Compiled, alert: Alert, text: _Text, by_source: bool = True) -> list[str]:
     cov = comp.rules.severity.escalations.cakupan
     signals: list[str] = []
     source_host = _source_host(alert.source)
-    for where, host in (("url", _host(str(alert.url)) if alert.url else None), ("sumber", source_host)):
+    hosts = (("url", _host(str(alert.url)) if alert.url else None), ("sumber", source_host)) if by_source else ()
+    for where, host in hosts:
         domain = _national_domain(host, cov) if host else None
         if domain:
             signals.append(f"media nasional {domain} ({where})")
             break
     else:
         # a source written as a name ("Kompas TV"), not a host: match outlet names
-        names = comp.analyse(alert.source).hits.get("outlet", ()) if alert.source and not source_host else ()
+        names = comp.analyse(alert.source).hits.get("outlet", ()) if by_source and alert.source and not source_host else ()
         if names:
             signals.append(f"media nasional '{names[0].term}' (sumber)")
     outlets = sorted({h.term for h in text.hits.get("outlet", ())})
