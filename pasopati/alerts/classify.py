@@ -129,6 +129,7 @@ class NearRule(Strict):
     within: int = Field(4, ge=1, le=12, description="At most this many tokens between the two parts.")
     weight: float = 0
     severity: Severity | None = None
+    watch_only: bool = Field(False, description="When it fires for the winning category, a start becomes watch (severity kept).")
 
 
 class PeopleFloor(Strict):
@@ -167,6 +168,8 @@ class CoverageEscalation(Strict):
     terms: list[str] = []
     reach_at_least: int = Field(ge=1)
     engagement_at_least: int = Field(ge=1)
+    source_over_reported_floor: bool = Field(
+        True, description="A national outlet as the alert's own url/source also escalates a category whose reported_floor already counts the media.")
 
 
 class AttentionEscalation(Strict):
@@ -177,6 +180,7 @@ class AttentionEscalation(Strict):
 class RepeatEscalation(Strict):
     label: str
     repeats_at_least: int = Field(1, ge=1)
+    terms: list[str] = Field([], description="The text itself says it happened again at the unit ('kedua kalinya').")
 
 
 class Escalations(Strict):
@@ -208,6 +212,7 @@ class Rules(Strict):
     relevance: Relevance
     entities: EntityRules
     dampeners: dict[str, float] = {}
+    watch_only: list[str] = Field([], description="Contexts in which a crisis-level score is watched, not started (court follow-ups, unverified questions).")
     categories: dict[Slug, Category] = Field(min_length=1)
     severity: SeverityRules
     fingerprint: FingerprintRules = FingerprintRules()
@@ -523,18 +528,20 @@ def _compile(rules: Rules) -> _Compiled:
 
 def _is_word(comp: _Compiled, word: str) -> bool:
     """An Indonesian word (or a derived one: "Pukuli", "Gagalkan"), not a place's proper noun."""
-    return word in _sastrawi_words() or _is_derived(comp, word)
+    return word in _sastrawi_words() or _is_derived(comp, word, suffix_i=True)
 
 
-def _is_derived(comp: _Compiled, word: str) -> bool:
+def _is_derived(comp: _Compiled, word: str, suffix_i: bool = False) -> bool:
     """A verb form in a title-case headline ("Dikeluhkan", "Temukan", "Mengamuk"): a verbal prefix or
-    -kan around a dictionary root. Places that merely look affixed (Kediri, Bekasi, Tarakan) pass."""
-    if len(word) < 5 or not (word.startswith(VERBAL_PREFIXES) or word.endswith("kan")):
+    -kan around a dictionary root. Places that merely look affixed (Kediri, Bekasi, Tarakan) pass.
+    ``suffix_i`` (only for a word after a place, "Cirebon Pukuli"): -i too — a first word "Bekasi" stays a place."""
+    suffixes = ("kan", "i") if suffix_i else ("kan",)
+    if len(word) < 5 or not (word.startswith(VERBAL_PREFIXES) or word.endswith(suffixes)):
         return False
     stem = comp.stem_cache.get(word) or comp.stemmer.stem_word(word)
     if stem == word or stem not in _sastrawi_words():
         return False
-    return word.startswith(VERBAL_PREFIXES) or word == f"{stem}kan"
+    return word.startswith(VERBAL_PREFIXES) or word in {f"{stem}{s}" for s in suffixes}
 
 
 def _rule_terms(rules: Rules) -> Iterable[tuple[str, str, str, Any]]:
@@ -543,6 +550,8 @@ def _rule_terms(rules: Rules) -> Iterable[tuple[str, str, str, Any]]:
         yield f"relevance.terms.{term}", term, "rel", weight
     for term, weight in rules.dampeners.items():
         yield f"dampeners.{term}", term, "damp", weight
+    for term in rules.watch_only:
+        yield "watch_only", term, "wonly", None
     for noun in rules.numbers.people:
         yield "numbers.people", noun, "people", None
     for word in rules.numbers.harm:
@@ -571,6 +580,8 @@ def _rule_terms(rules: Rules) -> Iterable[tuple[str, str, str, Any]]:
         yield "severity.escalations.cakupan.terms", term, "trend", None
     for term in esc.perhatian.terms:
         yield "severity.escalations.perhatian.terms", term, "attention", None
+    for term in esc.berulang.terms:
+        yield "severity.escalations.berulang.terms", term, "repeat", None
 
 
 def _directory(comp: _Compiled, roster: Roster) -> RosterDirectory:
@@ -639,6 +650,8 @@ def classify(
     top = max(order, key=lambda c: (scored.scores[c], -order.index(c)))
     score = scored.scores[top]
     action = _action(comp, text, score, place, reasons)
+    if action == "start":
+        action = _watch_only(comp, text, top, reasons)
     if action == "ignore":
         return Classification(action=action, score=score, reasons=reasons, **result)
     severity = None
@@ -666,6 +679,11 @@ def _locate(comp: _Compiled, alert: Alert, ents: Entities, directory: UnitDirect
     resolved = [(f, *_resolve(f, directory)) for f in ents.facilities]
     resolved = [(f, uid, kw or region) for f, uid, kw in resolved if uid]
     wide = next((k for k in ents.kanwil if k.wide), None)
+    title_end = len(alert.title) if alert.title else 0
+    if wide is not None and wide.start >= title_end and any(f.start < title_end for f, _, _ in resolved):
+        # the headline names one UPT and the region-wide phrase is only in the lede ("… se-Banten"): the UPT's story
+        reasons.append(f"'{wide.written}' hanya di isi; judul menyebut UPT tertentu")
+        wide = None
     if wide is not None:
         reasons.append(f"seluruh wilayah: '{wide.written}' → {wide.kanwil}")
         return _Place(kanwil=wide.kanwil)
@@ -811,12 +829,26 @@ def _action(comp: _Compiled, text: _Text, score: float, place: _Place, reasons: 
     return "ignore"
 
 
+def _watch_only(comp: _Compiled, text: _Text, cid: str, reasons: list[str]) -> Action:
+    """A crisis-level score whose pattern the rules mark watch-only (contraband caught by the unit's own
+    checks) or a watch-only context: the runbook does not start, the severity is still given."""
+    context = next((h.term for h in text.hits.get("wonly", ()) if h.start not in text.negated), None)
+    if context:
+        reasons.append(f"konteks '{context}' → watch (bukan runbook)")
+        return "watch"
+    for i, rule in enumerate(comp.rules.categories[cid].near):
+        if rule.watch_only and _near(text, f"near:{cid}:{i}", rule.within):
+            reasons.append(f"pola '{rule.label}' → watch (bukan runbook)")
+            return "watch"
+    return "start"
+
+
 # --------------------------------------------------------------------------- severity
 
 
 def _severity(comp: _Compiled, alert: Alert, text: _Text, cid: str, repeats: int, reasons: list[str]) -> str:
     base = _base_severity(comp, alert, text, cid, reasons)
-    steps = _escalations(comp, alert, text, repeats, reasons)
+    steps = _escalations(comp, alert, text, repeats, reasons, cid)
     final = list(Severity)[min(base.rank + steps, Severity.LUAR_BIASA.rank)]
     reasons.append(f"tingkat: dasar {base.value} + {steps} eskalasi → {final.value}")
     return final.value
@@ -851,7 +883,7 @@ def _base_severity(comp: _Compiled, alert: Alert, text: _Text, cid: str, reasons
     return base
 
 
-def _escalations(comp: _Compiled, alert: Alert, text: _Text, repeats: int, reasons: list[str]) -> int:
+def _escalations(comp: _Compiled, alert: Alert, text: _Text, repeats: int, reasons: list[str], cid: str | None = None) -> int:
     """One step per DOMAIN.md escalation that fires (deaths may add a second for several victims)."""
     esc = comp.rules.severity.escalations
     steps = 0
@@ -864,7 +896,16 @@ def _escalations(comp: _Compiled, alert: Alert, text: _Text, repeats: int, reaso
             steps += 1
             at_least = esc.kematian.multiple_at_least
             reasons.append(f"{victims} korban jiwa ≥ {at_least} → eskalasi +1 ({esc.kematian.multiple_label})")
-    coverage = _coverage_signals(comp, alert, text)
+    rules = comp.rules
+    reported = (
+        cid is not None
+        and rules.categories[cid].reported_floor is not None
+        and (alert.platform or "").lower() in rules.severity.reported_platforms
+    )
+    by_source = esc.cakupan.source_over_reported_floor or not reported
+    if not by_source:
+        reasons.append("sumber berita sudah dihitung di dasar (platform berita) → domain sumber bukan eskalasi")
+    coverage = _coverage_signals(comp, alert, text, by_source)
     if coverage:
         steps += 1
         reasons.append(f"{'; '.join(coverage)} → eskalasi +1 ({esc.cakupan.label})")
@@ -872,24 +913,29 @@ def _escalations(comp: _Compiled, alert: Alert, text: _Text, repeats: int, reaso
     if attention:
         steps += 1
         reasons.append(f"{', '.join(attention)} → eskalasi +1 ({esc.perhatian.label})")
+    said = next((h.term for h in text.hits.get("repeat", ()) if h.start not in text.negated), None)
     if repeats >= esc.berulang.repeats_at_least:
         steps += 1
         reasons.append(f"{repeats} kejadian sebelumnya di unit ini dalam 90 hari → eskalasi +1 ({esc.berulang.label})")
+    elif said:
+        steps += 1
+        reasons.append(f"'{said}' (teks menyebut kejadian berulang) → eskalasi +1 ({esc.berulang.label})")
     return steps
 
 
-def _coverage_signals(comp: _Compiled, alert: Alert, text: _Text) -> list[str]:
+def _coverage_signals(comp: _Compiled, alert: Alert, text: _Text, by_source: bool = True) -> list[str]:
     cov = comp.rules.severity.escalations.cakupan
     signals: list[str] = []
     source_host = _source_host(alert.source)
-    for where, host in (("url", _host(str(alert.url)) if alert.url else None), ("sumber", source_host)):
+    hosts = (("url", _host(str(alert.url)) if alert.url else None), ("sumber", source_host)) if by_source else ()
+    for where, host in hosts:
         domain = _national_domain(host, cov) if host else None
         if domain:
             signals.append(f"media nasional {domain} ({where})")
             break
     else:
         # a source written as a name ("Kompas TV"), not a host: match outlet names
-        names = comp.analyse(alert.source).hits.get("outlet", ()) if alert.source and not source_host else ()
+        names = comp.analyse(alert.source).hits.get("outlet", ()) if by_source and alert.source and not source_host else ()
         if names:
             signals.append(f"media nasional '{names[0].term}' (sumber)")
     outlets = sorted({h.term for h in text.hits.get("outlet", ())})

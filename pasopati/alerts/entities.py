@@ -46,6 +46,8 @@ class EntityRules(Strict):
     class_pattern: Regex = Field(description="Regex of a class as written: 'Kelas IIA', 'Klas I'.")
     place_heads: list[str] = Field([], description="First words of two-word places: Kota, Tanjung, Pulau …")
     ambiguous_places: list[str] = Field([], description="Places that are also rule words: Serang.")
+    place_tails: list[str] = Field([], description="Common words that end a two-word place: Palangka Raya, Jakarta Utara.")
+    place_aliases: dict[str, str] = Field({}, description="A UPT's popular place name → its official place: Wirogunan → Yogyakarta.")
     not_places: list[str] = Field([], description="Capitalised words after a type word that are no place: Baru, Tua.")
     kanwil_words: list[str] = Field(description="Kanwil, Kantor Wilayah, Kakanwil.")
     kanwil_orgs: list[str] = Field(description="Organisation words between 'Kanwil' and the province.")
@@ -232,6 +234,8 @@ class Recogniser:
         self.place_re = re.compile(r"\s+(" + WORD_RE.pattern + r")")
         self._heads = {h.lower() for h in rules.place_heads}
         self._ambiguous = {p.lower() for p in rules.ambiguous_places}
+        self._tails = {p.lower() for p in rules.place_tails}
+        self._aliases = {a.lower(): p for a, p in rules.place_aliases.items()}
         self._not_places = {p.lower() for p in rules.not_places}
         self._never_place = {w.lower() for words in rules.type_words.values() for w in words for w in w.split()}
         self._never_place |= {q.lower() for q in rules.qualifiers} | {"kelas", "klas"}
@@ -269,6 +273,8 @@ class Recogniser:
             else:
                 break
         place, pos = self._place(text, pos, known_place)
+        if place is not None:
+            place = self._aliases.get(place.lower(), place)
         if place is None and not qualifiers and class_ is None:
             return None  # a bare "lapas" is a relevance word, not a mention
         return FacilityMention(m.start(), pos, text[m.start():pos], type_, m.group(), tuple(qualifiers), class_, place)
@@ -298,7 +304,7 @@ class Recogniser:
         taken = [words[0]]
         for w in words[1:]:
             word = w.group(1).lower()
-            if len(taken) == 1 and first in self._heads:
+            if (len(taken) == 1 and first in self._heads) or word in self._tails:
                 taken.append(w)
             elif not (self.is_word(word) or self.is_rule_word(word) or word in self._province_of):
                 taken.append(w)
