@@ -1,6 +1,6 @@
 """Check the labelled classification set: every line parses, ids are unique, every label field is valid.
 
-Usage: python tests/data/classification/validate.py [dev.jsonl heldout.jsonl ...]
+Usage: python tests/data/classification/validate.py [dev.jsonl dev2.jsonl heldout.jsonl ...]
 Prints counts per category x action x severity for each file. Exit status 1 on any error.
 """
 import collections
@@ -100,7 +100,7 @@ def report(name, items):
 
 
 def main(argv):
-    paths = [pathlib.Path(p) for p in argv] or [HERE / "dev.jsonl", HERE / "heldout.jsonl"]
+    paths = [pathlib.Path(p) for p in argv] or [HERE / "dev.jsonl", HERE / "dev2.jsonl", HERE / "heldout.jsonl"]
     errors, seen = [], set()
     for p in paths:
         if not p.exists():
