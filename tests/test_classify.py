@@ -298,7 +298,7 @@ def test_classify_stream_reports_bad_lines_and_continues(rules: Rules, roster: R
     assert records[5]["error"].startswith("url: ")
     last = records[6]
     assert (last["category"], last["unit"], last["severity"]) == ("bencana-alam", "lapas-makassar", "berat")
-    assert set(last) == {"line", "relevant", "category", "severity", "unit", "action", "score", "reasons"}
+    assert set(last) == {"line", "relevant", "category", "severity", "unit", "kanwil", "action", "score", "reasons"}
 
 
 def test_fingerprints_find_the_same_story_across_outlets(rules: Rules) -> None:

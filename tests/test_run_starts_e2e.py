@@ -98,7 +98,7 @@ def test_a_second_trigger_for_an_open_crisis_is_matched_and_the_operator_chooses
     try:
         before = len(incidents.search(db, category="kesehatan", unit="lapas-banyuasin"))
         refused = pasopati_fails("trigger", *args, "--summary", "Warga binaan Lapas Banyuasin diare massal")
-        assert f"incident {opened.id} is open for Lapas Banyuasin" in " ".join(refused.split()), refused
+        assert f"incident {opened.id} is open for Lapas Kelas IIA Banyuasin · kesehatan" in " ".join(refused.split()), refused
         for choice in (f"--attach {opened.id}", f"--escalate {opened.id}", '--new --reason "…"'):
             assert choice in refused, refused
         assert len(incidents.search(db, category="kesehatan", unit="lapas-banyuasin")) == before  # nothing opened

@@ -1054,10 +1054,10 @@ def similarity(a: frozenset[str] | str, b: frozenset[str] | str) -> float:
 # --------------------------------------------------------------------------- streams
 
 
-def classify_stream(lines: Iterable[str], out: TextIO, rules: Rules, roster: Roster) -> int:
+def classify_stream(lines: Iterable[str], out: TextIO, rules: Rules, roster: Roster, directory: UnitDirectory | None = None) -> int:
     """Classify JSON lines (Alert fields, ``text`` required) into JSON lines; returns the number of
     invalid lines. An invalid line yields ``{"error": …, "line": n}`` and processing continues;
-    blank lines are skipped."""
+    blank lines are skipped. ``directory``: as ``classify`` (the CLI passes the gazetteer, as intake)."""
     errors = 0
     for n, line in enumerate(lines, start=1):
         if not line.strip():
@@ -1068,13 +1068,13 @@ def classify_stream(lines: Iterable[str], out: TextIO, rules: Rules, roster: Ros
             errors += 1
             out.write(json.dumps({"error": str(exc), "line": n}, ensure_ascii=False) + "\n")
             continue
-        result = classify(alert, rules, roster)
+        result = classify(alert, rules, roster, directory=directory)
         record = {"line": n, **result.model_dump(include=STREAM_FIELDS)}
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
     return errors
 
 
-STREAM_FIELDS = {"relevant", "category", "severity", "unit", "action", "score", "reasons"}
+STREAM_FIELDS = {"relevant", "category", "severity", "unit", "kanwil", "action", "score", "reasons"}
 
 
 def _parse_alert(line: str) -> Alert:

@@ -61,10 +61,11 @@ def classify() -> None:
     """Classify alerts: JSON lines (with `text`, optional other alert fields) on stdin, one JSON
     line per alert on stdout with category, severity, unit, action and the reasons."""
     from pasopati.alerts.classify import classify_stream, load_rules
+    from pasopati.plan.gazetteer import default_gazetteer
 
     with clear_errors():
         roster = load_catalog().roster
-        classify_stream(sys.stdin, sys.stdout, load_rules(), roster)
+        classify_stream(sys.stdin, sys.stdout, load_rules(), roster, default_gazetteer())  # units as intake finds them
 
 
 @runbooks_app.command("check")

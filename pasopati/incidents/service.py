@@ -519,10 +519,13 @@ def get(db: Database, incident_id: str) -> Incident | None:
 
 
 def for_run(db: Database, flow_run_id: str) -> Incident | None:
-    """The incident a run carries (or carried, before an escalation handed it on)."""
+    """The incident a run carries (or carried, before an escalation handed it on), also a run that
+    was started for it but has not begun yet (its first task records it)."""
     with db.read() as session:
         run = session.get(RunRow, flow_run_id)
         row = session.get(IncidentRow, run.incident_id) if run else None
+        if row is None:
+            row = session.scalars(select(IncidentRow).where(IncidentRow.flow_run_id == flow_run_id).limit(1)).first()
         return _incident(row) if row else None
 
 
