@@ -270,3 +270,73 @@ def test_the_intake_service_retries_a_waiting_start_by_itself(db: Database, cat:
             time.sleep(0.1)
     incident = incidents.get(db, outcome["incident_id"])
     assert incident is not None and incident.flow_run_id == taking.runs[outcome["start_id"]]
+
+
+def test_an_escalation_while_the_first_run_waits_to_start_leaves_one_run_for_the_higher_severity(db: Database, cat: Catalog) -> None:
+    """Adversarial review: opened at ringan and escalated while Prefect was down, the stale ringan
+    request started first and took the incident; the sedang run was then refused and so was the
+    ringan one (severity never goes down): an escalated crisis with no run. Now the escalation
+    supersedes the request that has not started."""
+    ringan = cat.plan("kesehatan", Severity.RINGAN)
+    report = Trigger(unit="Lapas Pangkalpinang", summary="Tiga warga binaan diare", source="cli",
+                     new_incident_reason="uji: krisis tersendiri")
+    incident = incidents.build(ringan, report, cat.roster)
+    first = run_starts.attempt(db, starts.open_and_request(db, incident, report, deployment_name("kesehatan", Severity.RINGAN),
+                                                           by="sistem:cli"), DeadPrefect())
+    assert first.status is StartStatus.PENDING
+    _, higher = starts.escalate_and_request(db, incident.id, Severity.SEDANG, deployment_name("kesehatan", Severity.SEDANG), report,
+                                            by="sistem:cli", reason="diare massal")
+    assert starts.get(db, first.id).status is StartStatus.SUPERSEDED and starts.unstarted(db) == [higher]
+    prefect = TakingRuns()
+    assert run_starts.attempt(db, starts.get(db, first.id), prefect).status is StartStatus.SUPERSEDED and prefect.runs == {}
+    done = run_starts.attempt(db, higher, prefect)
+    assert done.status is StartStatus.STARTED
+    carried = incidents.get(db, incident.id)
+    assert carried is not None and (carried.severity, carried.flow_run_id) == (Severity.SEDANG, done.flow_run_id)
+
+
+def test_a_request_superseded_while_prefect_creates_its_run_has_that_run_cancelled(db: Database, cat: Catalog) -> None:
+    start = request(db, cat)
+
+    class EscalatedMeanwhile(TakingRuns):
+        def create(self, start: RunStart) -> str:
+            run = super().create(start)
+            starts.escalate_and_request(db, start.incident_id, Severity.BERAT, deployment_name("bencana-alam", Severity.BERAT),
+                                        Trigger.model_validate(start.parameters["trigger"]), by="sistem:uji", reason="gempa susulan")
+            return run
+
+    prefect = EscalatedMeanwhile()
+    done = run_starts.attempt(db, start, prefect)
+    assert done.status is StartStatus.SUPERSEDED and prefect.cancelled == [prefect.runs[start.id]]
+    incident = incidents.get(db, start.incident_id)
+    assert incident is not None and incident.flow_run_id is None  # the late run never carries it
+
+
+def test_a_request_whose_incident_was_closed_is_abandoned_not_started(db: Database, cat: Catalog) -> None:
+    start = request(db, cat)
+    incidents.close(db, start.incident_id, by="Operator Uji", reason="laporan keliru", flow_run_id=None)
+    prefect = TakingRuns()
+    done = run_starts.attempt(db, start, prefect)
+    assert done.status is StartStatus.ABANDONED and "closed" in (done.last_error or "") and prefect.runs == {}
+    assert starts.unstarted(db) == []
+
+
+def test_attach_and_escalate_take_only_the_same_units_incident_of_that_category(db: Database, cat: Catalog) -> None:
+    """Adversarial review: a kesehatan report at Lapas Makassar was attached to a keamanan incident at
+    Lapas Cipinang, and an escalation of another unit's incident went through."""
+    plan = cat.plan("keamanan-ketertiban", Severity.SEDANG)
+    report = Trigger(unit="Lapas Cipinang", summary="Dua napi kabur dari Lapas Cipinang", source="cli")
+    cipinang = incidents.build(plan, report, cat.roster)
+    starts.open_and_request(db, cipinang, report, deployment_name(plan.category, plan.severity), by="sistem:cli")
+    runner = CliRunner()
+    with stored(db):
+        other = ["trigger", "--category", "kesehatan", "--severity", "ringan", "--unit", "Lapas Makassar", "--summary", "Diare"]
+        attached = runner.invoke(app, [*other, "--attach", cipinang.id])
+        raised = runner.invoke(app, ["trigger", "--category", "keamanan-ketertiban", "--severity", "berat", "--unit",
+                                     "Lapas Makassar", "--summary", "Napi bersenjata", "--escalate", cipinang.id])
+    for result in (attached, raised):
+        assert result.exit_code == 2, result.output
+        assert f"incident {cipinang.id} is Lapas Kelas I Cipinang · keamanan-ketertiban" in " ".join(result.output.split())
+    assert not [e for e in audit.events(db) if e.kind in {"incident.report_attached", "incident.escalated"}]
+    unchanged = incidents.get(db, cipinang.id)
+    assert unchanged is not None and unchanged.severity is Severity.SEDANG

@@ -88,7 +88,7 @@ def test_intake_starts_a_crisis_anywhere_a_team_can_run_it_and_keeps_the_rest_sa
     region = post("Wabah diare menyerang warga binaan di lima UPT se-Jawa Barat, puluhan dirawat")
     assert (region.status, region.unit) == ("started", "kanwil-jawa-barat"), region.reasons
     office = incidents.get(db, region.incident_id)
-    assert office is not None and office.unit_type == "kanwil" and office.unit_name.startswith("Kantor Wilayah")
+    assert office is not None and (office.unit_type, office.unit_name) == ("kanwil", "sejumlah UPT Pemasyarakatan di Jawa Barat")
 
     far = post("Empat warga binaan kabur dari Lapas Narkotika Kelas IIA Samarinda")
     assert (far.status, far.unit, far.incident_id) == ("watch", "lapas-narkotika-samarinda", None)
@@ -100,3 +100,50 @@ def test_the_deputy_of_a_kanwil_standing_in_is_the_kanwil_roles_deputy(cat: Cata
     (kadiv-pemasyarakatan) is called, not a KPLP the Kanwil does not have."""
     assert [p.role for p in cat.roster.deputies("kepala-upt", "kanwil-jawa-barat")] == ["kadiv-pemasyarakatan"]
     assert [p.role for p in cat.roster.deputies("kepala-upt", "lapas-cipinang")] == ["kepala-kpr"]
+
+
+def test_a_name_several_units_share_finds_none_and_the_trigger_names_them(cat: Catalog) -> None:
+    """Adversarial review: "Lapas Nusakambangan" quietly meant Lapas Batu (one of nine prisons on the
+    island), "Lapas Tangerang" the Kelas I one of two."""
+    roster = cat.roster
+    assert roster.find_unit("Lapas Nusakambangan") is None and len(roster.candidates("Lapas Nusakambangan")) >= 5
+    assert roster.find_unit("Lapas Tangerang") is None
+    assert roster.candidates("Lapas Tangerang") == ["lapas-tangerang-kelas-i", "lapas-tangerang-kelas-iia"]
+    assert roster.find_unit("Lapas Kelas I Tangerang").id == "lapas-tangerang-kelas-i"  # type: ignore[union-attr]
+    plan = cat.plan("keamanan-ketertiban", Severity.SEDANG)
+    with pytest.raises(incidents.UnknownUnit, match=r"'Lapas Nusakambangan' names \d+ units \(lapas-batu-nusakambangan, "):
+        incidents.build(plan, Trigger(unit="Lapas Nusakambangan", summary="Napi kabur", source="cli"), cat.roster)
+
+
+def test_alerts_about_one_of_its_upts_join_the_event_open_across_the_kanwil(db: Database, cat: Catalog) -> None:
+    """Adversarial review: an outbreak across Jawa Barat's UPTs, then alerts about Lapas Sukamiskin
+    and Lapas Garut, made three incidents and three runs for one crisis."""
+    intake = Intake(db, cat, load_rules(), TakingRuns(), get_settings())
+
+    def post(text: str):  # type: ignore[no-untyped-def]
+        alert = Alert(text=text, source="meltwater")
+        (outcome,) = intake.receive([alert], "meltwater", [json.dumps(alert.model_dump(mode="json"))])
+        return outcome
+
+    region = post("Wabah diare menyerang warga binaan di lima UPT se-Jawa Barat, puluhan dirawat")
+    assert region.status == "started", region.reasons
+    garut = post("Diare menyerang puluhan warga binaan Lapas Kelas IIA Garut, sebagian dirujuk ke RSUD")
+    assert (garut.status, garut.incident_id) in {("attached", region.incident_id), ("duplicate", region.incident_id),
+                                                 ("escalated", region.incident_id)}, garut.reasons
+
+
+def test_a_kanwil_wide_incident_says_where_in_words_a_reader_understands(db: Database, cat: Catalog) -> None:
+    from pasopati.drafts.context import where
+
+    plan = cat.plan("kesehatan", Severity.LUAR_BIASA)
+    report = Trigger(unit="kanwil-jawa-barat", summary="Wabah diare di lima UPT se-Jawa Barat", source="cli")
+    incident = incidents.build(plan, report, cat.roster)
+    assert where(incident, "id") == "sejumlah UPT Pemasyarakatan di Jawa Barat"  # never "di Kantor Wilayah …"
+    assert where(incident, "en", headline=True) == "Several Correctional Units in Jawa Barat"
+
+
+def test_a_blank_reason_for_a_new_incident_is_refused_naming_the_field() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="new_incident_reason"):
+        Trigger(unit="Lapas Cipinang", summary="Napi kabur", source="ui", new_incident_reason="   ")

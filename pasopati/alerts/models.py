@@ -13,6 +13,7 @@ from pasopati.db.types import CleanStr
 # A whole news article is 5 000–30 000 characters; a longer "alert" is refused (kept raw, with the
 # reason): a 20 MB text attached to an incident had slowed every later alert about it to ~4 s.
 MAX_ALERT_TEXT = 50_000
+MAX_ALERT_TITLE = 1_000  # headlines run to ~150 characters; a 1.9 MB "title" took 22 s of classification
 # As senders write them (pasopati.alerts.reading): RSS/e-mail dates, "29/09/2025", "1.5M", redirect links.
 Moment = Annotated[datetime | None, BeforeValidator(moment)]
 Count = Annotated[int | None, BeforeValidator(audience), Field(ge=0)]
@@ -25,7 +26,7 @@ class Alert(BaseModel):
     source: str = Field("manual", description="Who sent it: google-alerts, meltwater, manual, …")
     platform: str | None = Field(None, description="news, twitter, instagram, tiktok, facebook, youtube, …")
     url: Link = Field(None, description="The item's address; redirect and click-tracking links are unwrapped.")
-    title: CleanStr | None = None
+    title: CleanStr | None = Field(None, max_length=MAX_ALERT_TITLE, description="Headline (a longer one is left out, kept raw).")
     text: CleanStr = Field(min_length=1, max_length=MAX_ALERT_TEXT, description="Snippet or full text (Indonesian).")
     published_at: Moment = Field(None, description="RFC 822 (RSS), ISO 8601 or day-first; no zone: WIB.")
     author: CleanStr | None = None

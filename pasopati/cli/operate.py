@@ -140,12 +140,13 @@ def trigger(
             open_and_start,
         )
 
+        incident = incident.model_copy(update={"detected_at": request.detected_at})
         if attach:
-            attach_report(attach, request)
+            attach_report(attach, incident, request)
         elif escalate:
-            escalate_incident(escalate, plan, request)
+            escalate_incident(escalate, plan, incident, request)
         else:
-            open_and_start(incident.model_copy(update={"detected_at": request.detected_at}), plan, request)
+            open_and_start(incident, plan, request)
 
 
 def _option_of(loc: tuple[int | str, ...]) -> str:

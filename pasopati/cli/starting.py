@@ -44,20 +44,27 @@ def open_and_start(incident: Incident, plan: RunbookPlan, trigger: Trigger) -> N
     _report(run_starts.attempt(db, start, run_starts.PrefectRuns()), incident.id)
 
 
-def attach_report(ref: str, trigger: Trigger) -> None:
+def _same_crisis(option: str, ref: str, found: Incident, reported: Incident) -> None:
+    """--attach/--escalate only to the open incident of the reported unit and category."""
+    if (found.unit_id, found.category) != (reported.unit_id, reported.category):
+        fail(f"{option} {ref}: incident {found.id} is {found.unit_name} · {found.category}, this report is"
+             f" {reported.unit_name} · {reported.category}; attach or escalate only the same unit's incident of that category")
+
+
+def attach_report(ref: str, reported: Incident, trigger: Trigger) -> None:
     db = get_database()
     incident = incidents.resolve(db, ref)
+    _same_crisis("--attach", ref, incident, reported)
     kept = incidents.attach_report(db, incident.id, trigger, by=OPERATOR)
     typer.echo(f"report kept with incident {kept.id} ({kept.severity.value}); no new run")
     if kept.flow_run_id:
         typer.echo(f"{get_settings().ui_url}/runs/flow-run/{kept.flow_run_id}")
 
 
-def escalate_incident(ref: str, plan: RunbookPlan, trigger: Trigger) -> None:
+def escalate_incident(ref: str, plan: RunbookPlan, reported: Incident, trigger: Trigger) -> None:
     db = get_database()
     incident = incidents.resolve(db, ref)
-    if incident.category != plan.category:
-        fail(f"--escalate {ref}: incident {incident.id} is {incident.category}, not {plan.category}")
+    _same_crisis("--escalate", ref, incident, reported)
     reason = f"escalated from {incident.severity.value} to {plan.severity.value} by an operator's report"
     carried = trigger.model_copy(update={"summary": incident.summary})
     escalated, start = starts.escalate_and_request(
@@ -65,15 +72,15 @@ def escalate_incident(ref: str, plan: RunbookPlan, trigger: Trigger) -> None:
         flow_run_name=run_name(incident.model_copy(update={"severity": plan.severity})), tags=["sumber:cli"],
     )
     typer.echo(f"incident {escalated.id}: {reason}")
-    _report(run_starts.attempt(db, start, run_starts.PrefectRuns()), escalated.id)
+    _report(run_starts.attempt(db, start, run_starts.PrefectRuns()), escalated.id, opened=False)
 
 
-def _report(start: RunStart, incident_id: str) -> None:
+def _report(start: RunStart, incident_id: str, *, opened: bool = True) -> None:
     if start.status is StartStatus.STARTED:
         typer.echo(f"started {start.flow_run_name or start.deployment} ({start.flow_run_id}) for incident {incident_id}")
         typer.echo(f"{get_settings().ui_url}/runs/flow-run/{start.flow_run_id}")
         return
-    typer.echo(f"incident {incident_id} opened; its run did not start yet: {start.last_error}")
+    typer.echo(f"incident {incident_id} {'opened' if opened else 'escalated'}; its run did not start yet: {start.last_error}")
     if start.status is StartStatus.FAILED:
         typer.echo(f"Prefect refused it; after fixing the cause: {start.retry_command}")
     else:
@@ -117,7 +124,8 @@ def retry(
         failed = 0
         for start in chosen:
             done = run_starts.attempt(db, starts.retry(db, start.id, by=OPERATOR), run_starts.PrefectRuns())
-            state = f"started {done.flow_run_id}" if done.status is StartStatus.STARTED else f"not started: {done.last_error}"
+            state = (f"started {done.flow_run_id}" if done.status is StartStatus.STARTED
+                     else f"not started ({done.status.value}): {done.last_error or 'never to start'}")
             failed += done.status is not StartStatus.STARTED
             typer.echo(f"{done.id}: {state}")
     if failed:

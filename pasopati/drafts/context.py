@@ -65,6 +65,17 @@ def speaker(incident: Incident, plan: RunbookPlan, cat: Catalog) -> Speaker:
     )
 
 
+def where(incident: Incident, language: Language, *, headline: bool = False) -> str:
+    """Where it happened, as a public text says it: the unit's name, or for an event across a Kanwil's
+    UPTs its region ("sejumlah UPT Pemasyarakatan di Jawa Barat" / "several correctional units in Jawa
+    Barat"); in a headline capitalised as headlines are."""
+    if incident.unit_type != "kanwil":
+        return incident.unit_name
+    if language == "en":
+        return f"{'Several Correctional Units' if headline else 'several correctional units'} in {incident.province}"
+    return f"{'Sejumlah UPT' if headline else 'sejumlah UPT'} Pemasyarakatan di {incident.province}"
+
+
 def figure(value: str, item: ChecklistItem, language: Language, qualifiers: dict[str, Wording] | None = None) -> str:
     """A count's first number in the house style (one to nine in words), with the estimate or bound
     the verifier wrote before it ("sekitar 60 orang" → "sekitar 60" / "about 60"); other values, and
@@ -237,20 +248,21 @@ def message_context(
     rule = plan.misconduct
     misconduct = rule is not None and rule.item in latest and rule.confirmed(latest[rule.item].value)
     cadence = plan.plan.update_every_minutes
+    place = where(incident, language)
     return {
         "lang": language,
         "public": public,
         "speaker": {"level": who.level.value, "org": who.org, "name": who.name, "title": who.title[language], "city": who.city,
                     "desk": who.desk, "headquarters": who.org in HEADQUARTERS.values()},
         "incident": {
-            "unit": incident.unit_name, "unit_type": incident.unit_type, "kanwil": incident.kanwil_name,
+            "unit": place, "unit_type": incident.unit_type, "kanwil": incident.kanwil_name,
             "province": incident.province, "category": plan.category_title_en if language == "en" else plan.category_title,
             "severity": incident.severity.value, "detected": moment_text(incident.detected_at, incident.timezone, language),
             "claim": incident.summary, "claim_by": claim_by,
             "child_unit": incident.unit_type == "lpka",
         },
-        "headline": say(plan.headline.text(language).format(unit=incident.unit_name)) if plan.headline else "",
-        "topic": say(plan.topic.text(language).format(unit=incident.unit_name)) if plan.topic else "",
+        "headline": say(plan.headline.text(language).format(unit=where(incident, language, headline=True))) if plan.headline else "",
+        "topic": say(plan.topic.text(language).format(unit=place)) if plan.topic else "",
         "wbp": ("Anak Binaan" if child else "warga binaan") if language == "id" else ("children" if child else "inmates"),
         # The dateline and the letter number carry the date where the speaking office is (Jakarta for Ditjenpas).
         "dateline": f"{who.city}, {day_date(now, office_zone, language)}",

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from pasopati.db import CleanStr
 from pasopati.plan.runbook import Severity
@@ -39,6 +39,14 @@ class Trigger(BaseModel):
         description="Open a new incident although one is open for this unit and category, and why (recorded). "
         "Without it such a trigger is refused, naming the open incident: attach to it or escalate it instead.",
     )
+
+
+    @field_validator("new_incident_reason")
+    @classmethod
+    def _reason_has_words(cls, reason: str | None) -> str | None:
+        if reason is not None and len(reason.strip()) < 3:
+            raise ValueError("give the reason a new incident is opened beside the open one (at least 3 characters)")
+        return reason.strip() if reason is not None else None
 
 
 class Incident(BaseModel):

@@ -95,6 +95,8 @@ def _assume_live(flow_run_id: str) -> bool:
 def build(plan: RunbookPlan, trigger: Trigger, roster: Roster, incident_id: str | None = None) -> Incident:
     """A new incident for ``trigger``'s unit (not stored); raises UnknownUnit naming the known units."""
     unit = roster.find_unit(trigger.unit)
+    if unit is None and (shared := roster.candidates(trigger.unit)):
+        raise UnknownUnit(f"{trigger.unit!r} names {len(shared)} units ({', '.join(shared)}): give the unit's full name or id")
     if unit is None:
         known = ", ".join(u.name for u in roster.units)
         raise UnknownUnit(f"unknown unit {trigger.unit!r}: neither the roster nor the gazetteer (runbooks/gazetteer/) knows it;"

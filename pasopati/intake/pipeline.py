@@ -144,6 +144,8 @@ class Intake:
             recent = incidents.recent_for(self.db, where, result.category, now - self.window)
             active = next((i for i, is_closed in recent if not is_closed), None)
             closed = [i for i, is_closed in recent if is_closed]
+            if active is None and (region := self._open_across_kanwil(where, result.category, now)) is not None:
+                active = region  # one of the UPTs of an event already open across its Kanwil
             if repeats - (1 if active else 0) > 0:
                 result = classify(alert, self.rules, roster, repeats_in_90_days=repeats, directory=units)
         base = dict(
@@ -170,6 +172,13 @@ class Intake:
                 base["reasons"].append(self._why_not_started(result, unit))
             return Outcome(status="watch", **base), None
         return self._start(record, alert, result, unit.id, base, follows=closed[0] if closed else None)
+
+    def _open_across_kanwil(self, unit_id: str, category: str, now: datetime) -> Incident | None:
+        unit = self.catalog.roster.find_unit(unit_id)
+        if unit is None or unit.type == "kanwil":
+            return None
+        recent = incidents.recent_for(self.db, unit.kanwil, category, now - self.window)
+        return next((i for i, is_closed in recent if not is_closed), None)
 
     @staticmethod
     def _why_not_started(result: Classification, unit: Unit | None) -> str:

@@ -72,6 +72,7 @@ class Roster(Strict):
     _more_units: dict[str, Unit] = PrivateAttr(default_factory=dict)
     _more_kanwil: dict[str, Kanwil] = PrivateAttr(default_factory=dict)
     _staffed: frozenset[str] = PrivateAttr(frozenset())
+    _ambiguous: dict[str, list[str]] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Roster:
@@ -115,12 +116,20 @@ class Roster(Strict):
         own_kanwil = {k.id for k in self.kanwil}
         offices = {k.id: k for k in kanwil if k.id not in own_kanwil}
         self._more_kanwil.update(offices)
+        named: dict[str, dict[str, Unit]] = {}
         for unit in [*units, *(_office(k) for k in (*self.kanwil, *offices.values()))]:
             if self._find_own(unit.id) is None:
                 for name in (unit.id, unit.name, *unit.aliases):
-                    self._more_units.setdefault(_normalise(name), unit)
-                    self._more_units.setdefault(_normalise(_declassed(name)), unit)
+                    for key in {_normalise(name), _normalise(_declassed(name))}:
+                        named.setdefault(key, {})[unit.id] = unit
+        # A name several units share ("Lapas Nusakambangan", "Lapas Tangerang") finds none of them.
+        self._more_units.update({key: next(iter(found.values())) for key, found in named.items() if len(found) == 1})
+        self._ambiguous.update({key: sorted(found) for key, found in named.items() if len(found) > 1})
         self._staffed = frozenset(p.org for p in self.people)
+
+    def candidates(self, name: str) -> list[str]:
+        """The unit ids a name shared by several units could mean ([] when it is not shared)."""
+        return self._ambiguous.get(_normalise(name)) or self._ambiguous.get(_normalise(_declassed(name))) or []
 
     def known_units(self) -> list[Unit]:
         """Every unit ``find_unit`` finds: the roster's own, the gazetteer's UPTs and Kanwil offices."""
@@ -207,9 +216,11 @@ class Roster(Strict):
 
 
 def _office(kanwil: Kanwil) -> Unit:
-    """A Kanwil office as the unit of an incident across its UPTs (its team: the Kanwil's)."""
-    return Unit(id=kanwil.id, name=kanwil.name, type="kanwil", kanwil=kanwil.id, city=kanwil.city,
-                timezone=kanwil.timezone)
+    """A Kanwil's region as the unit of an incident across its UPTs (its team: the Kanwil's). Its name
+    is what public texts say where it happened: "warga binaan di sejumlah UPT Pemasyarakatan di
+    Jawa Barat", never at the office itself."""
+    return Unit(id=kanwil.id, name=f"sejumlah UPT Pemasyarakatan di {kanwil.province}", type="kanwil", kanwil=kanwil.id,
+                city=kanwil.city, timezone=kanwil.timezone, aliases=[kanwil.name])
 
 
 CLASS_RE = re.compile(r"\b(?:kelas|klas)\s+(?:iii|iib|iia|ii|i|[1-4][ab]?)\b", re.IGNORECASE)

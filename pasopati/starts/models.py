@@ -13,6 +13,13 @@ class StartStatus(StrEnum):
     PENDING = "pending"  # not started yet: retried with backoff, shown by `pasopati starts`
     STARTED = "started"  # Prefect has the run (flow_run_id)
     FAILED = "failed"  # Prefect refused the request itself: shown with `pasopati starts retry <id>`
+    SUPERSEDED = "superseded"  # an escalation asked for a higher run before this one started: never started
+    ABANDONED = "abandoned"  # its incident was closed before the run started: never started
+
+    @property
+    def is_open(self) -> bool:
+        """Still to start (pending) or waiting for a person (failed)."""
+        return self in (StartStatus.PENDING, StartStatus.FAILED)
 
 
 class RunStart(BaseModel):

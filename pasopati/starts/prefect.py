@@ -14,6 +14,7 @@ from uuid import UUID
 import httpx
 
 from pasopati.db import Database
+from pasopati.incidents import service as incidents
 from pasopati.starts import service as starts
 from pasopati.starts.models import RunStart, StartStatus
 
@@ -42,9 +43,8 @@ class PrefectRuns:
 
     def cancel(self, flow_run_id: str, message: str) -> None:
         from prefect import get_client
-        from prefect.states import Cancelled, Cancelling
-
         from prefect.exceptions import ObjectNotFound
+        from prefect.states import Cancelled, Cancelling
 
         with get_client(sync_client=True) as client:
             try:
@@ -63,8 +63,10 @@ class PrefectRuns:
 def attempt(db: Database, start: RunStart, runs: Runs) -> RunStart:
     """One try: cancel the run an escalation released (if any), then create the run. Never raises
     for Prefect's faults: the outcome is stored on the request and returned."""
-    if start.status is StartStatus.STARTED:
+    if not start.status.is_open:
         return start
+    if incidents.is_closed(db, start.incident_id):
+        return starts.abandon(db, start.id, reason=f"incident {start.incident_id} was closed before its run started")
     try:
         if start.supersedes:
             runs.cancel(start.supersedes, start.supersede_message or "superseded")
@@ -72,7 +74,17 @@ def attempt(db: Database, start: RunStart, runs: Runs) -> RunStart:
     except Exception as exc:  # noqa: BLE001  any fault of the attempt is the request's state, never the caller's crash
         log.warning("run start %s (%s) failed: %s", start.id, start.deployment, describe(exc))
         return starts.attempt_failed(db, start.id, describe(exc), permanent=is_permanent(exc))
-    return starts.started(db, start.id, flow_run_id)
+    done = starts.started(db, start.id, flow_run_id)
+    if done.status is not StartStatus.STARTED:  # superseded or abandoned while Prefect was creating it
+        _cancel_quietly(runs, flow_run_id, f"not started: this request was {done.status.value} before Prefect had the run")
+    return done
+
+
+def _cancel_quietly(runs: Runs, flow_run_id: str, message: str) -> None:
+    try:
+        runs.cancel(flow_run_id, message)
+    except Exception as exc:  # noqa: BLE001  the run's own admission refuses it anyway (incidents.open_for_run)
+        log.warning("could not cancel run %s (%s): %s", flow_run_id, message, describe(exc))
 
 
 def drain(db: Database, runs: Runs) -> list[RunStart]:

@@ -70,6 +70,7 @@ def escalate_and_request(db: Database, incident_id: str, severity: Severity, dep
     with db.write() as session:
         incident, released, refusal = incidents.escalate_in(session, incident_id, severity, by=by, alert_id=alert_id, reason=reason)
         if refusal is None:
+            _supersede_open(session, incident_id, by=by, reason=reason)  # a lower run not started yet never starts
             start = request_in(session, incident_id, deployment, trigger, by=by, supersedes=released, supersede_message=reason,
                                alert_id=alert_id, **request)  # type: ignore[arg-type]
     if refusal is not None:
@@ -78,10 +79,17 @@ def escalate_and_request(db: Database, incident_id: str, severity: Severity, dep
 
 
 def started(db: Database, start_id: str, flow_run_id: str) -> RunStart:
-    """Prefect has the run: the incident (unless another run owns it) and the asking alert learn it."""
+    """Prefect has the run: the incident (unless another run owns it) and the asking alert learn it.
+    A request superseded or abandoned meanwhile keeps its status and records the run, which the
+    caller then cancels (``pasopati.starts.prefect.attempt``): it never carries the incident."""
     with db.write() as session:
         row = _row(session, start_id)
         if row.status == StartStatus.STARTED:
+            return _model(row)
+        if not StartStatus(row.status).is_open:
+            row.flow_run_id = flow_run_id
+            record(session, "run_start.started_late", actor=row.requested_by, incident_id=row.incident_id, flow_run_id=flow_run_id,
+                   details={"start_id": start_id, "status": row.status})
             return _model(row)
         row.status, row.flow_run_id, row.started_at, row.last_error = StartStatus.STARTED, flow_run_id, utcnow(), None
         row.attempts += 1
@@ -102,7 +110,7 @@ def attempt_failed(db: Database, start_id: str, error: str, *, permanent: bool, 
     settings = get_settings()
     with db.write() as session:
         row = _row(session, start_id)
-        if row.status == StartStatus.STARTED:
+        if not StartStatus(row.status).is_open:
             return _model(row)
         row.attempts += 1
         row.last_error = error[:ERROR_CHARS]
@@ -119,10 +127,29 @@ def retry(db: Database, start_id: str, *, by: str) -> RunStart:
     """Due now again (`pasopati starts retry`); a started request is left as it is."""
     with db.write() as session:
         row = _row(session, start_id)
-        if row.status != StartStatus.STARTED:
+        if StartStatus(row.status).is_open:
             row.status, row.next_attempt_at = StartStatus.PENDING, utcnow()
             record(session, "run_start.retried", actor=by, incident_id=row.incident_id, details={"start_id": start_id})
         return _model(row)
+
+
+def abandon(db: Database, start_id: str, *, reason: str) -> RunStart:
+    """Never start this request (its incident was closed before its run started)."""
+    with db.write() as session:
+        row = _row(session, start_id)
+        if StartStatus(row.status).is_open:
+            row.status, row.last_error = StartStatus.ABANDONED, reason[:ERROR_CHARS]
+            record(session, "run_start.abandoned", actor=row.requested_by, incident_id=row.incident_id,
+                   details={"start_id": start_id, "reason": reason})
+        return _model(row)
+
+
+def _supersede_open(session: Session, incident_id: str, *, by: str, reason: str) -> None:
+    query = select(StartRow).where(StartRow.incident_id == incident_id,
+                                   StartRow.status.in_([StartStatus.PENDING.value, StartStatus.FAILED.value]))
+    for row in session.scalars(query):
+        row.status = StartStatus.SUPERSEDED
+        record(session, "run_start.superseded", actor=by, incident_id=incident_id, details={"start_id": row.id, "reason": reason})
 
 
 # Reads ---------------------------------------------------------------------------------------------
@@ -141,7 +168,7 @@ def due(db: Database, now: datetime | None = None) -> list[RunStart]:
 
 def unstarted(db: Database) -> list[RunStart]:
     """Every request Prefect does not have a run for yet (pending or failed), oldest first."""
-    query = select(StartRow).where(StartRow.status != StartStatus.STARTED)
+    query = select(StartRow).where(StartRow.status.in_([StartStatus.PENDING.value, StartStatus.FAILED.value]))
     with db.read() as session:
         return [_model(r) for r in session.scalars(query.order_by(StartRow.requested_at))]
 
