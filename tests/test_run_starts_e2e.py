@@ -47,6 +47,7 @@ def test_a_start_asked_while_prefect_was_down_starts_once_it_answers_and_only_on
     start = run_starts.attempt(db, requested("Lapas Pangkalpinang", "Longsor menimpa tembok luar Lapas Pangkalpinang"), DeadPrefect())
     assert start.status is StartStatus.PENDING and "ConnectError" in (start.last_error or "")
     assert start.id in pasopati("starts")  # shown while it waits
+    assert f"pasopati starts retry {start.id}" in pasopati("pending")  # and among what waits for a person
     incident = incidents.get(db, start.incident_id)
     assert incident is not None and incident.flow_run_id is None
 

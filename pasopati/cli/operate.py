@@ -175,15 +175,23 @@ def pending_runs() -> None:
     """List the runs waiting for a person: gate, who must act, since when (oldest first); and the
     gates that EXPIRED (Prefect's wait limit passed undecided), which an operator continues with
     `pasopati reopen RUN`."""
+    from pasopati.db import get_database
     from pasopati.runs import expired_gates, pending
+    from pasopati.starts import service as starts
 
+    with clear_errors():
+        waiting_starts = starts.unstarted(get_database())  # from the store: shown even while Prefect is down
+    for start in waiting_starts:
+        typer.echo(f"{start.requested_at.astimezone():%Y-%m-%d %H:%M}  {'run not started':<24} {start.deployment:<38} "
+                   f"incident {start.incident_id}: {start.status.value}, {start.attempts} tries ({(start.last_error or '')[:80]})"
+                   f"  → pasopati starts retry {start.id}")
     with clear_errors():
         items = sorted([*pending(), *expired_gates()], key=lambda p: p.since)
     from pasopati.runs import unpublished
 
     with clear_errors():
         stuck = unpublished()
-    if not items and not stuck:
+    if not items and not stuck and not waiting_starts:
         typer.echo("nothing is waiting")
     for item in items:
         since = item.since.astimezone().strftime("%Y-%m-%d %H:%M")
