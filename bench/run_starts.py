@@ -120,11 +120,15 @@ def burst_ours(n: int) -> tuple[int, int, int, float]:
 
     def one(i: int) -> str | None:
         alert = Alert(source="bench", text=f"Tiga narapidana kabur dari {UNITS[i % len(UNITS)]} pagi ini (burst {i})")
-        return intake.receive([alert], "bench", [alert.model_dump_json()])[0].start_id
+        outcome = intake.receive([alert], "bench", [alert.model_dump_json()])[0]
+        if outcome.start_id is None:  # the alert itself started nothing: say why (not a lost start)
+            print(f"ours {i}: {outcome.status} ({'; '.join(outcome.reasons[-2:])[:200]})", flush=True)
+        return outcome.start_id
 
     t0 = time.monotonic()
     with ThreadPoolExecutor(n) as pool:
         ids = [i for i in pool.map(one, range(n)) if i]
+    print(f"ours: {len(ids)} of {n} alerts asked for a run", flush=True)
     while time.monotonic() - t0 < 600:
         if all(starts.get(db, i).status is StartStatus.STARTED for i in ids):
             break
@@ -133,7 +137,7 @@ def burst_ours(n: int) -> tuple[int, int, int, float]:
     done = [starts.get(db, i) for i in ids]
     seconds = time.monotonic() - t0
     failures = sum(s.attempts - (s.status is StartStatus.STARTED) for s in done)
-    return n, sum(s.status is StartStatus.STARTED for s in done), failures, seconds
+    return len(ids), sum(s.status is StartStatus.STARTED for s in done), failures, seconds
 
 
 if __name__ == "__main__":
