@@ -205,3 +205,27 @@ def test_fifty_thousand_characters_of_unknown_words_stay_fast() -> None:
     classify(Alert(text=text[:50_000]), fresh, Roster.model_validate(
         yaml.safe_load((PROJECT_ROOT / "runbooks" / "roster.yaml").read_text(encoding="utf-8"))))
     assert time.perf_counter() - started < 5.0
+
+
+# ---- adversarial review: a death count is the death word's own count
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Diare di Lapas Garut: 30 warga binaan dirawat, satu meninggal",
+        "Seorang warga binaan Lapas Garut meninggal, 30 lainnya dirawat karena diare",
+        "Kerusuhan di Lapas Garut, 50 napi terlibat, satu tewas",
+    ],
+)
+def test_another_number_of_the_sentence_is_no_death_count(rules: Rules, roster: Roster, text: str) -> None:
+    result = run(rules, roster, text, platform="news")
+    assert result.action == "start" and result.unit == "lapas-garut", result.reasons
+    assert result.severity is not None and Severity(result.severity).rank <= Severity.BERAT.rank, result.reasons
+    assert not any("korban jiwa ≥" in r for r in result.reasons), result.reasons
+    assert any("eskalasi +1 (kematian)" in r for r in result.reasons), result.reasons
+
+
+def test_a_count_that_belongs_to_the_death_word_still_counts(rules: Rules, roster: Roster) -> None:
+    result = run(rules, roster, "Kebakaran di Lapas Garut, tiga warga binaan tewas terjebak di blok.", platform="news")
+    assert any("3 korban jiwa ≥ 2" in r for r in result.reasons), result.reasons

@@ -976,8 +976,13 @@ def _people_counts(comp: _Compiled, text: _Text) -> list[tuple[int, int]]:
     """(position, number) of people HARMED: a number directly before a people noun ('27 narapidana',
     'puluhan WBP') in the same clause as a harm word (kabur, tewas, luka …) and not right after an
     occupancy word (the issue: '300 warga binaan dipindahkan', 'dihuni 1.200 warga binaan')."""
+    return [(pos, n) for pos, _, n in _counts(comp, text)]
+
+
+def _counts(comp: _Compiled, text: _Text) -> list[tuple[int, int, int]]:
+    """(noun start, noun end, number) of every harmed count (see ``_people_counts``)."""
     nums = comp.rules.numbers
-    harm = [h.start for h in text.hits.get("harm", ()) if h.start not in text.negated]
+    harm = [h for h in text.hits.get("harm", ()) if h.start not in text.negated]
     occupancy = [h.end for h in text.hits.get("occupancy", ())]
     counts = []
     for hit in text.hits.get("people", ()):
@@ -988,11 +993,15 @@ def _people_counts(comp: _Compiled, text: _Text) -> list[tuple[int, int]]:
                 break
         if j == hit.start or any(0 <= j - end <= 2 for end in occupancy):
             continue
-        if not any(_same_clause(text, hit.start, h, nums.harm_window) for h in harm):
+        # the harm word is in the count's own clause: "50 napi terlibat, satu tewas" — the 50 are not harmed
+        if not any(
+            _same_clause(text, hit.start, h.start, nums.harm_window) and _one_clause(comp, text, hit.start, hit.end, h)
+            for h in harm
+        ):
             continue
         value = _number_value(text.surface[j : hit.start], nums)
         if value:
-            counts.append((hit.start, value))
+            counts.append((hit.start, hit.end, value))
     return counts
 
 
@@ -1026,12 +1035,41 @@ def _number_value(tokens: list[str], nums: Numbers) -> int:
 
 
 def _death_count(comp: _Compiled, text: _Text, deaths: list[Hit]) -> int:
+    """The number of dead: for each death word, the nearest count that BELONGS to it — the nearest harm
+    word to that count is this death word, in the same clause (no ',' '.' or clause word between), within
+    ``near_death_window``. "30 warga binaan dirawat, satu meninggal" is one death (30 belongs to
+    'dirawat'); a death word without its own count ("satu meninggal", "seorang napi tewas") is one."""
     window = comp.rules.numbers.near_death_window
-    counts = _people_counts(comp, text)
-    return max(
-        (n for pos, n in counts for d in deaths if -window <= pos - d.start <= window),
-        default=1,
-    )
+    harm = [h for h in text.hits.get("harm", ()) if h.start not in text.negated]
+    victims = 1
+    for death in deaths:
+        best: tuple[int, int] | None = None  # (distance, number)
+        for start, end, n in _counts(comp, text):
+            if death.start < end and start < death.end:  # the noun is part of the death phrase: "korban jiwa"
+                best = min(best or (0, n), (0, n), key=lambda d: (d[0], -d[1]))
+                continue
+            gap = _gap(start, end, death)
+            if gap > window or not _one_clause(comp, text, start, end, death):
+                continue
+            others = [h for h in harm if not (h.start < end and start < h.end)]
+            nearest = min(others, key=lambda h: (_gap(start, end, h), h.start != death.start), default=None)
+            if nearest is None or nearest.start != death.start:
+                continue  # the count belongs to another harm word ("30 dirawat")
+            if best is None or gap < best[0]:
+                best = (gap, n)
+        if best is not None:
+            victims = max(victims, best[1])
+    return victims
+
+
+def _gap(start: int, end: int, hit: Hit) -> int:
+    return hit.start - end if hit.start >= end else start - hit.end if hit.end <= start else 0
+
+
+def _one_clause(comp: _Compiled, text: _Text, start: int, end: int, hit: Hit) -> bool:
+    lo, hi = (end, hit.start) if hit.start >= end else (hit.end, start)
+    between = text.surface[lo:hi]
+    return not any(t in (STOP, COMMA) or t in comp.clause_words for t in between)
 
 
 # --------------------------------------------------------------------------- near-duplicates
