@@ -229,3 +229,54 @@ def test_another_number_of_the_sentence_is_no_death_count(rules: Rules, roster: 
 def test_a_count_that_belongs_to_the_death_word_still_counts(rules: Rules, roster: Roster) -> None:
     result = run(rules, roster, "Kebakaran di Lapas Garut, tiga warga binaan tewas terjebak di blok.", platform="news")
     assert any("3 korban jiwa ≥ 2" in r for r in result.reasons), result.reasons
+
+
+# ---- adversarial review: unit names the recogniser missed (normalised first; known units in any case)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "napi kabur dari lapas cipinang tadi malam",
+        "napi kabur dari lp cipinang tadi malam",
+        "Napi kabur dari Ｌａｐａｓ Ｃｉｐｉｎａｎｇ tadi malam",
+        "Napi kabur dari Lapas Cipi\u200bnang tadi malam",
+        "Napi kabur dari Lapas Cipi\u00adnang\u2060 tadi malam",
+        "Napi kabur dari Lapas Kelas IIB Cipinang tadi malam",
+    ],
+)
+def test_disguised_or_lower_case_names_of_a_known_unit_are_recognised(rules: Rules, roster: Roster, text: str) -> None:
+    from pasopati.plan.gazetteer import default_gazetteer
+
+    for directory in (None, default_gazetteer()):
+        result = classify(Alert(text=text), rules, roster, directory=directory)
+        assert (result.action, result.unit, result.category) == ("start", "lapas-cipinang", "keamanan-ketertiban"), result.reasons
+
+
+def test_lower_case_serang_after_lapas_stays_an_attack(rules: Rules, roster: Roster) -> None:
+    from pasopati.plan.gazetteer import default_gazetteer
+
+    result = classify(Alert(text="napi lapas serang petugas pakai pisau"), rules, roster, directory=default_gazetteer())
+    assert result.unit is None and any("'serang'" in r for r in result.reasons), result.reasons
+    city = run(rules, roster, "Keributan kecil antara dua warga binaan terjadi di Lapas Serang; petugas segera melerai.")
+    assert city.unit == "lapas-serang" and not any("'serang'" in r for r in city.reasons), city.reasons
+
+
+def test_an_unknown_lower_case_place_is_no_unit(rules: Rules, roster: Roster) -> None:
+    result = run(rules, roster, "napi kabur dari lapas tersebut tadi malam, lapas baru saja direnovasi")
+    assert result.unit is None and result.action != "start", result.reasons
+
+
+# ---- adversarial review: the sender's unit field is checked against the text
+
+
+def test_a_unit_field_the_text_never_mentions_does_not_start_alone(rules: Rules, roster: Roster) -> None:
+    result = run(rules, roster, "10 orang tewas. #trending DPR", unit="Lapas Makassar")
+    assert result.action == "watch" and result.unit == "lapas-makassar", result.reasons
+    assert result.severity is not None, result.reasons  # severity kept
+    assert any("teks tidak menyebutnya" in r for r in result.reasons), result.reasons
+
+
+def test_a_unit_field_the_text_confirms_still_starts(rules: Rules, roster: Roster) -> None:
+    result = run(rules, roster, "Dua napi kabur dari LP Makassar dini hari.", unit="Lapas Makassar")
+    assert (result.action, result.unit) == ("start", "lapas-makassar"), result.reasons

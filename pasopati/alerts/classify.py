@@ -44,8 +44,10 @@ from pasopati.alerts.entities import (
     FacilityMention,
     Recogniser,
     RosterDirectory,
+    UnitCheck,
     UnitDirectory,
     kanwil_id,
+    normalise,
     recognise,
 )
 from pasopati.alerts.models import Alert
@@ -610,6 +612,7 @@ class _Place:
     unit: str | None = None
     facility: str | None = None
     kanwil: str | None = None
+    unconfirmed: bool = False  # the sender's unit field, never named by the text: no runbook on it alone
 
 
 def classify(
@@ -627,11 +630,12 @@ def classify(
     assert comp.recogniser is not None
     directory = directory or _directory(comp, roster)
     known = lambda place: directory.place_kanwil(place) is not None  # noqa: E731
-    entities = recognise(alert.full_text, comp.recogniser, known)
+    title, body = normalise(alert.title or ""), normalise(alert.text)
+    entities = recognise(f"{title}. {body}" if title else body, comp.recogniser, known, _unit_check(directory))
     text = comp.analyse(entities.masked)
     text.entities = entities
     reasons: list[str] = []
-    place = _locate(comp, alert, entities, directory, reasons)
+    place = _locate(comp, alert, entities, directory, reasons, len(title))
     relevant = _relevance(comp, text, place, reasons)
     result = dict(
         relevant=relevant,
@@ -652,6 +656,9 @@ def classify(
     action = _action(comp, text, score, place, reasons)
     if action == "start":
         action = _watch_only(comp, text, top, reasons)
+    if action == "start" and place.unconfirmed:
+        reasons.append(f"unit {place.unit} hanya dari kolom unit pengirim, tidak dari teks → watch (bukan runbook)")
+        action = "watch"
     if action == "ignore":
         return Classification(action=action, score=score, reasons=reasons, **result)
     severity = None
@@ -664,13 +671,34 @@ def classify(
 # --------------------------------------------------------------------------- where: unit and Kanwil
 
 
-def _locate(comp: _Compiled, alert: Alert, ents: Entities, directory: UnitDirectory, reasons: list[str]) -> _Place:
+def _unit_check(directory: UnitDirectory) -> UnitCheck:
+    """Whether the directory knows a unit of this type, qualifiers and place (a lower-case mention is read
+    only then): its ``find``, or its ``by_alias`` of '<type> <qualifiers> <place>'."""
+
+    def known(type_: str, qualifiers: tuple[str, ...], place: str) -> bool:
+        if directory.find(type_, place, qualifiers) is not None:
+            return True
+        return directory.by_alias(" ".join((type_, *qualifiers, place))) is not None
+
+    return known
+
+
+def _locate(
+    comp: _Compiled, alert: Alert, ents: Entities, directory: UnitDirectory, reasons: list[str], title_end: int = 0
+) -> _Place:
     """The alert's own unit when the directory knows it; else a Kanwil-wide event (a region-wide
     phrase, or several UPTs of one Kanwil); else the most mentioned UPT; else a Kanwil named alone."""
     if alert.unit:
         own = _own_unit(comp, alert.unit, directory)
         if own is not None:
-            reasons.append(f"unit dari alert '{alert.unit}' → {own.unit}")
+            named_units = {_resolve(f, directory)[0] for f in ents.facilities}
+            if own.unit in named_units:
+                reasons.append(f"unit dari alert '{alert.unit}' → {own.unit} (juga disebut dalam teks)")
+            else:
+                own.unconfirmed = True
+                others = ", ".join(sorted(u for u in named_units if u)) or "tidak ada UPT"
+                reasons.append(f"unit dari alert '{alert.unit}' → {own.unit}, tetapi teks tidak menyebutnya "
+                               f"(teks: {others}) → belum terverifikasi")
             return own
         reasons.append(f"unit dari alert '{alert.unit}' tidak dikenal direktori")
     named = [k for k in ents.kanwil if not k.wide]
@@ -679,7 +707,6 @@ def _locate(comp: _Compiled, alert: Alert, ents: Entities, directory: UnitDirect
     resolved = [(f, *_resolve(f, directory)) for f in ents.facilities]
     resolved = [(f, uid, kw or region) for f, uid, kw in resolved if uid]
     wide = next((k for k in ents.kanwil if k.wide), None)
-    title_end = len(alert.title) if alert.title else 0
     if wide is not None and wide.start >= title_end and any(f.start < title_end for f, _, _ in resolved):
         # the headline names one UPT and the region-wide phrase is only in the lede ("… se-Banten"): the UPT's story
         reasons.append(f"'{wide.written}' hanya di isi; judul menyebut UPT tertentu")
@@ -714,7 +741,7 @@ def _own_unit(comp: _Compiled, written: str, directory: UnitDirectory) -> _Place
     if entry is None:
         assert comp.recogniser is not None
         known = lambda place: directory.place_kanwil(place) is not None  # noqa: E731
-        for mention in comp.recogniser.facilities(written, known):
+        for mention in comp.recogniser.facilities(normalise(written), known, _unit_check(directory)):
             if mention.place and (entry := directory.find(mention.type, mention.place, mention.qualifiers, mention.class_)):
                 break
     return _Place(entry.id, written, entry.kanwil) if entry is not None else None

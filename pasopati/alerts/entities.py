@@ -22,9 +22,11 @@ All words (type words, qualifiers, provinces, Kanwil forms) are data: ``entities
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Protocol
 
 from pydantic import Field
@@ -33,6 +35,8 @@ from pasopati.plan.roster import Roster, UnitType
 from pasopati.plan.runbook import Regex, Strict
 
 PlaceCheck = Callable[[str], bool]
+# (type, qualifiers, place) → the directory knows this unit: a lower-case mention is read only then
+UnitCheck = Callable[[str, tuple[str, ...], str], bool]
 
 
 # --------------------------------------------------------------------------- rules (the YAML section)
@@ -95,6 +99,20 @@ class Entities:
     places: list[tuple[int, int, str]] = field(default_factory=list)
     provinces: list[str] = field(default_factory=list)  # named alone ("- Banten", "di Jawa Timur")
     masked: str = ""
+
+
+@lru_cache(maxsize=1)
+def _format_chars() -> dict[int, None]:
+    """Every Unicode format character (zero-width space/joiners, soft hyphen, BOM, bidi marks)."""
+    return {cp: None for cp in range(sys.maxunicode + 1) if unicodedata.category(chr(cp)) == "Cf"}
+
+
+def normalise(text: str) -> str:
+    """NFKC (fullwidth 'Ｌａｐａｓ' → 'Lapas') without format characters ('Cipi\u200bnang' → 'Cipinang'):
+    applied before any recognition so that a disguised name is still a name."""
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFKC", text).translate(_format_chars())
 
 
 def slug(text: str) -> str:
@@ -228,6 +246,11 @@ class Recogniser:
         self._types = {w.lower(): t for w, t in written}
         alternatives = "|".join(_case_variants(w) for w, _ in written)
         self.type_re = re.compile(rf"\b(?:{alternatives})\b")
+        # any case ("lapas cipinang", "lp cipinang" in a social post): accepted only for a unit the directory knows
+        self.any_type_re = re.compile(rf"\b(?:{'|'.join(re.escape(w) for w, _ in written)})\b", re.IGNORECASE)
+        self.any_qual_re = re.compile(rf"\s+({'|'.join(re.escape(q) for q in rules.qualifiers)})\b", re.IGNORECASE)
+        self.any_class_re = re.compile(rf"\s+({rules.class_pattern})\b", re.IGNORECASE)
+        self.any_word_re = re.compile(r"\s+([A-Za-z][A-Za-z'’]*)")
         self.paren_re = re.compile(rf"\s*\(\s*(?:{alternatives})\s*\)")
         self.class_re = re.compile(rf"\s+({rules.class_pattern})\b")
         self.qual_re = re.compile(rf"\s+({'|'.join(_case_variants(q) for q in rules.qualifiers)})\b")
@@ -250,13 +273,54 @@ class Recogniser:
 
     # ---- facilities
 
-    def facilities(self, text: str, known_place: PlaceCheck) -> list[FacilityMention]:
+    def facilities(self, text: str, known_place: PlaceCheck, known_unit: UnitCheck | None = None) -> list[FacilityMention]:
         found = []
-        for m in self.type_re.finditer(text):
-            mention = self._facility_at(text, m, known_place)
+        pattern = self.any_type_re if known_unit is not None else self.type_re
+        for m in pattern.finditer(text):
+            mention = self._facility_at(text, m, known_place) if self.type_re.fullmatch(m.group()) else None
+            if mention is None and known_unit is not None:
+                mention = self._known_facility_at(text, m, known_unit)
             if mention is not None:
                 found.append(mention)
         return found
+
+    def _known_facility_at(self, text: str, m: re.Match[str], known_unit: UnitCheck) -> FacilityMention | None:
+        """A mention in any case ("napi kabur dari lapas cipinang") read only when the directory knows the
+        unit of that type and place; an ambiguous place or a rule word ("lapas serang petugas") never is."""
+        type_ = self._types.get(m.group().lower())
+        if type_ is None:
+            return None
+        pos = m.end()
+        if (p := self.paren_re.match(text, pos)) is not None:
+            pos = p.end()
+        class_, qualifiers = None, []
+        while True:
+            if class_ is None and (c := self.any_class_re.match(text, pos)) is not None:
+                class_, pos = _class_value(c.group(1)), c.end()
+            elif (q := self.any_qual_re.match(text, pos)) is not None:
+                qualifiers.append(q.group(1).lower())
+                pos = q.end()
+            else:
+                break
+        words: list[re.Match[str]] = []
+        at = pos
+        while len(words) < 3 and (w := self.any_word_re.match(text, at)) is not None:
+            if w.group(1).lower() in self._never_place:
+                break
+            words.append(w)
+            at = w.end()
+        if not words:
+            return None
+        first = words[0].group(1).lower()
+        if first in self._ambiguous or first in self._not_places or self.is_rule_word(first):
+            return None
+        for n in range(len(words), 0, -1):
+            place = " ".join(w.group(1) for w in words[:n])
+            place = self._aliases.get(place.lower(), place)
+            if known_unit(type_, tuple(qualifiers), place):
+                end = words[n - 1].end()
+                return FacilityMention(m.start(), end, text[m.start():end], type_, m.group(), tuple(qualifiers), class_, place)
+        return None
 
     def _facility_at(self, text: str, m: re.Match[str], known_place: PlaceCheck) -> FacilityMention | None:
         type_ = self._types[m.group().lower()]
@@ -344,10 +408,11 @@ def _class_value(written: str) -> str:
 # --------------------------------------------------------------------------- whole text
 
 
-def recognise(text: str, recogniser: Recogniser, known_place: PlaceCheck) -> Entities:
-    """Facility and Kanwil mentions of ``text`` (original case) and the text with their spans masked:
-    a facility → its type word as written, a Kanwil → 'kanwil', a place or province alone → nothing."""
-    facilities = recogniser.facilities(text, known_place)
+def recognise(text: str, recogniser: Recogniser, known_place: PlaceCheck, known_unit: UnitCheck | None = None) -> Entities:
+    """Facility and Kanwil mentions of ``text`` (original case; pass it through ``normalise`` first) and the
+    text with their spans masked: a facility → its type word as written, a Kanwil → 'kanwil', a place or
+    province alone → nothing. ``known_unit``: also read lower-case mentions of units the directory knows."""
+    facilities = recogniser.facilities(text, known_place, known_unit)
     kanwil = [k for k in recogniser.kanwil(text) if not _inside(k.start, k.end, facilities)]
     places = {f.place for f in facilities if f.place}
     spans: list[tuple[int, int, str]] = [(f.start, f.end, f" {f.type_written} ") for f in facilities]
