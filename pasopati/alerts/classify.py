@@ -81,6 +81,9 @@ class Thresholds(Strict):
     watch: float = Field(gt=0, description="Top category score from which a relevant alert is watched.")
     start: float = Field(gt=0, description="Top category score from which a runbook starts (a crisis).")
     start_requires_facility: bool = Field(True, description="Start only when a UPT or a Kanwil is named.")
+    social_platforms: list[str] = Field([], description="Platforms whose posts are eyewitness accounts, not reports.")
+    social_start_reach_at_least: int | None = Field(
+        None, ge=1, description="A post on a social platform with a known reach below this is watched, not started.")
 
     @model_validator(mode="after")
     def _start_above_watch(self) -> Thresholds:
@@ -656,6 +659,8 @@ def classify(
     action = _action(comp, text, score, place, reasons)
     if action == "start":
         action = _watch_only(comp, text, top, reasons)
+    if action == "start":
+        action = _low_reach(comp, alert, reasons)
     if action == "start" and place.unconfirmed:
         reasons.append(f"unit {place.unit} hanya dari kolom unit pengirim, tidak dari teks → watch (bukan runbook)")
         action = "watch"
@@ -854,6 +859,18 @@ def _action(comp: _Compiled, text: _Text, score: float, place: _Place, reasons: 
         return "watch"
     reasons.append(f"tidak ada sinyal krisis (skor {score:g} < {t.watch:g}) → ignore")
     return "ignore"
+
+
+def _low_reach(comp: _Compiled, alert: Alert, reasons: list[str]) -> Action:
+    """An unverified social post seen by few people is watched: the runbook starts on a report or on a post
+    with substantial reach (README: eyewitness posts with reach)."""
+    t = comp.rules.thresholds
+    platform = (alert.platform or "").lower()
+    if t.social_start_reach_at_least and platform in t.social_platforms and alert.reach is not None:
+        if alert.reach < t.social_start_reach_at_least:
+            reasons.append(f"unggahan {platform} dengan reach {alert.reach} < {t.social_start_reach_at_least} → watch (belum terverifikasi)")
+            return "watch"
+    return "start"
 
 
 def _watch_only(comp: _Compiled, text: _Text, cid: str, reasons: list[str]) -> Action:
