@@ -81,6 +81,8 @@ class Thresholds(Strict):
     watch: float = Field(gt=0, description="Top category score from which a relevant alert is watched.")
     start: float = Field(gt=0, description="Top category score from which a runbook starts (a crisis).")
     start_requires_facility: bool = Field(True, description="Start only when a UPT or a Kanwil is named.")
+    incident: float | None = Field(
+        None, gt=0, description="A watched alert with an event word of at least this weight is a concrete incident: it gets a severity.")
     social_platforms: list[str] = Field([], description="Platforms whose posts are eyewitness accounts, not reports.")
     social_start_reach_at_least: int | None = Field(
         None, ge=1, description="A post on a social platform with a known reach below this is watched, not started.")
@@ -667,9 +669,10 @@ def classify(
     if action == "ignore":
         return Classification(action=action, score=score, reasons=reasons, **result)
     severity = None
-    if score >= rules.thresholds.start:  # a crisis: its severity is known even when nobody is named
-        severity = _severity(comp, alert, text, top, repeats_in_90_days, reasons)
     category = top if score >= rules.thresholds.watch else None
+    # a crisis, or a watched concrete incident: its severity is known even when nobody is named
+    if score >= rules.thresholds.start or (category is not None and _concrete(comp, text, top, reasons)):
+        severity = _severity(comp, alert, text, top, repeats_in_90_days, reasons)
     return Classification(category=category, severity=severity, action=action, score=score, reasons=reasons, **result)
 
 
@@ -859,6 +862,19 @@ def _action(comp: _Compiled, text: _Text, score: float, place: _Place, reasons: 
         return "watch"
     reasons.append(f"tidak ada sinyal krisis (skor {score:g} < {t.watch:g}) → ignore")
     return "ignore"
+
+
+def _concrete(comp: _Compiled, text: _Text, cid: str, reasons: list[str]) -> bool:
+    """A watched alert names a concrete incident (then it gets a severity): one event word of its category
+    weighs at least ``thresholds.incident``; weak context words alone ('musim hujan') are no incident."""
+    at_least = comp.rules.thresholds.incident
+    if at_least is None:
+        return False
+    word = next((h.term for h in text.hits.get(f"cat:{cid}", ()) if h.payload >= at_least and h.start not in text.negated), None)
+    if word is None:
+        return False
+    reasons.append(f"watch dengan kejadian konkret '{word}' (bobot ≥ {at_least:g}) → tingkat dihitung")
+    return True
 
 
 def _low_reach(comp: _Compiled, alert: Alert, reasons: list[str]) -> Action:
