@@ -260,7 +260,8 @@ class Recogniser:
         self._tails = {p.lower() for p in rules.place_tails}
         self._aliases = {a.lower(): p for a, p in rules.place_aliases.items()}
         self._not_places = {p.lower() for p in rules.not_places}
-        self._never_place = {w.lower() for words in rules.type_words.values() for w in words for w in w.split()}
+        # a one-word type word never starts a place; words of a longer one may ("Tanjung Balai", "Rumah")
+        self._never_place = {w.lower() for words in rules.type_words.values() for w in words if " " not in w}
         self._never_place |= {q.lower() for q in rules.qualifiers} | {"kelas", "klas"}
         names = {short: province for province, shorts in rules.provinces.items() for short in (province, *shorts)}
         self._province_of = {n.lower(): p for n, p in names.items()}
@@ -357,6 +358,10 @@ class Recogniser:
             at = w.end()
         if not words:
             return None, pos
+        for n in range(len(words), 0, -1):  # a UPT's popular name first: "Tanjung Gusta" before the town "Tanjung"
+            candidate = " ".join(w.group(1) for w in words[:n])
+            if candidate.lower() in self._aliases:
+                return candidate, words[n - 1].end()
         for n in range(len(words), 0, -1):
             candidate = " ".join(w.group(1) for w in words[:n])
             if known_place(candidate):
