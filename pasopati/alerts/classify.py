@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -301,6 +302,7 @@ class _Text:
     hits: dict[str, list[Hit]] = field(default_factory=dict)
     negated: dict[int, str] = field(default_factory=dict)  # token position → the negator governing it
     entities: Entities = field(default_factory=Entities)
+    counts: list[tuple[int, int, int]] | None = None  # harmed counts, computed once (see _counts)
 
 
 class _SetDictionary:
@@ -1040,9 +1042,13 @@ def _people_counts(comp: _Compiled, text: _Text) -> list[tuple[int, int]]:
 
 
 def _counts(comp: _Compiled, text: _Text) -> list[tuple[int, int, int]]:
-    """(noun start, noun end, number) of every harmed count (see ``_people_counts``)."""
+    """(noun start, noun end, number) of every harmed count (see ``_people_counts``); once per text, and
+    only the harm words within ``harm_window`` of a count are looked at (a 50 000-character text has hundreds)."""
+    if text.counts is not None:
+        return text.counts
     nums = comp.rules.numbers
-    harm = [h for h in text.hits.get("harm", ()) if h.start not in text.negated]
+    harm = sorted((h for h in text.hits.get("harm", ()) if h.start not in text.negated), key=lambda h: h.start)
+    starts = [h.start for h in harm]
     occupancy = [h.end for h in text.hits.get("occupancy", ())]
     counts = []
     for hit in text.hits.get("people", ()):
@@ -1054,14 +1060,16 @@ def _counts(comp: _Compiled, text: _Text) -> list[tuple[int, int, int]]:
         if j == hit.start or any(0 <= j - end <= 2 for end in occupancy):
             continue
         # the harm word is in the count's own clause: "50 napi terlibat, satu tewas" — the 50 are not harmed
+        near = harm[bisect_left(starts, hit.start - nums.harm_window) : bisect_right(starts, hit.start + nums.harm_window)]
         if not any(
             _same_clause(text, hit.start, h.start, nums.harm_window) and _one_clause(comp, text, hit.start, hit.end, h)
-            for h in harm
+            for h in near
         ):
             continue
         value = _number_value(text.surface[j : hit.start], nums)
         if value:
             counts.append((hit.start, hit.end, value))
+    text.counts = counts
     return counts
 
 
@@ -1100,18 +1108,24 @@ def _death_count(comp: _Compiled, text: _Text, deaths: list[Hit]) -> int:
     ``near_death_window``. "30 warga binaan dirawat, satu meninggal" is one death (30 belongs to
     'dirawat'); a death word without its own count ("satu meninggal", "seorang napi tewas") is one."""
     window = comp.rules.numbers.near_death_window
-    harm = [h for h in text.hits.get("harm", ()) if h.start not in text.negated]
+    harm = sorted((h for h in text.hits.get("harm", ()) if h.start not in text.negated), key=lambda h: h.start)
+    starts = [h.start for h in harm]
+    counts = _counts(comp, text)
+    count_starts = [c[0] for c in counts]
     victims = 1
     for death in deaths:
         best: tuple[int, int] | None = None  # (distance, number)
-        for start, end, n in _counts(comp, text):
+        lo = bisect_left(count_starts, death.start - window - 4)
+        hi = bisect_right(count_starts, death.end + window)
+        for start, end, n in counts[lo:hi]:
             if death.start < end and start < death.end:  # the noun is part of the death phrase: "korban jiwa"
                 best = min(best or (0, n), (0, n), key=lambda d: (d[0], -d[1]))
                 continue
             gap = _gap(start, end, death)
             if gap > window or not _one_clause(comp, text, start, end, death):
                 continue
-            others = [h for h in harm if not (h.start < end and start < h.end)]
+            near = harm[bisect_left(starts, start - window - 2) : bisect_right(starts, end + window)]
+            others = [h for h in near if not (h.start < end and start < h.end)]
             nearest = min(others, key=lambda h: (_gap(start, end, h), h.start != death.start), default=None)
             if nearest is None or nearest.start != death.start:
                 continue  # the count belongs to another harm word ("30 dirawat")
