@@ -280,3 +280,48 @@ def test_a_unit_field_the_text_never_mentions_does_not_start_alone(rules: Rules,
 def test_a_unit_field_the_text_confirms_still_starts(rules: Rules, roster: Roster) -> None:
     result = run(rules, roster, "Dua napi kabur dari LP Makassar dini hari.", unit="Lapas Makassar")
     assert (result.action, result.unit) == ("start", "lapas-makassar"), result.reasons
+
+
+# ---- generalised rules (patterns, not headlines)
+
+
+def test_a_low_reach_social_post_is_watched_with_its_severity(rules: Rules, roster: Roster) -> None:
+    text = "tadi malam dua napi kabur dari Lapas Garut, petugas masih mengejar"
+    low = run(rules, roster, text, platform="twitter", reach=300)
+    wide = run(rules, roster, text, platform="twitter", reach=48000)
+    assert low.action == "watch" and low.severity is not None and any("reach 300" in r for r in low.reasons), low.reasons
+    assert wide.action == "start", wide.reasons
+
+
+def test_a_popular_unit_name_wins_over_a_town_prefix(rules: Rules, roster: Roster) -> None:
+    from pasopati.plan.gazetteer import default_gazetteer
+
+    result = classify(Alert(text="Dua napi Lapas Tanjung Gusta kabur, petugas melakukan pengejaran."), rules, roster,
+                      directory=default_gazetteer())
+    assert result.unit == "lapas-medan", result.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("Dua tahanan Rutan Kolaka lari saat dibawa ke kejaksaan, satu masih dicari.", "keamanan-ketertiban"),
+        ("Tiga warga binaan Lapas Garut tidak kembali dari asimilasi, petugas melakukan pencarian.", "keamanan-ketertiban"),
+        ("Napi Lapas Garut dipukuli sipir karena terlambat apel, videonya beredar.", "tata-kelola-integritas"),
+        ("Sipir Lapas Garut dianiaya napi di pintu blok hingga dirawat.", "keamanan-ketertiban"),
+        ("Asap karhutla selimuti Lapas Garut, puluhan warga binaan terserang ISPA.", "bencana-alam"),
+    ],
+)
+def test_synonyms_and_voice_decide_the_category(rules: Rules, roster: Roster, text: str, category: str) -> None:
+    result = run(rules, roster, text, platform="news")
+    assert (result.action, result.category) == ("start", category), result.reasons
+
+
+def test_many_disguised_mentions_stay_fast(rules: Rules, roster: Roster) -> None:
+    from pasopati.plan.gazetteer import default_gazetteer
+
+    text = ("lapas cipinang Lapas Cipi\u200bnang \uff2c lp salemba " * 2000)[:50_000]
+    alert, directory = Alert(text=text), default_gazetteer()
+    classify(alert, rules, roster, directory=directory)
+    started = time.perf_counter()
+    classify(alert, rules, roster, directory=directory)
+    assert time.perf_counter() - started < 1.5

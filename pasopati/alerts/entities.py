@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 import sys
 import unicodedata
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -418,26 +419,42 @@ def recognise(text: str, recogniser: Recogniser, known_place: PlaceCheck, known_
     text with their spans masked: a facility → its type word as written, a Kanwil → 'kanwil', a place or
     province alone → nothing. ``known_unit``: also read lower-case mentions of units the directory knows."""
     facilities = recogniser.facilities(text, known_place, known_unit)
-    kanwil = [k for k in recogniser.kanwil(text) if not _inside(k.start, k.end, facilities)]
+    named = _Spans((f.start, f.end) for f in facilities)
+    kanwil = [k for k in recogniser.kanwil(text) if not named.covers(k.start, k.end)]
     places = {f.place for f in facilities if f.place}
     spans: list[tuple[int, int, str]] = [(f.start, f.end, f" {f.type_written} ") for f in facilities]
     spans += [(k.start, k.end, " kanwil " if not k.wide else " ") for k in kanwil]
-    taken = [(s, e) for s, e, _ in spans]
-    loose = [(s, e, p) for s, e, p in recogniser.provinces(text) if not _overlaps(s, e, taken)]
+    taken = _Spans((s, e) for s, e, _ in spans)
+    loose = [(s, e, p) for s, e, p in recogniser.provinces(text) if not taken.overlaps(s, e)]
     provinces = list(dict.fromkeys(p for _, _, p in loose))
     if places:
         alone = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in sorted(places, key=len, reverse=True)) + r")\b")
-        loose += [(m.start(), m.end(), m.group()) for m in alone.finditer(text) if not _overlaps(m.start(), m.end(), taken)]
+        loose += [(m.start(), m.end(), m.group()) for m in alone.finditer(text) if not taken.overlaps(m.start(), m.end())]
     spans += [(s, e, " ") for s, e, _ in loose]
     return Entities(facilities, kanwil, sorted(loose), provinces, _mask(text, spans))
 
 
-def _inside(start: int, end: int, facilities: list[FacilityMention]) -> bool:
-    return any(f.start <= start and end <= f.end for f in facilities)
+class _Spans:
+    """Spans sorted by start with the running maximum of their ends: 'overlaps'/'covers' in O(log n), so that
+    thousands of mentions in a 50 000-character text are not compared pairwise."""
 
+    def __init__(self, spans: Iterable[tuple[int, int]]) -> None:
+        ordered = sorted(spans)
+        self.starts = [s for s, _ in ordered]
+        self.max_end: list[int] = []
+        for _, e in ordered:
+            self.max_end.append(max(e, self.max_end[-1]) if self.max_end else e)
 
-def _overlaps(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
-    return any(s < end and start < e for s, e in spans)
+    def _reach(self, index: int) -> int:
+        return self.max_end[index - 1] if index > 0 else -1
+
+    def overlaps(self, start: int, end: int) -> bool:
+        """Some span starts before ``end`` and ends after ``start``."""
+        return self._reach(bisect_left(self.starts, end)) > start
+
+    def covers(self, start: int, end: int) -> bool:
+        """Some span starts at or before ``start`` and ends at or after ``end``."""
+        return self._reach(bisect_right(self.starts, start)) >= end
 
 
 def _mask(text: str, spans: list[tuple[int, int, str]]) -> str:
