@@ -205,3 +205,123 @@ def test_fifty_thousand_characters_of_unknown_words_stay_fast() -> None:
     classify(Alert(text=text[:50_000]), fresh, Roster.model_validate(
         yaml.safe_load((PROJECT_ROOT / "runbooks" / "roster.yaml").read_text(encoding="utf-8"))))
     assert time.perf_counter() - started < 5.0
+
+
+# ---- adversarial review: a death count is the death word's own count
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Diare di Lapas Garut: 30 warga binaan dirawat, satu meninggal",
+        "Seorang warga binaan Lapas Garut meninggal, 30 lainnya dirawat karena diare",
+        "Kerusuhan di Lapas Garut, 50 napi terlibat, satu tewas",
+    ],
+)
+def test_another_number_of_the_sentence_is_no_death_count(rules: Rules, roster: Roster, text: str) -> None:
+    result = run(rules, roster, text, platform="news")
+    assert result.action == "start" and result.unit == "lapas-garut", result.reasons
+    assert result.severity is not None and Severity(result.severity).rank <= Severity.BERAT.rank, result.reasons
+    assert not any("korban jiwa ≥" in r for r in result.reasons), result.reasons
+    assert any("eskalasi +1 (kematian)" in r for r in result.reasons), result.reasons
+
+
+def test_a_count_that_belongs_to_the_death_word_still_counts(rules: Rules, roster: Roster) -> None:
+    result = run(rules, roster, "Kebakaran di Lapas Garut, tiga warga binaan tewas terjebak di blok.", platform="news")
+    assert any("3 korban jiwa ≥ 2" in r for r in result.reasons), result.reasons
+
+
+# ---- adversarial review: unit names the recogniser missed (normalised first; known units in any case)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "napi kabur dari lapas cipinang tadi malam",
+        "napi kabur dari lp cipinang tadi malam",
+        "Napi kabur dari Ｌａｐａｓ Ｃｉｐｉｎａｎｇ tadi malam",
+        "Napi kabur dari Lapas Cipi\u200bnang tadi malam",
+        "Napi kabur dari Lapas Cipi\u00adnang\u2060 tadi malam",
+        "Napi kabur dari Lapas Kelas IIB Cipinang tadi malam",
+    ],
+)
+def test_disguised_or_lower_case_names_of_a_known_unit_are_recognised(rules: Rules, roster: Roster, text: str) -> None:
+    from pasopati.plan.gazetteer import default_gazetteer
+
+    for directory in (None, default_gazetteer()):
+        result = classify(Alert(text=text), rules, roster, directory=directory)
+        assert (result.action, result.unit, result.category) == ("start", "lapas-cipinang", "keamanan-ketertiban"), result.reasons
+
+
+def test_lower_case_serang_after_lapas_stays_an_attack(rules: Rules, roster: Roster) -> None:
+    from pasopati.plan.gazetteer import default_gazetteer
+
+    result = classify(Alert(text="napi lapas serang petugas pakai pisau"), rules, roster, directory=default_gazetteer())
+    assert result.unit is None and any("'serang'" in r for r in result.reasons), result.reasons
+    city = run(rules, roster, "Keributan kecil antara dua warga binaan terjadi di Lapas Serang; petugas segera melerai.")
+    assert city.unit == "lapas-serang" and not any("'serang'" in r for r in city.reasons), city.reasons
+
+
+def test_an_unknown_lower_case_place_is_no_unit(rules: Rules, roster: Roster) -> None:
+    result = run(rules, roster, "napi kabur dari lapas tersebut tadi malam, lapas baru saja direnovasi")
+    assert result.unit is None and result.action != "start", result.reasons
+
+
+# ---- adversarial review: the sender's unit field is checked against the text
+
+
+def test_a_unit_field_the_text_never_mentions_does_not_start_alone(rules: Rules, roster: Roster) -> None:
+    result = run(rules, roster, "10 orang tewas. #trending DPR", unit="Lapas Makassar")
+    assert result.action == "watch" and result.unit == "lapas-makassar", result.reasons
+    assert result.severity is not None, result.reasons  # severity kept
+    assert any("teks tidak menyebutnya" in r for r in result.reasons), result.reasons
+
+
+def test_a_unit_field_the_text_confirms_still_starts(rules: Rules, roster: Roster) -> None:
+    result = run(rules, roster, "Dua napi kabur dari LP Makassar dini hari.", unit="Lapas Makassar")
+    assert (result.action, result.unit) == ("start", "lapas-makassar"), result.reasons
+
+
+# ---- generalised rules (patterns, not headlines)
+
+
+def test_a_low_reach_social_post_is_watched_with_its_severity(rules: Rules, roster: Roster) -> None:
+    text = "tadi malam dua napi kabur dari Lapas Garut, petugas masih mengejar"
+    low = run(rules, roster, text, platform="twitter", reach=300)
+    wide = run(rules, roster, text, platform="twitter", reach=48000)
+    assert low.action == "watch" and low.severity is not None and any("reach 300" in r for r in low.reasons), low.reasons
+    assert wide.action == "start", wide.reasons
+
+
+def test_a_popular_unit_name_wins_over_a_town_prefix(rules: Rules, roster: Roster) -> None:
+    from pasopati.plan.gazetteer import default_gazetteer
+
+    result = classify(Alert(text="Dua napi Lapas Tanjung Gusta kabur, petugas melakukan pengejaran."), rules, roster,
+                      directory=default_gazetteer())
+    assert result.unit == "lapas-medan", result.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("Dua tahanan Rutan Kolaka lari saat dibawa ke kejaksaan, satu masih dicari.", "keamanan-ketertiban"),
+        ("Tiga warga binaan Lapas Garut tidak kembali dari asimilasi, petugas melakukan pencarian.", "keamanan-ketertiban"),
+        ("Napi Lapas Garut dipukuli sipir karena terlambat apel, videonya beredar.", "tata-kelola-integritas"),
+        ("Sipir Lapas Garut dianiaya napi di pintu blok hingga dirawat.", "keamanan-ketertiban"),
+        ("Asap karhutla selimuti Lapas Garut, puluhan warga binaan terserang ISPA.", "bencana-alam"),
+    ],
+)
+def test_synonyms_and_voice_decide_the_category(rules: Rules, roster: Roster, text: str, category: str) -> None:
+    result = run(rules, roster, text, platform="news")
+    assert (result.action, result.category) == ("start", category), result.reasons
+
+
+def test_many_disguised_mentions_stay_fast(rules: Rules, roster: Roster) -> None:
+    from pasopati.plan.gazetteer import default_gazetteer
+
+    text = ("lapas cipinang Lapas Cipi\u200bnang \uff2c lp salemba " * 2000)[:50_000]
+    alert, directory = Alert(text=text), default_gazetteer()
+    classify(alert, rules, roster, directory=directory)
+    started = time.perf_counter()
+    classify(alert, rules, roster, directory=directory)
+    assert time.perf_counter() - started < 1.5

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -44,8 +45,10 @@ from pasopati.alerts.entities import (
     FacilityMention,
     Recogniser,
     RosterDirectory,
+    UnitCheck,
     UnitDirectory,
     kanwil_id,
+    normalise,
     recognise,
 )
 from pasopati.alerts.models import Alert
@@ -79,6 +82,11 @@ class Thresholds(Strict):
     watch: float = Field(gt=0, description="Top category score from which a relevant alert is watched.")
     start: float = Field(gt=0, description="Top category score from which a runbook starts (a crisis).")
     start_requires_facility: bool = Field(True, description="Start only when a UPT or a Kanwil is named.")
+    incident: float | None = Field(
+        None, gt=0, description="A watched alert with an event word of at least this weight is a concrete incident: it gets a severity.")
+    social_platforms: list[str] = Field([], description="Platforms whose posts are eyewitness accounts, not reports.")
+    social_start_reach_at_least: int | None = Field(
+        None, ge=1, description="A post on a social platform with a known reach below this is watched, not started.")
 
     @model_validator(mode="after")
     def _start_above_watch(self) -> Thresholds:
@@ -294,6 +302,7 @@ class _Text:
     hits: dict[str, list[Hit]] = field(default_factory=dict)
     negated: dict[int, str] = field(default_factory=dict)  # token position → the negator governing it
     entities: Entities = field(default_factory=Entities)
+    counts: list[tuple[int, int, int]] | None = None  # harmed counts, computed once (see _counts)
 
 
 class _SetDictionary:
@@ -610,6 +619,7 @@ class _Place:
     unit: str | None = None
     facility: str | None = None
     kanwil: str | None = None
+    unconfirmed: bool = False  # the sender's unit field, never named by the text: no runbook on it alone
 
 
 def classify(
@@ -627,11 +637,12 @@ def classify(
     assert comp.recogniser is not None
     directory = directory or _directory(comp, roster)
     known = lambda place: directory.place_kanwil(place) is not None  # noqa: E731
-    entities = recognise(alert.full_text, comp.recogniser, known)
+    title, body = normalise(alert.title or ""), normalise(alert.text)
+    entities = recognise(f"{title}. {body}" if title else body, comp.recogniser, known, _unit_check(directory))
     text = comp.analyse(entities.masked)
     text.entities = entities
     reasons: list[str] = []
-    place = _locate(comp, alert, entities, directory, reasons)
+    place = _locate(comp, alert, entities, directory, reasons, len(title))
     relevant = _relevance(comp, text, place, reasons)
     result = dict(
         relevant=relevant,
@@ -652,25 +663,52 @@ def classify(
     action = _action(comp, text, score, place, reasons)
     if action == "start":
         action = _watch_only(comp, text, top, reasons)
+    if action == "start":
+        action = _low_reach(comp, alert, reasons)
+    if action == "start" and place.unconfirmed:
+        reasons.append(f"unit {place.unit} hanya dari kolom unit pengirim, tidak dari teks → watch (bukan runbook)")
+        action = "watch"
     if action == "ignore":
         return Classification(action=action, score=score, reasons=reasons, **result)
     severity = None
-    if score >= rules.thresholds.start:  # a crisis: its severity is known even when nobody is named
-        severity = _severity(comp, alert, text, top, repeats_in_90_days, reasons)
     category = top if score >= rules.thresholds.watch else None
+    # a crisis, or a watched concrete incident: its severity is known even when nobody is named
+    if score >= rules.thresholds.start or (category is not None and _concrete(comp, text, top, reasons)):
+        severity = _severity(comp, alert, text, top, repeats_in_90_days, reasons)
     return Classification(category=category, severity=severity, action=action, score=score, reasons=reasons, **result)
 
 
 # --------------------------------------------------------------------------- where: unit and Kanwil
 
 
-def _locate(comp: _Compiled, alert: Alert, ents: Entities, directory: UnitDirectory, reasons: list[str]) -> _Place:
+def _unit_check(directory: UnitDirectory) -> UnitCheck:
+    """Whether the directory knows a unit of this type, qualifiers and place (a lower-case mention is read
+    only then): its ``find``, or its ``by_alias`` of '<type> <qualifiers> <place>'."""
+
+    def known(type_: str, qualifiers: tuple[str, ...], place: str) -> bool:
+        if directory.find(type_, place, qualifiers) is not None:
+            return True
+        return directory.by_alias(" ".join((type_, *qualifiers, place))) is not None
+
+    return known
+
+
+def _locate(
+    comp: _Compiled, alert: Alert, ents: Entities, directory: UnitDirectory, reasons: list[str], title_end: int = 0
+) -> _Place:
     """The alert's own unit when the directory knows it; else a Kanwil-wide event (a region-wide
     phrase, or several UPTs of one Kanwil); else the most mentioned UPT; else a Kanwil named alone."""
     if alert.unit:
         own = _own_unit(comp, alert.unit, directory)
         if own is not None:
-            reasons.append(f"unit dari alert '{alert.unit}' → {own.unit}")
+            named_units = {_resolve(f, directory)[0] for f in ents.facilities}
+            if own.unit in named_units:
+                reasons.append(f"unit dari alert '{alert.unit}' → {own.unit} (juga disebut dalam teks)")
+            else:
+                own.unconfirmed = True
+                others = ", ".join(sorted(u for u in named_units if u)) or "tidak ada UPT"
+                reasons.append(f"unit dari alert '{alert.unit}' → {own.unit}, tetapi teks tidak menyebutnya "
+                               f"(teks: {others}) → belum terverifikasi")
             return own
         reasons.append(f"unit dari alert '{alert.unit}' tidak dikenal direktori")
     named = [k for k in ents.kanwil if not k.wide]
@@ -679,7 +717,6 @@ def _locate(comp: _Compiled, alert: Alert, ents: Entities, directory: UnitDirect
     resolved = [(f, *_resolve(f, directory)) for f in ents.facilities]
     resolved = [(f, uid, kw or region) for f, uid, kw in resolved if uid]
     wide = next((k for k in ents.kanwil if k.wide), None)
-    title_end = len(alert.title) if alert.title else 0
     if wide is not None and wide.start >= title_end and any(f.start < title_end for f, _, _ in resolved):
         # the headline names one UPT and the region-wide phrase is only in the lede ("… se-Banten"): the UPT's story
         reasons.append(f"'{wide.written}' hanya di isi; judul menyebut UPT tertentu")
@@ -714,7 +751,7 @@ def _own_unit(comp: _Compiled, written: str, directory: UnitDirectory) -> _Place
     if entry is None:
         assert comp.recogniser is not None
         known = lambda place: directory.place_kanwil(place) is not None  # noqa: E731
-        for mention in comp.recogniser.facilities(written, known):
+        for mention in comp.recogniser.facilities(normalise(written), known, _unit_check(directory)):
             if mention.place and (entry := directory.find(mention.type, mention.place, mention.qualifiers, mention.class_)):
                 break
     return _Place(entry.id, written, entry.kanwil) if entry is not None else None
@@ -827,6 +864,31 @@ def _action(comp: _Compiled, text: _Text, score: float, place: _Place, reasons: 
         return "watch"
     reasons.append(f"tidak ada sinyal krisis (skor {score:g} < {t.watch:g}) → ignore")
     return "ignore"
+
+
+def _concrete(comp: _Compiled, text: _Text, cid: str, reasons: list[str]) -> bool:
+    """A watched alert names a concrete incident (then it gets a severity): one event word of its category
+    weighs at least ``thresholds.incident``; weak context words alone ('musim hujan') are no incident."""
+    at_least = comp.rules.thresholds.incident
+    if at_least is None:
+        return False
+    word = next((h.term for h in text.hits.get(f"cat:{cid}", ()) if h.payload >= at_least and h.start not in text.negated), None)
+    if word is None:
+        return False
+    reasons.append(f"watch dengan kejadian konkret '{word}' (bobot ≥ {at_least:g}) → tingkat dihitung")
+    return True
+
+
+def _low_reach(comp: _Compiled, alert: Alert, reasons: list[str]) -> Action:
+    """An unverified social post seen by few people is watched: the runbook starts on a report or on a post
+    with substantial reach (README: eyewitness posts with reach)."""
+    t = comp.rules.thresholds
+    platform = (alert.platform or "").lower()
+    if t.social_start_reach_at_least and platform in t.social_platforms and alert.reach is not None:
+        if alert.reach < t.social_start_reach_at_least:
+            reasons.append(f"unggahan {platform} dengan reach {alert.reach} < {t.social_start_reach_at_least} → watch (belum terverifikasi)")
+            return "watch"
+    return "start"
 
 
 def _watch_only(comp: _Compiled, text: _Text, cid: str, reasons: list[str]) -> Action:
@@ -976,8 +1038,17 @@ def _people_counts(comp: _Compiled, text: _Text) -> list[tuple[int, int]]:
     """(position, number) of people HARMED: a number directly before a people noun ('27 narapidana',
     'puluhan WBP') in the same clause as a harm word (kabur, tewas, luka …) and not right after an
     occupancy word (the issue: '300 warga binaan dipindahkan', 'dihuni 1.200 warga binaan')."""
+    return [(pos, n) for pos, _, n in _counts(comp, text)]
+
+
+def _counts(comp: _Compiled, text: _Text) -> list[tuple[int, int, int]]:
+    """(noun start, noun end, number) of every harmed count (see ``_people_counts``); once per text, and
+    only the harm words within ``harm_window`` of a count are looked at (a 50 000-character text has hundreds)."""
+    if text.counts is not None:
+        return text.counts
     nums = comp.rules.numbers
-    harm = [h.start for h in text.hits.get("harm", ()) if h.start not in text.negated]
+    harm = sorted((h for h in text.hits.get("harm", ()) if h.start not in text.negated), key=lambda h: h.start)
+    starts = [h.start for h in harm]
     occupancy = [h.end for h in text.hits.get("occupancy", ())]
     counts = []
     for hit in text.hits.get("people", ()):
@@ -988,11 +1059,17 @@ def _people_counts(comp: _Compiled, text: _Text) -> list[tuple[int, int]]:
                 break
         if j == hit.start or any(0 <= j - end <= 2 for end in occupancy):
             continue
-        if not any(_same_clause(text, hit.start, h, nums.harm_window) for h in harm):
+        # the harm word is in the count's own clause: "50 napi terlibat, satu tewas" — the 50 are not harmed
+        near = harm[bisect_left(starts, hit.start - nums.harm_window) : bisect_right(starts, hit.start + nums.harm_window)]
+        if not any(
+            _same_clause(text, hit.start, h.start, nums.harm_window) and _one_clause(comp, text, hit.start, hit.end, h)
+            for h in near
+        ):
             continue
         value = _number_value(text.surface[j : hit.start], nums)
         if value:
-            counts.append((hit.start, value))
+            counts.append((hit.start, hit.end, value))
+    text.counts = counts
     return counts
 
 
@@ -1026,12 +1103,47 @@ def _number_value(tokens: list[str], nums: Numbers) -> int:
 
 
 def _death_count(comp: _Compiled, text: _Text, deaths: list[Hit]) -> int:
+    """The number of dead: for each death word, the nearest count that BELONGS to it — the nearest harm
+    word to that count is this death word, in the same clause (no ',' '.' or clause word between), within
+    ``near_death_window``. "30 warga binaan dirawat, satu meninggal" is one death (30 belongs to
+    'dirawat'); a death word without its own count ("satu meninggal", "seorang napi tewas") is one."""
     window = comp.rules.numbers.near_death_window
-    counts = _people_counts(comp, text)
-    return max(
-        (n for pos, n in counts for d in deaths if -window <= pos - d.start <= window),
-        default=1,
-    )
+    harm = sorted((h for h in text.hits.get("harm", ()) if h.start not in text.negated), key=lambda h: h.start)
+    starts = [h.start for h in harm]
+    counts = _counts(comp, text)
+    count_starts = [c[0] for c in counts]
+    victims = 1
+    for death in deaths:
+        best: tuple[int, int] | None = None  # (distance, number)
+        lo = bisect_left(count_starts, death.start - window - 4)
+        hi = bisect_right(count_starts, death.end + window)
+        for start, end, n in counts[lo:hi]:
+            if death.start < end and start < death.end:  # the noun is part of the death phrase: "korban jiwa"
+                best = min(best or (0, n), (0, n), key=lambda d: (d[0], -d[1]))
+                continue
+            gap = _gap(start, end, death)
+            if gap > window or not _one_clause(comp, text, start, end, death):
+                continue
+            near = harm[bisect_left(starts, start - window - 2) : bisect_right(starts, end + window)]
+            others = [h for h in near if not (h.start < end and start < h.end)]
+            nearest = min(others, key=lambda h: (_gap(start, end, h), h.start != death.start), default=None)
+            if nearest is None or nearest.start != death.start:
+                continue  # the count belongs to another harm word ("30 dirawat")
+            if best is None or gap < best[0]:
+                best = (gap, n)
+        if best is not None:
+            victims = max(victims, best[1])
+    return victims
+
+
+def _gap(start: int, end: int, hit: Hit) -> int:
+    return hit.start - end if hit.start >= end else start - hit.end if hit.end <= start else 0
+
+
+def _one_clause(comp: _Compiled, text: _Text, start: int, end: int, hit: Hit) -> bool:
+    lo, hi = (end, hit.start) if hit.start >= end else (hit.end, start)
+    between = text.surface[lo:hi]
+    return not any(t in (STOP, COMMA) or t in comp.clause_words for t in between)
 
 
 # --------------------------------------------------------------------------- near-duplicates

@@ -22,9 +22,12 @@ All words (type words, qualifiers, provinces, Kanwil forms) are data: ``entities
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Protocol
 
 from pydantic import Field
@@ -33,6 +36,8 @@ from pasopati.plan.roster import Roster, UnitType
 from pasopati.plan.runbook import Regex, Strict
 
 PlaceCheck = Callable[[str], bool]
+# (type, qualifiers, place) → the directory knows this unit: a lower-case mention is read only then
+UnitCheck = Callable[[str, tuple[str, ...], str], bool]
 
 
 # --------------------------------------------------------------------------- rules (the YAML section)
@@ -95,6 +100,20 @@ class Entities:
     places: list[tuple[int, int, str]] = field(default_factory=list)
     provinces: list[str] = field(default_factory=list)  # named alone ("- Banten", "di Jawa Timur")
     masked: str = ""
+
+
+@lru_cache(maxsize=1)
+def _format_chars() -> dict[int, None]:
+    """Every Unicode format character (zero-width space/joiners, soft hyphen, BOM, bidi marks)."""
+    return {cp: None for cp in range(sys.maxunicode + 1) if unicodedata.category(chr(cp)) == "Cf"}
+
+
+def normalise(text: str) -> str:
+    """NFKC (fullwidth 'Ｌａｐａｓ' → 'Lapas') without format characters ('Cipi\u200bnang' → 'Cipinang'):
+    applied before any recognition so that a disguised name is still a name."""
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFKC", text).translate(_format_chars())
 
 
 def slug(text: str) -> str:
@@ -228,6 +247,11 @@ class Recogniser:
         self._types = {w.lower(): t for w, t in written}
         alternatives = "|".join(_case_variants(w) for w, _ in written)
         self.type_re = re.compile(rf"\b(?:{alternatives})\b")
+        # any case ("lapas cipinang", "lp cipinang" in a social post): accepted only for a unit the directory knows
+        self.any_type_re = re.compile(rf"\b(?:{'|'.join(re.escape(w) for w, _ in written)})\b", re.IGNORECASE)
+        self.any_qual_re = re.compile(rf"\s+({'|'.join(re.escape(q) for q in rules.qualifiers)})\b", re.IGNORECASE)
+        self.any_class_re = re.compile(rf"\s+({rules.class_pattern})\b", re.IGNORECASE)
+        self.any_word_re = re.compile(r"\s+([A-Za-z][A-Za-z'’]*)")
         self.paren_re = re.compile(rf"\s*\(\s*(?:{alternatives})\s*\)")
         self.class_re = re.compile(rf"\s+({rules.class_pattern})\b")
         self.qual_re = re.compile(rf"\s+({'|'.join(_case_variants(q) for q in rules.qualifiers)})\b")
@@ -237,7 +261,8 @@ class Recogniser:
         self._tails = {p.lower() for p in rules.place_tails}
         self._aliases = {a.lower(): p for a, p in rules.place_aliases.items()}
         self._not_places = {p.lower() for p in rules.not_places}
-        self._never_place = {w.lower() for words in rules.type_words.values() for w in words for w in w.split()}
+        # a one-word type word never starts a place; words of a longer one may ("Tanjung Balai", "Rumah")
+        self._never_place = {w.lower() for words in rules.type_words.values() for w in words if " " not in w}
         self._never_place |= {q.lower() for q in rules.qualifiers} | {"kelas", "klas"}
         names = {short: province for province, shorts in rules.provinces.items() for short in (province, *shorts)}
         self._province_of = {n.lower(): p for n, p in names.items()}
@@ -250,13 +275,54 @@ class Recogniser:
 
     # ---- facilities
 
-    def facilities(self, text: str, known_place: PlaceCheck) -> list[FacilityMention]:
+    def facilities(self, text: str, known_place: PlaceCheck, known_unit: UnitCheck | None = None) -> list[FacilityMention]:
         found = []
-        for m in self.type_re.finditer(text):
-            mention = self._facility_at(text, m, known_place)
+        pattern = self.any_type_re if known_unit is not None else self.type_re
+        for m in pattern.finditer(text):
+            mention = self._facility_at(text, m, known_place) if self.type_re.fullmatch(m.group()) else None
+            if mention is None and known_unit is not None:
+                mention = self._known_facility_at(text, m, known_unit)
             if mention is not None:
                 found.append(mention)
         return found
+
+    def _known_facility_at(self, text: str, m: re.Match[str], known_unit: UnitCheck) -> FacilityMention | None:
+        """A mention in any case ("napi kabur dari lapas cipinang") read only when the directory knows the
+        unit of that type and place; an ambiguous place or a rule word ("lapas serang petugas") never is."""
+        type_ = self._types.get(m.group().lower())
+        if type_ is None:
+            return None
+        pos = m.end()
+        if (p := self.paren_re.match(text, pos)) is not None:
+            pos = p.end()
+        class_, qualifiers = None, []
+        while True:
+            if class_ is None and (c := self.any_class_re.match(text, pos)) is not None:
+                class_, pos = _class_value(c.group(1)), c.end()
+            elif (q := self.any_qual_re.match(text, pos)) is not None:
+                qualifiers.append(q.group(1).lower())
+                pos = q.end()
+            else:
+                break
+        words: list[re.Match[str]] = []
+        at = pos
+        while len(words) < 3 and (w := self.any_word_re.match(text, at)) is not None:
+            if w.group(1).lower() in self._never_place:
+                break
+            words.append(w)
+            at = w.end()
+        if not words:
+            return None
+        first = words[0].group(1).lower()
+        if first in self._ambiguous or first in self._not_places or self.is_rule_word(first):
+            return None
+        for n in range(len(words), 0, -1):
+            place = " ".join(w.group(1) for w in words[:n])
+            place = self._aliases.get(place.lower(), place)
+            if known_unit(type_, tuple(qualifiers), place):
+                end = words[n - 1].end()
+                return FacilityMention(m.start(), end, text[m.start():end], type_, m.group(), tuple(qualifiers), class_, place)
+        return None
 
     def _facility_at(self, text: str, m: re.Match[str], known_place: PlaceCheck) -> FacilityMention | None:
         type_ = self._types[m.group().lower()]
@@ -293,6 +359,10 @@ class Recogniser:
             at = w.end()
         if not words:
             return None, pos
+        for n in range(len(words), 0, -1):  # a UPT's popular name first: "Tanjung Gusta" before the town "Tanjung"
+            candidate = " ".join(w.group(1) for w in words[:n])
+            if candidate.lower() in self._aliases:
+                return candidate, words[n - 1].end()
         for n in range(len(words), 0, -1):
             candidate = " ".join(w.group(1) for w in words[:n])
             if known_place(candidate):
@@ -344,30 +414,47 @@ def _class_value(written: str) -> str:
 # --------------------------------------------------------------------------- whole text
 
 
-def recognise(text: str, recogniser: Recogniser, known_place: PlaceCheck) -> Entities:
-    """Facility and Kanwil mentions of ``text`` (original case) and the text with their spans masked:
-    a facility → its type word as written, a Kanwil → 'kanwil', a place or province alone → nothing."""
-    facilities = recogniser.facilities(text, known_place)
-    kanwil = [k for k in recogniser.kanwil(text) if not _inside(k.start, k.end, facilities)]
+def recognise(text: str, recogniser: Recogniser, known_place: PlaceCheck, known_unit: UnitCheck | None = None) -> Entities:
+    """Facility and Kanwil mentions of ``text`` (original case; pass it through ``normalise`` first) and the
+    text with their spans masked: a facility → its type word as written, a Kanwil → 'kanwil', a place or
+    province alone → nothing. ``known_unit``: also read lower-case mentions of units the directory knows."""
+    facilities = recogniser.facilities(text, known_place, known_unit)
+    named = _Spans((f.start, f.end) for f in facilities)
+    kanwil = [k for k in recogniser.kanwil(text) if not named.covers(k.start, k.end)]
     places = {f.place for f in facilities if f.place}
     spans: list[tuple[int, int, str]] = [(f.start, f.end, f" {f.type_written} ") for f in facilities]
     spans += [(k.start, k.end, " kanwil " if not k.wide else " ") for k in kanwil]
-    taken = [(s, e) for s, e, _ in spans]
-    loose = [(s, e, p) for s, e, p in recogniser.provinces(text) if not _overlaps(s, e, taken)]
+    taken = _Spans((s, e) for s, e, _ in spans)
+    loose = [(s, e, p) for s, e, p in recogniser.provinces(text) if not taken.overlaps(s, e)]
     provinces = list(dict.fromkeys(p for _, _, p in loose))
     if places:
         alone = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in sorted(places, key=len, reverse=True)) + r")\b")
-        loose += [(m.start(), m.end(), m.group()) for m in alone.finditer(text) if not _overlaps(m.start(), m.end(), taken)]
+        loose += [(m.start(), m.end(), m.group()) for m in alone.finditer(text) if not taken.overlaps(m.start(), m.end())]
     spans += [(s, e, " ") for s, e, _ in loose]
     return Entities(facilities, kanwil, sorted(loose), provinces, _mask(text, spans))
 
 
-def _inside(start: int, end: int, facilities: list[FacilityMention]) -> bool:
-    return any(f.start <= start and end <= f.end for f in facilities)
+class _Spans:
+    """Spans sorted by start with the running maximum of their ends: 'overlaps'/'covers' in O(log n), so that
+    thousands of mentions in a 50 000-character text are not compared pairwise."""
 
+    def __init__(self, spans: Iterable[tuple[int, int]]) -> None:
+        ordered = sorted(spans)
+        self.starts = [s for s, _ in ordered]
+        self.max_end: list[int] = []
+        for _, e in ordered:
+            self.max_end.append(max(e, self.max_end[-1]) if self.max_end else e)
 
-def _overlaps(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
-    return any(s < end and start < e for s, e in spans)
+    def _reach(self, index: int) -> int:
+        return self.max_end[index - 1] if index > 0 else -1
+
+    def overlaps(self, start: int, end: int) -> bool:
+        """Some span starts before ``end`` and ends after ``start``."""
+        return self._reach(bisect_left(self.starts, end)) > start
+
+    def covers(self, start: int, end: int) -> bool:
+        """Some span starts at or before ``start`` and ends at or after ``end``."""
+        return self._reach(bisect_right(self.starts, start)) >= end
 
 
 def _mask(text: str, spans: list[tuple[int, int, str]]) -> str:
