@@ -325,3 +325,19 @@ def test_many_disguised_mentions_stay_fast(rules: Rules, roster: Roster) -> None
     started = time.perf_counter()
     classify(alert, rules, roster, directory=directory)
     assert time.perf_counter() - started < 1.5
+
+
+def test_an_english_report_of_a_crisis_is_relevant_not_ignored() -> None:
+    """New-user trial: Google Alerts also brings English outlets; "Inmates escape from Cipinang prison"
+    was ignored as irrelevant. It is a crisis signal: kept (watch) when no unit is named the Indonesian
+    way, started when one is."""
+    from pasopati.alerts.classify import classify, load_rules
+    from pasopati.alerts.models import Alert
+    from pasopati.plan.catalog import load_catalog
+    from pasopati.plan.gazetteer import default_gazetteer
+
+    rules, roster, units = load_rules(), load_catalog().roster, default_gazetteer()
+    english = classify(Alert(text="Inmates escape from Cipinang prison, police hunt for three escapees"), rules, roster, directory=units)
+    assert (english.action, english.category) == ("watch", "keamanan-ketertiban") and english.severity
+    named = classify(Alert(text="Three prisoners escaped from Lapas Cipinang early on Monday"), rules, roster, directory=units)
+    assert (named.action, named.unit, named.severity) == ("start", "lapas-cipinang", "sedang")

@@ -340,3 +340,25 @@ def test_attach_and_escalate_take_only_the_same_units_incident_of_that_category(
     assert not [e for e in audit.events(db) if e.kind in {"incident.report_attached", "incident.escalated"}]
     unchanged = incidents.get(db, cipinang.id)
     assert unchanged is not None and unchanged.severity is Severity.SEDANG
+
+
+def test_with_two_crises_open_at_one_unit_an_alert_joins_the_one_it_is_about(db: Database, cat: Catalog) -> None:
+    """New-user trial: an escape alert escalated the separate fight incident the operator had opened
+    at the same unit (`--new --reason`), because it was the most recently active."""
+    intake = Intake(db, cat, load_rules(), TakingRuns(), get_settings())
+    plan = cat.plan("keamanan-ketertiban", Severity.BERAT)
+    since = utcnow() - incidents.correlation_window()
+    escape_report = Trigger(unit="Lapas Cipinang", summary="Tiga warga binaan kabur dari blok B", source="cli")
+    escape = incidents.build(plan, escape_report, cat.roster)
+    starts.open_and_request(db, escape, escape_report, deployment_name(plan.category, plan.severity), by="sistem:cli",
+                            beside_since=since)
+    fight_report = Trigger(unit="Lapas Cipinang", summary="Perkelahian antar WBP di blok D", source="cli",
+                           new_incident_reason="peristiwa berbeda: perkelahian, bukan pelarian")
+    sedang = cat.plan("keamanan-ketertiban", Severity.SEDANG)
+    fight = incidents.build(sedang, fight_report, cat.roster)
+    starts.open_and_request(db, fight, fight_report, deployment_name(sedang.category, sedang.severity), by="sistem:cli",
+                            beside_since=since)
+    (outcome,) = batch(intake, "Tiga narapidana kabur dari Lapas Cipinang dini hari tadi")
+    assert outcome.incident_id == escape.id, (outcome.status, outcome.reasons)
+    untouched = incidents.get(db, fight.id)
+    assert untouched is not None and untouched.severity is Severity.SEDANG

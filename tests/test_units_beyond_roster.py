@@ -58,6 +58,7 @@ def test_an_incident_at_such_a_unit_has_the_kanwils_team_and_speaks_with_its_tit
     crew = team.assemble(db, incident, plan, cat)
     heads = [m for m in crew.members if m.role == "kepala-upt"]
     assert [m.name for m in heads] == [KAKANWIL_JABAR] and heads[0].org == "kanwil-jawa-barat"
+    assert heads[0].role_title.endswith("— dirangkap Kepala Kantor Wilayah Ditjenpas")  # who stands in, said so
     voice = speaker(incident, plan, cat)  # ringan: the UPT's Humas, here the Kanwil's, under the Kanwil's title
     assert voice.level is Level.KANWIL and voice.city == "Bandung"
     assert voice.title["id"] == "Petugas Humas Kantor Wilayah Direktorat Jenderal Pemasyarakatan Jawa Barat"

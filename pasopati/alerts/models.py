@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, HttpUrl
 
-from pasopati.alerts.reading import audience, moment, unwrapped
+from pasopati.alerts.reading import audience, moment, plain, unwrapped
 from pasopati.db.types import CleanStr
 
 # A whole news article is 5 000–30 000 characters; a longer "alert" is refused (kept raw, with the
@@ -26,8 +26,9 @@ class Alert(BaseModel):
     source: str = Field("manual", description="Who sent it: google-alerts, meltwater, manual, …")
     platform: str | None = Field(None, description="news, twitter, instagram, tiktok, facebook, youtube, …")
     url: Link = Field(None, description="The item's address; redirect and click-tracking links are unwrapped.")
-    title: CleanStr | None = Field(None, max_length=MAX_ALERT_TITLE, description="Headline (a longer one is left out, kept raw).")
-    text: CleanStr = Field(min_length=1, max_length=MAX_ALERT_TEXT, description="Snippet or full text (Indonesian).")
+    title: Annotated[CleanStr | None, BeforeValidator(plain)] = Field(
+        None, max_length=MAX_ALERT_TITLE, description="Headline (HTML tags dropped; a longer one is left out, kept raw).")
+    text: Annotated[CleanStr, BeforeValidator(plain)] = Field(min_length=1, max_length=MAX_ALERT_TEXT, description="Snippet or full text (Indonesian).")
     published_at: Moment = Field(None, description="RFC 822 (RSS), ISO 8601 or day-first; no zone: WIB.")
     author: CleanStr | None = None
     reach: Count = Field(None, description="Audience size or followers (1500, \"1.5M\", \"15rb\").")

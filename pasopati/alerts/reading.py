@@ -8,6 +8,7 @@ could not read; the intake keeps the raw item in every case (pasopati.intake.for
 from __future__ import annotations
 
 import email.utils
+import html
 import re
 from datetime import datetime
 from functools import cache
@@ -109,3 +110,14 @@ def unwrapped(url: str) -> str:
             return url
         url = target
     return url
+
+
+TAG = re.compile(r"</?[A-Za-z!][^<>]{0,500}>")
+
+
+def plain(value: object) -> object:
+    """A title or text as a reader sees it: HTML tags dropped ("<b>Lapas Nabire</b>" from Google
+    Alerts, posted straight to the intake) and entities decoded ("&amp;"); other values untouched."""
+    if not isinstance(value, str) or ("<" not in value and "&" not in value):
+        return value
+    return html.unescape(TAG.sub("", value))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel
@@ -42,6 +43,10 @@ from pasopati.starts.models import RunStart, StartStatus
 from pasopati.time import utcnow
 
 INTAKE = system("intake")
+
+
+def _words(shingles: Iterable[str]) -> frozenset[str]:
+    return frozenset(word for shingle in shingles for word in shingle.split())
 
 
 def now_minus(span: timedelta) -> datetime:
@@ -142,7 +147,7 @@ class Intake:
         if where and result.category:
             repeats = incidents.count_since(self.db, where, now - timedelta(days=90))
             recent = incidents.recent_for(self.db, where, result.category, now - self.window)
-            active = next((i for i, is_closed in recent if not is_closed), None)
+            active = self._closest([i for i, is_closed in recent if not is_closed], record)
             closed = [i for i, is_closed in recent if is_closed]
             if active is None and (region := self._open_across_kanwil(where, result.category, now)) is not None:
                 active = region  # one of the UPTs of an event already open across its Kanwil
@@ -172,6 +177,22 @@ class Intake:
                 base["reasons"].append(self._why_not_started(result, unit))
             return Outcome(status="watch", **base), None
         return self._start(record, alert, result, unit.id, base, follows=closed[0] if closed else None)
+
+    def _closest(self, open_ones: list[Incident], record: AlertRecord) -> Incident | None:
+        """The open incident this alert is about. Two can be open at one unit and category (an
+        operator opened a separate one with a reason): the one whose summary and alerts share most
+        of this alert's words; the most recently active when none does."""
+        if len(open_ones) <= 1:
+            return open_ones[0] if open_ones else None
+        mine = _words(record.fingerprint or ())
+
+        def likeness(incident: Incident) -> float:
+            kept = [a.fingerprint for a in alerts.fingerprints_of(self.db, incident.id)]
+            # single words, not the near-duplicate shingles: a short summary shares words, rarely pairs
+            return max((similarity(mine, _words(f)) for f in [fingerprint(incident.summary, self.rules), *kept]), default=0.0)
+
+        scores = [likeness(i) for i in open_ones]  # open_ones is most recently active first: ties keep it
+        return open_ones[scores.index(max(scores))]
 
     def _open_across_kanwil(self, unit_id: str, category: str, now: datetime) -> Incident | None:
         unit = self.catalog.roster.find_unit(unit_id)

@@ -45,8 +45,12 @@ def assemble(db: Database, incident: Incident, plan: RunbookPlan, cat: Catalog) 
             return Team.model_validate(row.data)
         members: list[TeamMember] = []
         for slot in plan.plan.team:
+            acting = roster.stand_in(slot, unit)  # a unit without its own team: its Kanwil's holder, said so
+            title = roster.roles[slot.role].title
+            if acting.role != slot.role:
+                title = f"{title} — dirangkap {roster.roles[acting.role].title}"
             base: dict[str, Any] = dict(
-                role=slot.role, role_title=roster.roles[slot.role].title, level=slot.level,
+                role=slot.role, role_title=title, level=slot.level,
                 org=roster.org_for(slot, unit), duty=slot.duty, informed_only=slot.informed_only,
             )
             members += [TeamMember(**base, name=p.name, contact=p.contact) for p in roster.holders(slot, unit)] or [TeamMember(**base)]
