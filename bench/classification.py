@@ -200,7 +200,7 @@ def timing(rules: Rules, roster: Roster, unit_directory: UnitDirectory | None, p
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=["dev", "dev2", "heldout"], default="heldout")
+    parser.add_argument("--part", choices=["dev", "dev2", "dev3", "heldout"], default="heldout")
     parser.add_argument("--data-dir", type=Path, default=DATA, help="folder of the parts (default tests/data/classification)")
     parser.add_argument("--show-errors", action="store_true")
     parser.add_argument("--timing", action="store_true")
