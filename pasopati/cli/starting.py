@@ -27,21 +27,24 @@ app.add_typer(starts_app, name="starts")
 
 
 def open_and_start(incident: Incident, plan: RunbookPlan, trigger: Trigger) -> None:
-    """Open the incident with its run request (refused, naming the open incident, when one is open
-    for the unit and category and no --new reason is given), then ask Prefect."""
+    """Refuse (naming the open incident and the three choices) when one is open for the unit and
+    category and no --new reason is given; else start the run, which opens the incident (and checks
+    the same again in its own transaction: ``incidents.open_for_run``)."""
+    from prefect.deployments import run_deployment
+
     db = get_database()
-    try:
-        start = starts.open_and_request(
-            db, incident, trigger, deployment_name(plan.category, plan.severity), by=OPERATOR, flow_run_name=run_name(incident),
-            tags=["sumber:cli"], beside_since=utcnow() - incidents.correlation_window(),
-        )
-    except incidents.OpenIncidentExists as exists:
-        found = exists.incident
-        fail(f"{exists}:\n"
+    since = utcnow() - incidents.correlation_window()
+    open_now = [i for i, closed in incidents.recent_for(db, incident.unit_id, incident.category, since) if not closed]
+    if open_now and not trigger.new_incident_reason:
+        found = open_now[0]
+        fail(f"{incidents.OpenIncidentExists(found)}:\n"
              f"  pasopati trigger … --attach {found.id}      keep this report with it (no new run)\n"
              f"  pasopati trigger … --escalate {found.id}    raise it to --severity (its run is cancelled, one run carries it)\n"
              f"  pasopati trigger … --new --reason \"…\"       a separate crisis at the same unit")
-    _report(run_starts.attempt(db, start, run_starts.PrefectRuns()), incident.id)
+    run = run_deployment(deployment_name(plan.category, plan.severity), parameters={"trigger": trigger.model_dump(mode="json")},
+                         timeout=0, flow_run_name=run_name(incident), as_subflow=False)
+    typer.echo(f"started {run.name} ({run.id})")
+    typer.echo(f"{get_settings().ui_url}/runs/flow-run/{run.id}")
 
 
 def _same_crisis(option: str, ref: str, found: Incident, reported: Incident) -> None:
