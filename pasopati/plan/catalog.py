@@ -142,10 +142,15 @@ def _extend_roster(roster: Roster, folder: Path) -> list[Problem]:
     return []
 
 
+# libyaml's safe loader when present (the same YAML, ~10× faster: the gazetteer's ~600 units load
+# in 0.1 s instead of 1 s); the pure-Python one otherwise.
+SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_model(path: Path, model: type[M], problems: list[Problem]) -> M | None:
     """Read one YAML file into ``model``; append each problem (file, field, reason) and return None."""
     try:
-        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data: Any = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except FileNotFoundError:
         problems.append(Problem(relative(path), "", "file not found"))
         return None

