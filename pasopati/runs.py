@@ -54,6 +54,17 @@ def run_name(incident: Incident) -> str:
     return f"{incident.category} · {incident.severity.value} · {incident.unit_name} · {short_time(incident.detected_at, incident.timezone)}"
 
 
+def run_tags(incident: Incident) -> list[str]:
+    """Tags an auditor filters by in the Prefect UI (a run started through ``pasopati.starts`` gets
+    them with its request; the run's first task sets them again after an escalation)."""
+    return [
+        f"kategori:{incident.category}",
+        f"tingkat:{incident.severity.value}",
+        f"upt:{incident.unit_name}",
+        f"kanwil:{incident.kanwil_name}",
+    ]
+
+
 class RunLookupError(Exception):
     """The run does not exist, is not a runbook run, or is not waiting where the command acts."""
 

@@ -16,18 +16,8 @@ from pasopati.incidents import service as incidents
 from pasopati.incidents.models import Incident, Stage, Trigger
 from pasopati.plan.catalog import catalog
 from pasopati.plan.runbook import RunbookPlan, Severity
-from pasopati.runs import flow_name, run_name
+from pasopati.runs import flow_name, run_name, run_tags
 from tasks.progress import show
-
-
-def run_tags(incident: Incident) -> list[str]:
-    """Tags an auditor filters by in the Prefect UI."""
-    return [
-        f"kategori:{incident.category}",
-        f"tingkat:{incident.severity.value}",
-        f"upt:{incident.unit_name}",
-        f"kanwil:{incident.kanwil_name}",
-    ]
 
 
 # Not cached: every start of the run (first, after a suspend, a retry) is checked again.
@@ -58,7 +48,7 @@ def open_incident(plan: RunbookPlan, trigger: Trigger, flow_run_id: str) -> Inci
     """Open the incident, or carry the one alert intake opened or escalated for this run; raises
     ``incidents.RunRefused`` (audited) when the run may not carry the incident its trigger names."""
     db = get_database()
-    if existing := incidents.for_run(db, flow_run_id):
+    if existing := incidents.carried_by(db, flow_run_id):
         return existing  # re-run after a suspend: the store, not the cache, is the source of truth
     progress = create_progress_artifact(0.0, description=f"{plan.category} / {plan.severity.value}")
     try:

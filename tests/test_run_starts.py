@@ -362,3 +362,28 @@ def test_with_two_crises_open_at_one_unit_an_alert_joins_the_one_it_is_about(db:
     assert outcome.incident_id == escape.id, (outcome.status, outcome.reasons)
     untouched = incidents.get(db, fight.id)
     assert untouched is not None and untouched.severity is Severity.SEDANG
+
+
+def test_an_operators_trigger_while_prefect_is_down_opens_the_incident_and_keeps_its_run_requested(db: Database, cat: Catalog) -> None:
+    """The plain `pasopati trigger` opened nothing and failed when Prefect was down; now it is one act
+    (incident and request), like an alert, and the request waits visibly until a retry starts it."""
+    args = ["trigger", "--category", "bencana-alam", "--severity", "sedang", "--unit", "Lapas Makassar",
+            "--summary", "Banjir merendam blok hunian Lapas Makassar"]
+    with stored(db), temporary_settings({PREFECT_API_URL: DeadPrefect().url}):
+        result = CliRunner().invoke(app, args)
+        listed = CliRunner().invoke(app, ["starts"])
+    assert result.exit_code == 3, result.output
+    (start,) = starts.unstarted(db)
+    assert f"incident {start.incident_id} opened; its run did not start yet" in result.output
+    assert f"pasopati starts retry {start.id}" in result.output and start.id in listed.output
+    incident = incidents.get(db, start.incident_id)
+    assert incident is not None and incident.flow_run_id is None and incident.unit_id == "lapas-makassar"
+    assert {"upt:Lapas Kelas I Makassar", "kategori:bencana-alam", "tingkat:sedang", "sumber:cli"} <= set(start.tags)
+    assert start.parameters["trigger"]["incident_id"] == incident.id  # the run carries this incident, never opens another
+
+    prefect = TakingRuns()
+    done = run_starts.attempt(db, starts.retry(db, start.id, by="sistem:uji"), prefect)  # Prefect is back
+    assert done.status is StartStatus.STARTED and incidents.get(db, incident.id).flow_run_id == done.flow_run_id  # type: ignore[union-attr]
+    with stored(db), temporary_settings({PREFECT_API_URL: DeadPrefect().url}):
+        again = CliRunner().invoke(app, args)  # the same crisis reported again is matched, not opened twice
+    assert again.exit_code == 2 and f"--attach {incident.id}" in again.output, again.output

@@ -13,7 +13,7 @@ from pasopati.db import get_database
 from pasopati.incidents import service as incidents
 from pasopati.incidents.models import Incident, Trigger
 from pasopati.plan.runbook import RunbookPlan
-from pasopati.runs import deployment_name, run_name
+from pasopati.runs import deployment_name, run_name, run_tags
 from pasopati.settings import get_settings
 from pasopati.starts import prefect as run_starts
 from pasopati.starts import service as starts
@@ -27,24 +27,24 @@ app.add_typer(starts_app, name="starts")
 
 
 def open_and_start(incident: Incident, plan: RunbookPlan, trigger: Trigger) -> None:
-    """Refuse (naming the open incident and the three choices) when one is open for the unit and
-    category and no --new reason is given; else start the run, which opens the incident (and checks
-    the same again in its own transaction: ``incidents.open_for_run``)."""
-    from prefect.deployments import run_deployment
-
+    """Open the incident and request its run in one act (``starts.open_and_request``), then try the
+    run. Refused, naming the open incident and the three choices, when one is open for the unit and
+    category and no --new reason is given. A run Prefect cannot take now stays requested: the intake
+    service retries it (`pasopati starts`), and the exit code is 3."""
     db = get_database()
-    since = utcnow() - incidents.correlation_window()
-    open_now = [i for i, closed in incidents.recent_for(db, incident.unit_id, incident.category, since) if not closed]
-    if open_now and not trigger.new_incident_reason:
-        found = open_now[0]
-        fail(f"{incidents.OpenIncidentExists(found)}:\n"
+    try:
+        start = starts.open_and_request(
+            db, incident, trigger, deployment_name(plan.category, plan.severity), by=trigger.reported_by,
+            beside_since=utcnow() - incidents.correlation_window(), flow_run_name=run_name(incident),
+            tags=[*run_tags(incident), "sumber:cli"],
+        )
+    except incidents.OpenIncidentExists as exists:
+        found = exists.incident
+        fail(f"{exists}:\n"
              f"  pasopati trigger … --attach {found.id}      keep this report with it (no new run)\n"
              f"  pasopati trigger … --escalate {found.id}    raise it to --severity (its run is cancelled, one run carries it)\n"
              f"  pasopati trigger … --new --reason \"…\"       a separate crisis at the same unit")
-    run = run_deployment(deployment_name(plan.category, plan.severity), parameters={"trigger": trigger.model_dump(mode="json")},
-                         timeout=0, flow_run_name=run_name(incident), as_subflow=False)
-    typer.echo(f"started {run.name} ({run.id})")
-    typer.echo(f"{get_settings().ui_url}/runs/flow-run/{run.id}")
+    _report(run_starts.attempt(db, start, run_starts.PrefectRuns()), incident.id)
 
 
 def _same_crisis(option: str, ref: str, found: Incident, reported: Incident) -> None:
@@ -72,7 +72,8 @@ def escalate_incident(ref: str, plan: RunbookPlan, reported: Incident, trigger: 
     carried = trigger.model_copy(update={"summary": incident.summary})
     escalated, start = starts.escalate_and_request(
         db, incident.id, plan.severity, deployment_name(plan.category, plan.severity), carried, by=OPERATOR, reason=reason,
-        flow_run_name=run_name(incident.model_copy(update={"severity": plan.severity})), tags=["sumber:cli"],
+        flow_run_name=run_name(incident.model_copy(update={"severity": plan.severity})),
+        tags=[*run_tags(incident.model_copy(update={"severity": plan.severity})), "sumber:cli"],
     )
     typer.echo(f"incident {escalated.id}: {reason}")
     _report(run_starts.attempt(db, start, run_starts.PrefectRuns()), escalated.id, opened=False)

@@ -531,6 +531,14 @@ def for_run(db: Database, flow_run_id: str) -> Incident | None:
         return _incident(row) if row else None
 
 
+def carried_by(db: Database, flow_run_id: str) -> Incident | None:
+    """The incident this run opened or carried (its first task recorded it); None before that, also
+    for a run started for an incident (``for_run`` finds that one): that run still has to open it."""
+    with db.read() as session:
+        run = session.get(RunRow, flow_run_id)
+        return _incident(_row(session, run.incident_id)) if run else None
+
+
 def runs_of(db: Database, incident_id: str) -> list[str]:
     with db.read() as session:
         return list(session.scalars(select(RunRow.flow_run_id).where(RunRow.incident_id == incident_id).order_by(RunRow.started_at)))
