@@ -182,9 +182,9 @@ def pending_runs() -> None:
     with clear_errors():
         waiting_starts = starts.unstarted(get_database())  # from the store: shown even while Prefect is down
     for start in waiting_starts:
-        typer.echo(f"{start.requested_at.astimezone():%Y-%m-%d %H:%M}  {'run not started':<24} {start.deployment:<38} "
-                   f"incident {start.incident_id}: {start.status.value}, {start.attempts} tries ({(start.last_error or '')[:80]})"
-                   f"  → pasopati starts retry {start.id}")
+        typer.echo(f"{start.requested_at.astimezone():%Y-%m-%d %H:%M}  {'RUN NOT STARTED':<24} {start.deployment:<38} "
+                   f"{start.flow_run_name or ''} — incident {start.incident_id}: {start.status.value}, {start.attempts} tries"
+                   f" ({(start.last_error or '')[:80]})  → {start.retry_command}")
     with clear_errors():
         items = sorted([*pending(), *expired_gates()], key=lambda p: p.since)
     from pasopati.runs import unpublished

@@ -53,10 +53,14 @@ class PrefectRuns:
                 return
             if run.state is None or run.state.is_final():
                 return
-            # Only a Running run has a process for its runner to stop. A suspended, scheduled or
-            # still-starting (Pending) one is cancelled outright; a process that was just starting
-            # finds its run final when it proposes Running, and exits without running the flow.
-            state = Cancelling(message=message) if run.state.is_running() else Cancelled(message=message)
+            # A Running or Pending run has (or is getting) a process for its runner to stop: Cancelling,
+            # from which Prefect lets it go only to Cancelled (EnforceCancellingToCancelledTransition),
+            # so a process still starting cannot begin the flow. Cancelled outright would not hold: the
+            # server accepts Cancelled → Running from an engine that was starting (seen in the e2e tier).
+            # A scheduled or suspended run has no process: Cancelled, and it is never picked up again
+            # (PreventPendingTransitions).
+            busy = run.state.is_running() or run.state.is_pending()
+            state = Cancelling(message=message) if busy else Cancelled(message=message)
             client.set_flow_run_state(run.id, state, force=True)
 
 
