@@ -154,7 +154,8 @@ class Category(Strict):
     terms: dict[str, float] = Field(min_length=1)
     outcomes: dict[str, float] = Field({}, description="Consequences (deaths): decide the category only when no event does.")
     media: dict[str, float] = Field(
-        {}, description="The medium (video, unggahan, beredar): counts only when no other category names an event (README: the event decides, not the medium).")
+        {}, description="The medium (video, unggahan, beredar): summed like terms, but at most media_at_most.")
+    media_at_most: float | None = Field(None, description="The medium words together never weigh more than this.")
     near: list[NearRule] = []
     base: Severity = Severity.RINGAN
     floors: dict[Severity, list[str]] = {}
@@ -172,7 +173,6 @@ class DeathEscalation(Strict):
     terms: list[str] = Field(min_length=1)
     multiple_at_least: int | None = Field(2, ge=2)
     multiple_label: str = "korban jiwa lebih dari satu"
-    not_for: list[str] = Field([], description="Categories whose crisis is what is said, not what happened: a death there is part of the claim.")
 
 
 class CoverageEscalation(Strict):
@@ -693,22 +693,27 @@ def classify(
 
 
 def _title_denials(comp: _Compiled, text: _Text, title_end: int) -> None:
-    """A headline that denies an event ("Bukan Kabur, …", "Tegaskan Tahanan Tidak Kabur") denies it for
-    the whole alert: the lede repeats the claim it corrects ("meluruskan kabar bahwa seorang napi kabur")."""
+    """A headline that denies a crisis word ("Bukan Kabur, …", "Tegaskan Tahanan Tidak Kabur") denies it for
+    the whole alert: the lede repeats the claim it corrects ("meluruskan kabar bahwa seorang napi kabur").
+    Only words of at least the start weight: "tidak dirujuk" is a complaint, not a denial."""
     if not comp.rules.negation.title_denies:
         return
     denied: dict[str, str] = {}
+    start = comp.rules.thresholds.start
     for group, hits in text.hits.items():
-        if group.startswith(("cat:", "floor:", "out:")) or group == "death":
+        if group.startswith(("cat:", "out:")):  # a crisis word (weight ≥ start): "kabur", not "dirujuk"
             for h in hits:
-                if h.start < title_end and h.start in text.negated:
+                if h.payload >= start and h.start < title_end and h.start in text.negated:
                     denied.setdefault(h.term, text.negated[h.start])
     if not denied:
         return
+    # a denied death ("Bantah Ada Tahanan Meninggal") denies every death word of the lede ("foto jenazah")
+    death_denied = next((denied[h.term] for h in text.hits.get("death", ()) if h.term in denied), None)
     for group, hits in text.hits.items():
         if group.startswith(("cat:", "floor:", "out:")) or group == "death":
             for h in hits:
-                if h.term in denied and h.start >= title_end and h.start not in text.negated:
+                if h.start >= title_end and h.start not in text.negated and (h.term in denied or (group == "death" and death_denied)):
+                    denied.setdefault(h.term, death_denied or "")
                     for p in range(h.start, h.end):
                         text.negated[p] = f"{denied[h.term]} (judul)"
 
@@ -842,6 +847,9 @@ def _category_scores(comp: _Compiled, text: _Text) -> _Scores:
             if rule.weight and _near(text, f"near:{cid}:{i}", rule):
                 scores[cid] += rule.weight
                 reasons.append(f"pola '{rule.label}' → {cid} ({rule.weight:+g})")
+    for cid, cat in rules.categories.items():
+        if cat.media:
+            scores[cid] += _media_score(comp, text, cid, cat, reasons)
     events = dict(scores)
     for cid, cat in rules.categories.items():
         if not cat.outcomes:
@@ -853,31 +861,27 @@ def _category_scores(comp: _Compiled, text: _Text) -> _Scores:
                 reasons.append(f"{', '.join(repr(w) for w in words)}: akibat, bukan kejadian — kategori dari kejadian {other[1]}")
             continue
         scores[cid] += _term_score(comp, text, f"out:{cid}", cid, reasons)
-    at_least = rules.thresholds.incident or rules.thresholds.start
-    for cid, cat in rules.categories.items():
-        if not cat.media:
-            continue
-        other = max(((s, c) for c, s in events.items() if c != cid), default=(0.0, ""))
-        if other[0] >= at_least:
-            words = sorted({h.term for h in text.hits.get(f"media:{cid}", ()) if h.start not in text.negated})
-            if words:
-                reasons.append(f"{', '.join(repr(w) for w in words)}: wahana, bukan kejadian — kategori dari kejadian {other[1]}")
-            continue
-        scores[cid] += _term_score(comp, text, f"media:{cid}", cid, reasons)
     damp = _term_score(comp, text, "damp", "semua kategori", reasons, kind="konteks")
     if damp:
         scores = {c: s + damp for c, s in scores.items()}
     return _Scores(scores, reasons)
 
 
-def _term_score(comp: _Compiled, text: _Text, group: str, target: str, reasons: list[str], kind: str = "kata") -> float:
+def _term_score(
+    comp: _Compiled, text: _Text, group: str, target: str, reasons: list[str], kind: str = "kata", also: tuple[str, ...] = ()
+) -> float:
     """Sum of distinct, non-negated terms in ``group``; one reason per term."""
     total = 0.0
     seen: set[str] = set()
     hits = text.hits.get(group, ())
-    # a term inside a longer matched term of the same group is the same thing said twice ("banjir" and
-    # "banjir bandang", "mewah" and "sel mewah"): only the longer one counts (a 0/negative phrase never hides)
-    longer = {h.term: text.surface[h.start : h.end] for h in hits if h.end - h.start > 1 and h.payload > 0 and h.start not in text.negated}
+    # a term inside a longer matched term of the same group (or of ``also``) is the same thing said twice
+    # ("banjir" and "banjir bandang", "beredar" and "beredar luas"): only the longer one counts (a 0/negative
+    # phrase never hides)
+    longer = {
+        h.term: text.surface[h.start : h.end]
+        for g in (group, *also) for h in text.hits.get(g, ())
+        if h.end - h.start > 1 and h.payload > 0 and h.start not in text.negated
+    }
     for hit in hits:
         if hit.term in seen:
             continue
@@ -895,6 +899,16 @@ def _term_score(comp: _Compiled, text: _Text, group: str, target: str, reasons: 
         seen.add(hit.term)
         total += hit.payload
         reasons.append(f"{kind} {shown} → {target} ({hit.payload:+g})")
+    return total
+
+
+def _media_score(comp: _Compiled, text: _Text, cid: str, cat: Category, reasons: list[str]) -> float:
+    """The medium words' sum, at most ``media_at_most``: a video that is shared, uploaded and commented on
+    is still one video, and never outweighs the event it shows (README: the event decides, not the medium)."""
+    total = _term_score(comp, text, f"media:{cid}", cid, reasons, kind="wahana", also=(f"cat:{cid}",))
+    if cat.media_at_most is not None and total > cat.media_at_most:
+        reasons.append(f"wahana {total:+g} dibatasi {cat.media_at_most:+g} → {cid}")
+        return cat.media_at_most
     return total
 
 
@@ -1029,9 +1043,6 @@ def _escalations(comp: _Compiled, alert: Alert, text: _Text, repeats: int, reaso
     esc = comp.rules.severity.escalations
     steps = 0
     deaths = [h for h in text.hits.get("death", ()) if h.start not in text.negated]
-    if deaths and cid in esc.kematian.not_for:
-        reasons.append(f"'{deaths[0].term}' bagian dari yang diberitakan/diklaim ({cid}) → bukan eskalasi kematian")
-        deaths = []
     if deaths:
         steps += 1
         reasons.append(f"{deaths[0].term} → eskalasi +1 ({esc.kematian.label})")
