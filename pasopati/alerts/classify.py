@@ -156,6 +156,8 @@ class Category(Strict):
     media: dict[str, float] = Field(
         {}, description="The medium (video, unggahan, beredar): summed like terms, but at most media_at_most.")
     media_at_most: float | None = Field(None, description="The medium words together never weigh more than this.")
+    synonyms: list[list[str]] = Field(
+        [], description="Terms naming the same thing (hp, ponsel, handphone): together they count once, the largest weight.")
     near: list[NearRule] = []
     base: Severity = Severity.RINGAN
     floors: dict[Severity, list[str]] = {}
@@ -350,6 +352,7 @@ class _Compiled:
     clause_words: frozenset[str] = frozenset()
     stopwords: frozenset[str] = frozenset()
     stem_cache: dict[str, str] = field(default_factory=dict)
+    synonyms: dict[str, dict[str, int]] = field(default_factory=dict)  # group → term → synonym set
     problems: list[tuple[str, str]] = field(default_factory=list)
 
     # ---- normalisation
@@ -531,6 +534,12 @@ def _compile(rules: Rules) -> _Compiled:
             continue
         index[phrase[0]].setdefault(phrase, []).append((group, (term, payload)))
     comp.index = {first: sorted(p.items(), key=lambda kv: -len(kv[0])) for first, p in index.items()}
+    for cid, cat in rules.categories.items():
+        for n, ring in enumerate(cat.synonyms):
+            for term in ring:
+                if term not in cat.terms:
+                    comp.problems.append((f"categories.{cid}.synonyms", f"{term!r} is not one of the category's terms"))
+                comp.synonyms.setdefault(f"cat:{cid}", {})[term] = n
     category_words = frozenset(
         t for _, _, phrase, g, _ in phrases if g.startswith(("cat:", "floor:", "out:", "media:")) for t in phrase
     )
@@ -874,6 +883,8 @@ def _term_score(
     total = 0.0
     seen: set[str] = set()
     hits = text.hits.get(group, ())
+    same = comp.synonyms.get(group, {})
+    counted: dict[int, tuple[str, float]] = {}  # synonym set → (term, weight) counted for it
     # a term inside a longer matched term of the same group (or of ``also``) is the same thing said twice
     # ("banjir" and "banjir bandang", "beredar" and "beredar luas"): only the longer one counts (a 0/negative
     # phrase never hides)
@@ -897,6 +908,16 @@ def _term_score(
             reasons.append(f"{kind} {shown} diabaikan: dalam jangkauan '{neg}'")
             continue
         seen.add(hit.term)
+        ring = same.get(hit.term)
+        if ring is not None and ring in counted:
+            first, weight = counted[ring]
+            if hit.payload <= weight:
+                reasons.append(f"{kind} {shown}: sama dengan '{first}', dihitung sekali")
+                continue
+            total -= weight  # a heavier synonym replaces the lighter one
+            reasons.append(f"{kind} '{first}': sama dengan '{hit.term}', dihitung sekali")
+        if ring is not None:
+            counted[ring] = (hit.term, hit.payload)
         total += hit.payload
         reasons.append(f"{kind} {shown} → {target} ({hit.payload:+g})")
     return total
