@@ -11,7 +11,10 @@ floors and the DOMAIN.md escalations. The order of work (the issue's fixes):
 3. negation governs its whole coordinated phrase up to a clause boundary;
 4. the EVENT decides the category; death words ("outcomes") only decide it when no event does,
    and raise the severity;
-5. counts of people only count when they are harmed (kabur, tewas, luka …), never occupancy.
+5. counts of people only count when they are harmed (kabur, tewas, luka …), never occupancy;
+6. one thing is counted once: a term inside a longer matched term, synonyms (hp/ponsel), and the
+   medium (video, unggahan, beredar: at most ``media_at_most``, so it never outweighs the event);
+7. a crisis word the headline denies ("Bukan Kabur") stays denied where the lede repeats it.
 
 Every rule that fires is reported as a human-readable reason. ``fingerprint``/``similarity`` support
 near-duplicate detection across outlets.
