@@ -341,3 +341,114 @@ def test_an_english_report_of_a_crisis_is_relevant_not_ignored() -> None:
     assert (english.action, english.category) == ("watch", "keamanan-ketertiban") and english.severity
     named = classify(Alert(text="Three prisoners escaped from Lapas Cipinang early on Monday"), rules, roster, directory=units)
     assert (named.action, named.unit, named.severity) == ("start", "lapas-cipinang", "sedang")
+
+
+# ---- dev3 patterns (each a general rule; sentences invented, not taken from the labelled sets)
+
+
+@pytest.fixture(scope="module")
+def units() -> Any:
+    from pasopati.plan.gazetteer import default_gazetteer
+
+    return default_gazetteer()
+
+
+def judge(rules: Rules, roster: Roster, units: Any, text: str, title: str = "", **fields: Any) -> Classification:
+    return classify(Alert(title=title or None, text=text, platform=fields.pop("platform", "news"), **fields), rules, roster,
+                    directory=units)
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "action", "category"),
+    [
+        # contraband caught by the unit's own check, in either order → watch
+        ("Sepuluh Ponsel dan Sabu Disita dari Blok C Lapas Garut", "Petugas menyita barang itu saat razia malam.", "watch", "keamanan-ketertiban"),
+        ("Petugas Rutan Kolaka Gagalkan Penyelundupan Ganja dalam Kue", "Kue titipan keluarga berisi ganja kering.", "watch", "keamanan-ketertiban"),
+        # … unless it reached the inmates or was used inside
+        ("Paket Sabu dari Drone Dipungut Napi Lapas Garut", "Petugas terlambat; polisi menyelidiki.", "start", "keamanan-ketertiban"),
+        ("Napi Lapas Garut Pamer HP di TikTok", "Video napi memegang ponsel di kamar ramai dibagikan.", "start", "keamanan-ketertiban"),
+        # the medium (video, unggahan, beredar …) never outweighs the event it shows
+        ("", "Video sipir dikeroyok napi di sebuah rutan beredar, diunggah ulang warganet di TikTok dan Instagram.", "watch",
+         "keamanan-ketertiban"),
+        # crime run from inside, inmates extorting outsiders: kamtib (not an officer's pungli)
+        ("Penipuan Online Dikendalikan dari Sel Lapas Garut", "Polisi menangkap tiga pelaku di luar.", "start", "keamanan-ketertiban"),
+        ("Napi Rutan Kolaka Peras Keluarga Tahanan Lain", "Keluarga korban melapor ke polisi.", "start", "keamanan-ketertiban"),
+        # an escape during another event is the escape
+        ("Empat Tahanan Rutan Kolaka Kabur Saat Gempa Robohkan Pagar", "Gempa merobohkan pagar belakang rutan.", "start",
+         "keamanan-ketertiban"),
+        # hunger strike = disturbance; a death after it = death in custody
+        ("Puluhan Napi Lapas Garut Mogok Makan", "Mereka menuntut jam kunjungan dibuka kembali.", "start", "keamanan-ketertiban"),
+        ("Napi Lapas Garut Meninggal Setelah Mogok Makan", "Ia sempat dirawat di rumah sakit.", "start", "kesehatan"),
+        # screening that FINDS cases is an outbreak, officers positive for drugs an integrity case
+        ("Skrining di Rutan Kolaka Temukan 12 Tahanan Positif TBC", "Mereka dipisahkan ke sel isolasi.", "start", "kesehatan"),
+        ("Dua Sipir Rutan Kolaka Positif Sabu", "Hasil tes urine mendadak oleh BNNK.", "start", "tata-kelola-integritas"),
+        # officers selling contraband, paying for a room, officers withdrawn
+        ("Sipir Lapas Garut Jual HP ke Napi", "Ponsel dijual Rp2 juta per unit.", "start", "tata-kelola-integritas"),
+        ("Tarif Sewa Kamar di Lapas Garut Rp5 Juta", "Keluarga napi mengaku harus membayar setiap bulan.", "start", "tata-kelola-integritas"),
+        # public protest at the gate over a death is public opinion; stones thrown at the gate are a disturbance
+        ("Keluarga Napi Unjuk Rasa di Depan Lapas Garut", "Mereka menuntut penjelasan atas kematian seorang napi.", "start", "opini-publik"),
+        ("Massa Lempar Batu ke Gerbang Rutan Kolaka", "Polisi berjaga di depan rutan.", "start", "keamanan-ketertiban"),
+        # an online hearing inside the unit is no court follow-up
+        ("Tahanan Rutan Kolaka Kabur dari Ruang Sidang Virtual", "Ia kabur dari ruang sidang virtual di dalam rutan.", "start",
+         "keamanan-ketertiban"),
+    ],
+)
+def test_dev3_patterns_decide_action_and_category(rules: Rules, roster: Roster, units: Any, title: str, text: str, action: str,
+                                                   category: str) -> None:
+    result = judge(rules, roster, units, text, title)
+    assert (result.action, result.category) == (action, category), result.reasons
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        ("Kalapas Garut: Napi Tidak Kabur, Hanya Dirawat", "Kabar napi kabur yang beredar keliru; ia dirawat karena demam."),
+        ("Lapas Garut Terima 40 Napi Bandar Narkoba Pindahan", "Pemindahan berjalan dengan pengawalan ketat."),
+        ("Petugas Lapas Garut Banjir Pujian", "Video petugas mengajar napi mengaji ditonton ribuan warganet."),
+        ("Polisi Tangkap Pengedar Sabu di Dekat Lapas Garut", "Kalapas menegaskan tidak ada kaitan dengan lapas."),
+        ("Lapas Garut Bantah Isu Sel Mewah Usai Sidak Kanwil", "Tim tidak menemukan fasilitas di luar ketentuan."),
+        ("Banjir Mendekati Tembok Lapas Garut", "Air berada 200 meter dari tembok; petugas siaga."),
+        ("Mantan Napi Cerita Pernah Bayar Uang Kamar di Lapas Garut", "Kisah itu terjadi pada 2012, saat ia ditahan."),
+        ("Warga Binaan Lapas Garut Serahkan Donasi untuk Korban Banjir", "Mereka menyisihkan upah kerja."),
+        ("Kebakaran Gudang Warga Dekat Rutan Kolaka, Api Tak Merembet", "Karutan memastikan rutan aman."),
+    ],
+)
+def test_dev3_non_crises_do_not_start(rules: Rules, roster: Roster, units: Any, title: str, text: str) -> None:
+    result = judge(rules, roster, units, text, title)
+    assert result.action != "start", result.reasons
+
+
+def test_found_contraband_is_no_armed_attack(rules: Rules, roster: Roster, units: Any) -> None:
+    result = judge(rules, roster, units, "Razia serentak menemukan senjata tajam rakitan dan dua HP.", "Razia Lapas Garut Temukan Sajam")
+    assert (result.action, result.severity) == ("watch", Severity.RINGAN.value), result.reasons
+
+
+def test_hunger_strike_and_tear_gas_are_sedang(rules: Rules, roster: Roster, units: Any) -> None:
+    for title in ("Puluhan Napi Lapas Garut Mogok Makan", "Petugas Tembakkan Gas Air Mata ke Blok Lapas Garut"):
+        result = judge(rules, roster, units, "Situasi kini terkendali.", title)
+        assert (result.category, result.severity) == ("keamanan-ketertiban", Severity.SEDANG.value), result.reasons
+
+
+def test_a_denied_death_does_not_escalate(rules: Rules, roster: Roster, units: Any) -> None:
+    result = judge(rules, roster, units, "Foto jenazah yang beredar adalah kejadian di provinsi lain.",
+                   "Rutan Kolaka Bantah Ada Tahanan Meninggal, Foto yang Beredar Hoaks")
+    assert result.category == "opini-publik" and not any("kematian" in r for r in result.reasons), result.reasons
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "unit"),
+    [
+        # a unit's two-word place the directory knows beats a bare region name ("Kota" alone is somewhere else)
+        ("Dua Napi Lapas Kota Agung Kabur", "Petugas melakukan pengejaran.", "lapas-kota-agung"),
+        # a function word ends a place in a title-case headline
+        ("Ibu Bertemu Anaknya di Lapas Garut Setelah Lima Tahun", "Pertemuan itu mengharukan.", "lapas-garut"),
+        # "se-<province>" after a UPT named in the headline qualifies something else
+        ("Lapas Garut Raih Juara Lomba Kebersihan Se-Jabar", "Penghargaan diserahkan Kakanwil.", "lapas-garut"),
+        # as often named: the unit the directory knows wins over a generic id
+        ("Keributan di Lapas Karanganyar", "Keributan terjadi di Lapas Khusus Kelas IIA Karanganyar pada malam hari.",
+         "lapas-khusus-karanganyar"),
+    ],
+)
+def test_dev3_unit_names(rules: Rules, roster: Roster, units: Any, title: str, text: str, unit: str) -> None:
+    result = judge(rules, roster, units, text, title)
+    assert result.unit == unit, result.reasons

@@ -11,7 +11,10 @@ floors and the DOMAIN.md escalations. The order of work (the issue's fixes):
 3. negation governs its whole coordinated phrase up to a clause boundary;
 4. the EVENT decides the category; death words ("outcomes") only decide it when no event does,
    and raise the severity;
-5. counts of people only count when they are harmed (kabur, tewas, luka …), never occupancy.
+5. counts of people only count when they are harmed (kabur, tewas, luka …), never occupancy;
+6. one thing is counted once: a term inside a longer matched term, synonyms (hp/ponsel), and the
+   medium (video, unggahan, beredar: at most ``media_at_most``, so it never outweighs the event);
+7. a crisis word the headline denies ("Bukan Kabur") stays denied where the lede repeats it.
 
 Every rule that fires is reported as a human-readable reason. ``fingerprint``/``similarity`` support
 near-duplicate detection across outlets.
@@ -110,6 +113,7 @@ class Negation(Strict):
     coordinators: list[str] = Field([], description="Join a list under one negator ('maupun', 'dan'; ',' always does).")
     clause_words: list[str] = Field([], description="End a negator's reach like a full stop ('namun', 'tetapi').")
     conjunct_gap: int = Field(3, ge=0, description="Other words allowed in a coordinated item before its term.")
+    title_denies: bool = Field(False, description="A term the headline negates ('Bukan Kabur') is negated wherever the lede repeats it.")
 
 
 class Numbers(Strict):
@@ -138,6 +142,9 @@ class NearRule(Strict):
     weight: float = 0
     severity: Severity | None = None
     watch_only: bool = Field(False, description="When it fires for the winning category, a start becomes watch (severity kept).")
+    either_order: bool = Field(False, description="The 'then' phrase may also come before the 'first' one ('sabu disita' = 'sita sabu').")
+    unless: list[str] = Field([], description="The rule does not fire when one of these is in the text (not negated): 'diambil napi'.")
+    cap: Severity | None = Field(None, description="When it fires for the winning category, the base severity is at most this (escalations still count).")
 
 
 class PeopleFloor(Strict):
@@ -149,6 +156,11 @@ class Category(Strict):
     title: str
     terms: dict[str, float] = Field(min_length=1)
     outcomes: dict[str, float] = Field({}, description="Consequences (deaths): decide the category only when no event does.")
+    media: dict[str, float] = Field(
+        {}, description="The medium (video, unggahan, beredar): summed like terms, but at most media_at_most.")
+    media_at_most: float | None = Field(None, description="The medium words together never weigh more than this.")
+    synonyms: list[list[str]] = Field(
+        [], description="Terms naming the same thing (hp, ponsel, handphone): together they count once, the largest weight.")
     near: list[NearRule] = []
     base: Severity = Severity.RINGAN
     floors: dict[Severity, list[str]] = {}
@@ -221,6 +233,7 @@ class Rules(Strict):
     entities: EntityRules
     dampeners: dict[str, float] = {}
     watch_only: list[str] = Field([], description="Contexts in which a crisis-level score is watched, not started (court follow-ups, unverified questions).")
+    watch_only_except: list[str] = Field([], description="Longer phrases that are no such context: 'ruang sidang virtual' (an online hearing inside the unit).")
     categories: dict[Slug, Category] = Field(min_length=1)
     severity: SeverityRules
     fingerprint: FingerprintRules = FingerprintRules()
@@ -342,6 +355,7 @@ class _Compiled:
     clause_words: frozenset[str] = frozenset()
     stopwords: frozenset[str] = frozenset()
     stem_cache: dict[str, str] = field(default_factory=dict)
+    synonyms: dict[str, dict[str, int]] = field(default_factory=dict)  # group → term → synonym set
     problems: list[tuple[str, str]] = field(default_factory=list)
 
     # ---- normalisation
@@ -523,8 +537,14 @@ def _compile(rules: Rules) -> _Compiled:
             continue
         index[phrase[0]].setdefault(phrase, []).append((group, (term, payload)))
     comp.index = {first: sorted(p.items(), key=lambda kv: -len(kv[0])) for first, p in index.items()}
+    for cid, cat in rules.categories.items():
+        for n, ring in enumerate(cat.synonyms):
+            for term in ring:
+                if term not in cat.terms:
+                    comp.problems.append((f"categories.{cid}.synonyms", f"{term!r} is not one of the category's terms"))
+                comp.synonyms.setdefault(f"cat:{cid}", {})[term] = n
     category_words = frozenset(
-        t for _, _, phrase, g, _ in phrases if g.startswith(("cat:", "floor:", "out:")) for t in phrase
+        t for _, _, phrase, g, _ in phrases if g.startswith(("cat:", "floor:", "out:", "media:")) for t in phrase
     )
     try:
         comp.recogniser = Recogniser(
@@ -561,6 +581,8 @@ def _rule_terms(rules: Rules) -> Iterable[tuple[str, str, str, Any]]:
         yield f"dampeners.{term}", term, "damp", weight
     for term in rules.watch_only:
         yield "watch_only", term, "wonly", None
+    for term in rules.watch_only_except:
+        yield "watch_only_except", term, "wonly", "except"
     for noun in rules.numbers.people:
         yield "numbers.people", noun, "people", None
     for word in rules.numbers.harm:
@@ -573,11 +595,13 @@ def _rule_terms(rules: Rules) -> Iterable[tuple[str, str, str, Any]]:
             yield f"{base}.terms.{term}", term, f"cat:{cid}", weight
         for term, weight in cat.outcomes.items():
             yield f"{base}.outcomes.{term}", term, f"out:{cid}", weight
+        for term, weight in cat.media.items():
+            yield f"{base}.media.{term}", term, f"media:{cid}", weight
         for severity, terms in cat.floors.items():
             for term in terms:
                 yield f"{base}.floors.{severity.value}", term, f"floor:{cid}", severity
         for i, rule in enumerate(cat.near):
-            for side, terms in (("a", rule.first), ("b", rule.then)):
+            for side, terms in (("a", rule.first), ("b", rule.then), ("u", rule.unless)):
                 for term in terms:
                     yield f"{base}.near[{i}]", term, f"near:{cid}:{i}:{side}", None
     esc = rules.severity.escalations
@@ -638,9 +662,11 @@ def classify(
     directory = directory or _directory(comp, roster)
     known = lambda place: directory.place_kanwil(place) is not None  # noqa: E731
     title, body = normalise(alert.title or ""), normalise(alert.text)
-    entities = recognise(f"{title}. {body}" if title else body, comp.recogniser, known, _unit_check(directory))
+    entities = recognise(f"{title}. {body}" if title else body, comp.recogniser, known, _unit_check(directory), len(title))
     text = comp.analyse(entities.masked)
     text.entities = entities
+    if title:
+        _title_denials(comp, text, len(comp.words(entities.masked[: entities.masked_split])))
     reasons: list[str] = []
     place = _locate(comp, alert, entities, directory, reasons, len(title))
     relevant = _relevance(comp, text, place, reasons)
@@ -676,6 +702,32 @@ def classify(
     if score >= rules.thresholds.start or (category is not None and _concrete(comp, text, top, reasons)):
         severity = _severity(comp, alert, text, top, repeats_in_90_days, reasons)
     return Classification(category=category, severity=severity, action=action, score=score, reasons=reasons, **result)
+
+
+def _title_denials(comp: _Compiled, text: _Text, title_end: int) -> None:
+    """A headline that denies a crisis word ("Bukan Kabur, …", "Tegaskan Tahanan Tidak Kabur") denies it for
+    the whole alert: the lede repeats the claim it corrects ("meluruskan kabar bahwa seorang napi kabur").
+    Only words of at least the start weight: "tidak dirujuk" is a complaint, not a denial."""
+    if not comp.rules.negation.title_denies:
+        return
+    denied: dict[str, str] = {}
+    start = comp.rules.thresholds.start
+    for group, hits in text.hits.items():
+        if group.startswith(("cat:", "out:")):  # a crisis word (weight ≥ start): "kabur", not "dirujuk"
+            for h in hits:
+                if h.payload >= start and h.start < title_end and h.start in text.negated:
+                    denied.setdefault(h.term, text.negated[h.start])
+    if not denied:
+        return
+    # a denied death ("Bantah Ada Tahanan Meninggal") denies every death word of the lede ("foto jenazah")
+    death_denied = next((denied[h.term] for h in text.hits.get("death", ()) if h.term in denied), None)
+    for group, hits in text.hits.items():
+        if group.startswith(("cat:", "floor:", "out:")) or group == "death":
+            for h in hits:
+                if h.start >= title_end and h.start not in text.negated and (h.term in denied or (group == "death" and death_denied)):
+                    denied.setdefault(h.term, death_denied or "")
+                    for p in range(h.start, h.end):
+                        text.negated[p] = f"{denied[h.term]} (judul)"
 
 
 # --------------------------------------------------------------------------- where: unit and Kanwil
@@ -721,6 +773,10 @@ def _locate(
         # the headline names one UPT and the region-wide phrase is only in the lede ("… se-Banten"): the UPT's story
         reasons.append(f"'{wide.written}' hanya di isi; judul menyebut UPT tertentu")
         wide = None
+    elif wide is not None and wide.start < title_end and any(f.start < wide.start for f, _, _ in resolved):
+        # the headline names a UPT first; "se-Kalbar" later in it qualifies something else ("Juara Lomba … Se-Kalbar")
+        reasons.append(f"'{wide.written}' sesudah UPT yang disebut judul → cerita UPT itu")
+        wide = None
     if wide is not None:
         reasons.append(f"seluruh wilayah: '{wide.written}' → {wide.kanwil}")
         return _Place(kanwil=wide.kanwil)
@@ -735,7 +791,9 @@ def _locate(
     if resolved:
         counts = Counter(uid for _, uid, _ in resolved)
         first = {uid: n for n, (_, uid, _) in reversed(list(enumerate(resolved)))}
-        uid = max(counts, key=lambda u: (counts[u], -first[u]))
+        # as often named: a unit the directory knows before a generic id (title "Rutan Singkil", lede
+        # "Rutan Kelas IIB Singkel"; "Lapas Karanganyar" and "Lapas Khusus Kelas IIA Karanganyar")
+        uid = max(counts, key=lambda u: (counts[u], directory.unit(u) is not None, -first[u]))
         mention, _, kw = resolved[first[uid]]
         known = "" if directory.unit(uid) else " (belum ada di direktori: id generik)"
         reasons.append(f"unit '{mention.written}' → {uid}{known}" + (f", {kw}" if kw else ""))
@@ -798,9 +856,12 @@ def _category_scores(comp: _Compiled, text: _Text) -> _Scores:
     for cid, cat in rules.categories.items():
         scores[cid] = _term_score(comp, text, f"cat:{cid}", cid, reasons)
         for i, rule in enumerate(cat.near):
-            if rule.weight and _near(text, f"near:{cid}:{i}", rule.within):
+            if rule.weight and _near(text, f"near:{cid}:{i}", rule):
                 scores[cid] += rule.weight
                 reasons.append(f"pola '{rule.label}' → {cid} ({rule.weight:+g})")
+    for cid, cat in rules.categories.items():
+        if cat.media:
+            scores[cid] += _media_score(comp, text, cid, cat, reasons)
     events = dict(scores)
     for cid, cat in rules.categories.items():
         if not cat.outcomes:
@@ -818,12 +879,30 @@ def _category_scores(comp: _Compiled, text: _Text) -> _Scores:
     return _Scores(scores, reasons)
 
 
-def _term_score(comp: _Compiled, text: _Text, group: str, target: str, reasons: list[str], kind: str = "kata") -> float:
+def _term_score(
+    comp: _Compiled, text: _Text, group: str, target: str, reasons: list[str], kind: str = "kata", also: tuple[str, ...] = ()
+) -> float:
     """Sum of distinct, non-negated terms in ``group``; one reason per term."""
     total = 0.0
     seen: set[str] = set()
-    for hit in text.hits.get(group, ()):
+    hits = text.hits.get(group, ())
+    same = comp.synonyms.get(group, {})
+    counted: dict[int, tuple[str, float]] = {}  # synonym set → (term, weight) counted for it
+    # a term inside a longer matched term of the same group (or of ``also``) is the same thing said twice
+    # ("banjir" and "banjir bandang", "beredar" and "beredar luas"): only the longer one counts (a 0/negative
+    # phrase never hides)
+    longer = {
+        h.term: text.surface[h.start : h.end]
+        for g in (group, *also) for h in text.hits.get(g, ())
+        if h.end - h.start > 1 and h.payload > 0 and h.start not in text.negated
+    }
+    for hit in hits:
         if hit.term in seen:
+            continue
+        inside = next((t for t, words in longer.items() if t != hit.term and _inside(text.surface[hit.start : hit.end], words)), None)
+        if inside and group != "damp":
+            seen.add(hit.term)
+            reasons.append(f"{kind} '{hit.term}' sudah dihitung dalam '{inside}'")
             continue
         written = " ".join(text.surface[hit.start : hit.end])
         shown = f"'{hit.term}'" if written == hit.term else f"'{hit.term}' ({written})"
@@ -832,16 +911,50 @@ def _term_score(comp: _Compiled, text: _Text, group: str, target: str, reasons: 
             reasons.append(f"{kind} {shown} diabaikan: dalam jangkauan '{neg}'")
             continue
         seen.add(hit.term)
+        ring = same.get(hit.term)
+        if ring is not None and ring in counted:
+            first, weight = counted[ring]
+            if hit.payload <= weight:
+                reasons.append(f"{kind} {shown}: sama dengan '{first}', dihitung sekali")
+                continue
+            total -= weight  # a heavier synonym replaces the lighter one
+            reasons.append(f"{kind} '{first}': sama dengan '{hit.term}', dihitung sekali")
+        if ring is not None:
+            counted[ring] = (hit.term, hit.payload)
         total += hit.payload
         reasons.append(f"{kind} {shown} → {target} ({hit.payload:+g})")
     return total
 
 
-def _near(text: _Text, group: str, within: int) -> bool:
-    """A 'first' phrase followed, within ``within`` tokens, by a 'then' phrase."""
+def _media_score(comp: _Compiled, text: _Text, cid: str, cat: Category, reasons: list[str]) -> float:
+    """The medium words' sum, at most ``media_at_most``: a video that is shared, uploaded and commented on
+    is still one video, and never outweighs the event it shows (README: the event decides, not the medium)."""
+    total = _term_score(comp, text, f"media:{cid}", cid, reasons, kind="wahana", also=(f"cat:{cid}",))
+    if cat.media_at_most is not None and total > cat.media_at_most:
+        reasons.append(f"wahana {total:+g} dibatasi {cat.media_at_most:+g} → {cid}")
+        return cat.media_at_most
+    return total
+
+
+def _inside(part: list[str], whole: list[str]) -> bool:
+    n = len(part)
+    return n < len(whole) and any(whole[i : i + n] == part for i in range(len(whole) - n + 1))
+
+
+def _near(text: _Text, group: str, rule: NearRule) -> bool:
+    """A 'first' phrase followed, within ``rule.within`` tokens, by a 'then' phrase (or preceded, when
+    ``either_order``), in the same sentence; never when one of its ``unless`` phrases is in the text."""
     firsts = text.hits.get(f"{group}:a", ())
     thens = text.hits.get(f"{group}:b", ())
-    return any(0 <= b.start - a.end <= within and b.start not in text.negated for a in firsts for b in thens)
+    within = rule.within
+    found = any(
+        (0 <= b.start - a.end <= within or (rule.either_order and 0 <= a.start - b.end <= within and STOP not in text.surface[b.end:a.start]))
+        and b.start not in text.negated
+        for a in firsts for b in thens
+    )
+    if found and rule.unless:
+        return not any(h.start not in text.negated for h in text.hits.get(f"{group}:u", ()))
+    return found
 
 
 def _action(comp: _Compiled, text: _Text, score: float, place: _Place, reasons: list[str]) -> Action:
@@ -894,12 +1007,12 @@ def _low_reach(comp: _Compiled, alert: Alert, reasons: list[str]) -> Action:
 def _watch_only(comp: _Compiled, text: _Text, cid: str, reasons: list[str]) -> Action:
     """A crisis-level score whose pattern the rules mark watch-only (contraband caught by the unit's own
     checks) or a watch-only context: the runbook does not start, the severity is still given."""
-    context = next((h.term for h in text.hits.get("wonly", ()) if h.start not in text.negated), None)
+    context = next((h.term for h in text.hits.get("wonly", ()) if h.start not in text.negated and h.payload != "except"), None)
     if context:
         reasons.append(f"konteks '{context}' → watch (bukan runbook)")
         return "watch"
     for i, rule in enumerate(comp.rules.categories[cid].near):
-        if rule.watch_only and _near(text, f"near:{cid}:{i}", rule.within):
+        if rule.watch_only and _near(text, f"near:{cid}:{i}", rule):
             reasons.append(f"pola '{rule.label}' → watch (bukan runbook)")
             return "watch"
     return "start"
@@ -931,7 +1044,7 @@ def _base_severity(comp: _Compiled, alert: Alert, text: _Text, cid: str, reasons
         if hit.start not in text.negated:
             candidates.append((hit.payload, f"'{hit.term}'"))
     for i, rule in enumerate(cat.near):
-        if rule.severity and _near(text, f"near:{cid}:{i}", rule.within):
+        if rule.severity and _near(text, f"near:{cid}:{i}", rule):
             candidates.append((rule.severity, f"pola '{rule.label}'"))
     if cat.people_floors:
         count = max((n for _, n in _people_counts(comp, text)), default=0)
@@ -942,6 +1055,10 @@ def _base_severity(comp: _Compiled, alert: Alert, text: _Text, cid: str, reasons
         if severity.rank > base.rank:
             base = severity
             reasons.append(f"dasar: {why} → {severity.value}")
+    for i, rule in enumerate(cat.near):
+        if rule.cap and base.rank > rule.cap.rank and _near(text, f"near:{cid}:{i}", rule):
+            base = rule.cap
+            reasons.append(f"dasar: pola '{rule.label}' → paling tinggi {rule.cap.value}")
     return base
 
 

@@ -100,6 +100,7 @@ class Entities:
     places: list[tuple[int, int, str]] = field(default_factory=list)
     provinces: list[str] = field(default_factory=list)  # named alone ("- Banten", "di Jawa Timur")
     masked: str = ""
+    masked_split: int = 0  # where the original text's ``split`` (the end of the title) is in ``masked``
 
 
 @lru_cache(maxsize=1)
@@ -279,7 +280,7 @@ class Recogniser:
         found = []
         pattern = self.any_type_re if known_unit is not None else self.type_re
         for m in pattern.finditer(text):
-            mention = self._facility_at(text, m, known_place) if self.type_re.fullmatch(m.group()) else None
+            mention = self._facility_at(text, m, known_place, known_unit) if self.type_re.fullmatch(m.group()) else None
             if mention is None and known_unit is not None:
                 mention = self._known_facility_at(text, m, known_unit)
             if mention is not None:
@@ -324,7 +325,9 @@ class Recogniser:
                 return FacilityMention(m.start(), end, text[m.start():end], type_, m.group(), tuple(qualifiers), class_, place)
         return None
 
-    def _facility_at(self, text: str, m: re.Match[str], known_place: PlaceCheck) -> FacilityMention | None:
+    def _facility_at(
+        self, text: str, m: re.Match[str], known_place: PlaceCheck, known_unit: UnitCheck | None = None
+    ) -> FacilityMention | None:
         type_ = self._types[m.group().lower()]
         pos = m.end()
         if (p := self.paren_re.match(text, pos)) is not None:
@@ -338,16 +341,18 @@ class Recogniser:
                 pos = q.end()
             else:
                 break
-        place, pos = self._place(text, pos, known_place)
+        unit_here = (lambda place: known_unit(type_, tuple(qualifiers), place)) if known_unit is not None else None
+        place, pos = self._place(text, pos, known_place, unit_here)
         if place is not None:
             place = self._aliases.get(place.lower(), place)
         if place is None and not qualifiers and class_ is None:
             return None  # a bare "lapas" is a relevance word, not a mention
         return FacilityMention(m.start(), pos, text[m.start():pos], type_, m.group(), tuple(qualifiers), class_, place)
 
-    def _place(self, text: str, pos: int, known_place: PlaceCheck) -> tuple[str | None, int]:
-        """Up to three capitalised words. The longest the directory knows wins ("Pondok Bambu",
-        "Jakarta Pusat"); otherwise the first must not be a rule word (title case: "Lapas Ricuh"), and
+    def _place(self, text: str, pos: int, known_place: PlaceCheck, known_unit: PlaceCheck | None = None) -> tuple[str | None, int]:
+        """Up to three capitalised words. The longest for which the directory knows a unit of this type
+        wins ("Kota Agung", while the region data knows a "Kota" elsewhere), then the longest place the
+        directory knows ("Pondok Bambu", "Jakarta Pusat"); otherwise the first must not be a rule word (title case: "Lapas Ricuh"), and
         later ones follow only a place head ("Tanjung Gusta") or are not Indonesian words
         ("Sukamiskin Bandung" yes, "Samarinda Gelar" no)."""
         words: list[re.Match[str]] = []
@@ -363,6 +368,11 @@ class Recogniser:
             candidate = " ".join(w.group(1) for w in words[:n])
             if candidate.lower() in self._aliases:
                 return candidate, words[n - 1].end()
+        if known_unit is not None:
+            for n in range(len(words), 0, -1):
+                candidate = " ".join(w.group(1) for w in words[:n])
+                if known_unit(candidate):
+                    return candidate, words[n - 1].end()
         for n in range(len(words), 0, -1):
             candidate = " ".join(w.group(1) for w in words[:n])
             if known_place(candidate):
@@ -376,7 +386,7 @@ class Recogniser:
             word = w.group(1).lower()
             if (len(taken) == 1 and first in self._heads) or word in self._tails:
                 taken.append(w)
-            elif not (self.is_word(word) or self.is_rule_word(word) or word in self._province_of):
+            elif not (self.is_word(word) or self.is_rule_word(word) or word in self._province_of or word in self._not_places):
                 taken.append(w)
             else:
                 break
@@ -414,7 +424,9 @@ def _class_value(written: str) -> str:
 # --------------------------------------------------------------------------- whole text
 
 
-def recognise(text: str, recogniser: Recogniser, known_place: PlaceCheck, known_unit: UnitCheck | None = None) -> Entities:
+def recognise(
+    text: str, recogniser: Recogniser, known_place: PlaceCheck, known_unit: UnitCheck | None = None, split: int = 0
+) -> Entities:
     """Facility and Kanwil mentions of ``text`` (original case; pass it through ``normalise`` first) and the
     text with their spans masked: a facility → its type word as written, a Kanwil → 'kanwil', a place or
     province alone → nothing. ``known_unit``: also read lower-case mentions of units the directory knows."""
@@ -431,7 +443,8 @@ def recognise(text: str, recogniser: Recogniser, known_place: PlaceCheck, known_
         alone = re.compile(r"\b(?:" + "|".join(re.escape(p) for p in sorted(places, key=len, reverse=True)) + r")\b")
         loose += [(m.start(), m.end(), m.group()) for m in alone.finditer(text) if not taken.overlaps(m.start(), m.end())]
     spans += [(s, e, " ") for s, e, _ in loose]
-    return Entities(facilities, kanwil, sorted(loose), provinces, _mask(text, spans))
+    masked, masked_split = _mask(text, spans, split)
+    return Entities(facilities, kanwil, sorted(loose), provinces, masked, masked_split)
 
 
 class _Spans:
@@ -457,12 +470,18 @@ class _Spans:
         return self._reach(bisect_right(self.starts, start)) >= end
 
 
-def _mask(text: str, spans: list[tuple[int, int, str]]) -> str:
-    out, at = [], 0
+def _mask(text: str, spans: list[tuple[int, int, str]], split: int = 0) -> tuple[str, int]:
+    """The text with each span replaced, and where the original position ``split`` lands in it."""
+    out, at, length, moved = [], 0, 0, None
     for start, end, replacement in sorted(spans):
         if start < at:
             continue
+        if moved is None and start >= split:
+            moved = length + (split - at)
         out += [text[at:start], replacement]
+        length += (start - at) + len(replacement)
         at = end
+    if moved is None:
+        moved = length + max(split - at, 0)
     out.append(text[at:])
-    return "".join(out)
+    return "".join(out), moved
