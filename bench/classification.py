@@ -123,7 +123,7 @@ def misses(item: dict[str, Any], result: Classification) -> list[str]:
     return wrong
 
 
-def report(pairs: list[Pair], rules: Rules) -> None:
+def report(pairs: list[Pair], rules: Rules, *, units: bool = True) -> None:
     categories = list(rules.categories)
     with_cat = [(i["label"]["category"], r.category) for i, r in pairs if i["label"].get("category")]
     cat_ok = sum(e == p for e, p in with_cat)
@@ -142,8 +142,9 @@ def report(pairs: list[Pair], rules: Rules) -> None:
     print(f"category accuracy   {rate(cat_ok, len(with_cat))}  {verdict(share(cat_ok, len(with_cat)), TARGETS['category'])}")
     print(f"category macro-F1   {macro_f1(with_cat, categories):.3f}")
     print(f"severity in [min, min+1]  {rate(sev_ok, len(with_sev))}  {verdict(share(sev_ok, len(with_sev)), TARGETS['severity'])}")
-    print(f"unit accuracy       {rate(unit_ok, len(with_unit))}  {verdict(share(unit_ok, len(with_unit)), TARGETS['unit'])}")
-    print(f"kanwil accuracy     {rate(kanwil_ok, len(with_kanwil))}")
+    if units:
+        print(f"unit accuracy       {rate(unit_ok, len(with_unit))}  {verdict(share(unit_ok, len(with_unit)), TARGETS['unit'])}")
+        print(f"kanwil accuracy     {rate(kanwil_ok, len(with_kanwil))}")
     print(f"false starts (ignore/watch → start)  {rate(false_starts, len(quiet))}"
           f"  {verdict(share(false_starts, len(quiet)), FALSE_START_TARGET, at_most=True)}")
     print(f"missed starts (start → watch/ignore) {rate(missed, len(starts))}")
@@ -198,17 +199,38 @@ def timing(rules: Rules, roster: Roster, unit_directory: UnitDirectory | None, p
               f"   warm {1000 * min(warm):7.1f}–{1000 * max(warm):7.1f} ms")
 
 
+def second_analyst(items: list[dict[str, Any]], path: Path, rules: Rules) -> None:
+    """The same measures for a person: their labels (action, category, minimum severity; no unit)
+    read as a classification, so "severity within [min, min+1]" asks whether their minimum falls in
+    the part's accepted range. Figures near the targets mean the targets are what two analysts
+    following the same rules agree on."""
+    theirs = {o["id"]: o for o in map(json.loads, path.read_text(encoding="utf-8").splitlines()) if o}
+    missing = [i["id"] for i in items if i["id"] not in theirs]
+    if missing:
+        sys.exit(f"{path}: no label for {len(missing)} items ({', '.join(missing[:5])} …)")
+    pairs = [(i, Classification(relevant=theirs[i["id"]]["action"] != "ignore", action=theirs[i["id"]]["action"],
+                                category=theirs[i["id"]]["category"], severity=theirs[i["id"]]["min_severity"])) for i in items]
+    print(f"second analyst {path} against the part's labels")
+    report(pairs, rules, units=False)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", choices=["dev", "dev2", "dev3", "heldout"], default="heldout")
     parser.add_argument("--data-dir", type=Path, default=DATA, help="folder of the parts (default tests/data/classification)")
     parser.add_argument("--show-errors", action="store_true")
     parser.add_argument("--timing", action="store_true")
+    parser.add_argument("--second-analyst", type=Path, metavar="FILE",
+                        help="score a second analyst's blind labels of the part (JSON lines: id, action, category, min_severity)"
+                             " against its labels, instead of the classifier: how far two people agree")
     args = parser.parse_args()
     rules = load_rules()
     roster = Roster.model_validate(yaml.safe_load((ROOT / "runbooks" / "roster.yaml").read_text(encoding="utf-8")))
     unit_directory = directory(roster)
     items = load_part(args.data_dir, args.part)
+    if args.second_analyst:
+        second_analyst(items, args.second_analyst, rules)
+        return
     print(f"part {args.part}: {args.data_dir / (args.part + '.jsonl')}  (units: gazetteer)")
     pairs = []
     for item in items:
