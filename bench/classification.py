@@ -216,7 +216,7 @@ def second_analyst(items: list[dict[str, Any]], path: Path, rules: Rules) -> Non
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=["dev", "dev2", "dev3", "heldout"], default="heldout")
+    parser.add_argument("--part", choices=["dev", "dev2", "dev3", "dev4", "dev5", "heldout"], default="heldout")
     parser.add_argument("--data-dir", type=Path, default=DATA, help="folder of the parts (default tests/data/classification)")
     parser.add_argument("--show-errors", action="store_true")
     parser.add_argument("--timing", action="store_true")
