@@ -538,3 +538,25 @@ def test_diamankan_is_not_aman(rules: Rules, roster: Roster, units: Any) -> None
     result = judge(rules, roster, units, "Dua petugas Lapas Garut diamankan karena menerima uang untuk memasukkan ponsel.",
                    "Dua Petugas Lapas Garut Diamankan")
     assert result.category == "tata-kelola-integritas" and result.action == "start", result.reasons
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "unit"),
+    [
+        # a unit the text denies is not the unit ("Bukan Rutan X, …"), here as often named as the right one
+        ("Bukan Lapas Garut, Napi yang Kabur dari Rutan Garut",
+         "Beberapa media menyebut Lapas Garut; Kanwil menegaskan tahanan itu kabur dari Rutan Kelas IIB Garut.", "rutan-garut"),
+        # the headline names one UPT; the others are only where inmates were moved: that UPT's story
+        ("Kerusuhan di Lapas Garut Mereda", "Sebanyak 100 warga binaan dipindahkan ke Lapas Cirebon, Lapas Indramayu dan Lapas Sumedang.",
+         "lapas-garut"),
+        # as often named: the official form with its class wins over a short form
+        ("Pungli di Rutan Bandung", "Seorang tahanan Rutan Perempuan Kelas IIA Bandung mengaku dipaksa membayar uang kamar.",
+         "rutan-perempuan-bandung"),
+        # a lower-case hashtag that spells a known unit; a press nickname of a unit
+        ("video napi joget pamer hp", "direkam dari dalam kamar #lapasperempuantenggarong", "lapas-perempuan-tenggarong"),
+        ("Napi Lapas Pakjo Mengamuk", "Petugas menenangkan warga binaan.", "lapas-palembang"),
+    ],
+)
+def test_dev4_unit_names(rules: Rules, roster: Roster, units: Any, title: str, text: str, unit: str) -> None:
+    result = judge(rules, roster, units, text, title)
+    assert result.unit == unit, result.reasons
