@@ -560,3 +560,12 @@ def test_diamankan_is_not_aman(rules: Rules, roster: Roster, units: Any) -> None
 def test_dev4_unit_names(rules: Rules, roster: Roster, units: Any, title: str, text: str, unit: str) -> None:
     result = judge(rules, roster, units, text, title)
     assert result.unit == unit, result.reasons
+
+
+def test_viral_is_the_medium_not_the_event(rules: Rules, roster: Roster, units: Any) -> None:
+    """A viral selfie shows an illegal phone inside: the phone is the event (kamtib), 'viral' only its medium."""
+    result = judge(rules, roster, units, "Kalapas menyita ponsel warga binaan yang mengunggah foto ke Instagram.",
+                   "Lapas Garut Sita Ponsel Napi yang Viral Unggah Foto")
+    assert result.category == "keamanan-ketertiban", result.reasons
+    luxury = judge(rules, roster, units, "Video kamar ber-AC dan kulkas viral di TikTok.", "Video Sel Mewah Lapas Garut Viral")
+    assert luxury.category == "opini-publik", luxury.reasons
