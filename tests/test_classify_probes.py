@@ -452,3 +452,120 @@ def test_a_denied_death_does_not_escalate(rules: Rules, roster: Roster, units: A
 def test_dev3_unit_names(rules: Rules, roster: Roster, units: Any, title: str, text: str, unit: str) -> None:
     result = judge(rules, roster, units, text, title)
     assert result.unit == unit, result.reasons
+
+
+# ---- dev4 patterns: event vs consequence, figurative/negated words, severity drivers (invented sentences)
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "category"),
+    [
+        # care words are consequences: a clash whose injured are treated at the clinic stays kamtib
+        ("Napi Dua Blok Lapas Garut Bentrok", "Sembilan warga binaan dirawat di klinik dan dua dirujuk ke rumah sakit.", "keamanan-ketertiban"),
+        # haze makes inmates ill: the haze is the event
+        ("Kabut Asap Selimuti Lapas Garut", "Klinik lapas mencatat puluhan warga binaan terserang ISPA.", "bencana-alam"),
+        # died of an illness, a claimed beating denied: a death in custody from illness
+        ("Napi Lapas Garut Meninggal karena Penyakit Jantung", "Kalapas membantah kabar bahwa warga binaan dipukuli.", "kesehatan"),
+        # cellmate stabbing with a death: violence, the death is its consequence
+        ("Tahanan Rutan Garut Tewas Ditusuk Teman Sekamar", "Pelaku memakai obeng yang diasah.", "keamanan-ketertiban"),
+        # seized goods gone missing from a Rupbasan: misuse of seized goods
+        ("Motor Sitaan di Rupbasan Garut Raib", "Pengelola gudang diperiksa inspektorat.", "tata-kelola-integritas"),
+        # contraband obtained through an officer
+        ("Mantan Napi Mengaku Bisa Beli Ganja Lewat Petugas Lapas Garut", "Pengakuannya ramai di media sosial.", "tata-kelola-integritas"),
+        # someone posing as an officer: impersonation (opini), not an officer's extortion
+        ("Keluarga Napi Lapas Garut Diperas?", "Penelepon yang mengaku petugas meminta transfer Rp5 juta; lapas melapor ke polisi.", "opini-publik"),
+        # a forged document by an officer is integrity, not a hoax
+        ("Pegawai Bapas Garut Didakwa Memalsukan Surat", "Surat itu dipakai untuk pembebasan bersyarat.", "tata-kelola-integritas"),
+    ],
+)
+def test_dev4_event_decides_category(rules: Rules, roster: Roster, units: Any, title: str, text: str, category: str) -> None:
+    result = judge(rules, roster, units, text, title)
+    assert result.category == category, result.reasons
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        # figurative crisis words
+        ("Lapas Garut Kebanjiran Pesanan Kursi Rotan", "Perajin warga binaan lembur."),
+        ("Kabur Sejenak dari Rutinitas, Pegawai Lapas Garut Outbound", "Acara diikuti keluarga pegawai."),
+        ("Lapas Garut Gelar Pentas Seni Anti-Narkoba", "Warga binaan tampil di depan siswa."),
+        ("Pegawai Bapas Garut Teken Pakta Integritas Bebas Pungli", "Acara disaksikan Kakanwil."),
+        # no impact: the flood stayed outside, nobody escaped
+        ("Banjir Landa Garut, Lapas Garut Tak Terdampak", "Air tidak masuk ke kompleks lapas."),
+        # a new clinic is good news
+        ("Rutan Garut Resmikan Klinik Pratama", "Selama ini tahanan dirujuk ke puskesmas; bupati meresmikan klinik itu."),
+        # a follow-up: an escapee of last week recaptured; a family asks about a death of last month
+        ("Tahanan Rutan Garut yang Kabur Pekan Lalu Ditangkap", "Ia bersembunyi di kebun."),
+        ("Keluarga Tanyakan Kematian Napi Lapas Garut", "Warga binaan itu meninggal bulan lalu di rumah sakit."),
+        # a reader's letter is a service complaint
+        ("Surat Pembaca: Antrean Kunjungan Lapas Garut Panjang", "Saya menunggu dua jam dan mengeluh kepada petugas."),
+        # preparedness, not an incident
+        ("Kanwil Jabar Bentuk Posko Siaga Banjir di 10 UPT", "Perahu karet dan pompa air disiapkan; belum ada UPT yang tergenang."),
+    ],
+)
+def test_dev4_non_crises_do_not_start(rules: Rules, roster: Roster, units: Any, title: str, text: str) -> None:
+    result = judge(rules, roster, units, text, title)
+    assert result.action != "start", result.reasons
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "severity"),
+    [
+        # a dozen or more ill = an outbreak/poisoning (sedang)
+        ("Belasan Napi Lapas Garut Mencret", "Sebanyak 13 warga binaan diare setelah makan siang.", Severity.SEDANG),
+        # injured people of a clash are no escapees: a disturbance stays sedang
+        ("Bentrok Antarblok di Lapas Garut", "Sebanyak 12 warga binaan luka dan dirawat di klinik.", Severity.SEDANG),
+        # an assault on an officer, an illegal phone used inside (live stream)
+        ("Napi Pukul Petugas Lapas Garut", "Petugas itu dijahit di klinik.", Severity.SEDANG),
+        ("Napi Lapas Garut Siaran Langsung dari Kamar", "Petugas menyita ponselnya.", Severity.SEDANG),
+        # a repeat the text states ("yang kedua dalam sebulan")
+        ("Tahanan Rutan Garut Kabur", "Ini pelarian yang kedua dalam sebulan terakhir.", Severity.BERAT),
+    ],
+)
+def test_dev4_severity_drivers(rules: Rules, roster: Roster, units: Any, title: str, text: str, severity: Severity) -> None:
+    result = judge(rules, roster, units, text, title)
+    assert result.severity == severity.value, result.reasons
+
+
+def test_dprd_is_not_parliament(rules: Rules, roster: Roster, units: Any) -> None:
+    result = judge(rules, roster, units, "Anggota DPRD kabupaten meminta penjelasan.", "Pungli Kunjungan di Lapas Garut Dikeluhkan")
+    assert not any("perhatian DPR" in r for r in result.reasons), result.reasons
+
+
+def test_diamankan_is_not_aman(rules: Rules, roster: Roster, units: Any) -> None:
+    """'diamankan' (arrested) never reads as 'aman' (safe): the officers caught taking money are an integrity case."""
+    result = judge(rules, roster, units, "Dua petugas Lapas Garut diamankan karena menerima uang untuk memasukkan ponsel.",
+                   "Dua Petugas Lapas Garut Diamankan")
+    assert result.category == "tata-kelola-integritas" and result.action == "start", result.reasons
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "unit"),
+    [
+        # a unit the text denies is not the unit ("Bukan Rutan X, …"), here as often named as the right one
+        ("Bukan Lapas Garut, Napi yang Kabur dari Rutan Garut",
+         "Beberapa media menyebut Lapas Garut; Kanwil menegaskan tahanan itu kabur dari Rutan Kelas IIB Garut.", "rutan-garut"),
+        # the headline names one UPT; the others are only where inmates were moved: that UPT's story
+        ("Kerusuhan di Lapas Garut Mereda", "Sebanyak 100 warga binaan dipindahkan ke Lapas Cirebon, Lapas Indramayu dan Lapas Sumedang.",
+         "lapas-garut"),
+        # as often named: the official form with its class wins over a short form
+        ("Pungli di Rutan Bandung", "Seorang tahanan Rutan Perempuan Kelas IIA Bandung mengaku dipaksa membayar uang kamar.",
+         "rutan-perempuan-bandung"),
+        # a lower-case hashtag that spells a known unit; a press nickname of a unit
+        ("video napi joget pamer hp", "direkam dari dalam kamar #lapasperempuantenggarong", "lapas-perempuan-tenggarong"),
+        ("Napi Lapas Pakjo Mengamuk", "Petugas menenangkan warga binaan.", "lapas-palembang"),
+    ],
+)
+def test_dev4_unit_names(rules: Rules, roster: Roster, units: Any, title: str, text: str, unit: str) -> None:
+    result = judge(rules, roster, units, text, title)
+    assert result.unit == unit, result.reasons
+
+
+def test_viral_is_the_medium_not_the_event(rules: Rules, roster: Roster, units: Any) -> None:
+    """A viral selfie shows an illegal phone inside: the phone is the event (kamtib), 'viral' only its medium."""
+    result = judge(rules, roster, units, "Kalapas menyita ponsel warga binaan yang mengunggah foto ke Instagram.",
+                   "Lapas Garut Sita Ponsel Napi yang Viral Unggah Foto")
+    assert result.category == "keamanan-ketertiban", result.reasons
+    luxury = judge(rules, roster, units, "Video kamar ber-AC dan kulkas viral di TikTok.", "Video Sel Mewah Lapas Garut Viral")
+    assert luxury.category == "opini-publik", luxury.reasons

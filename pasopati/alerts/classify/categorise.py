@@ -141,7 +141,7 @@ def near_rule_fires(text: AnalysedText, group: str, rule: NearRule) -> bool:
     within = rule.within
     found = any(
         (0 <= b.start - a.end <= within or (rule.either_order and 0 <= a.start - b.end <= within and STOP not in text.surface[b.end:a.start]))
-        and b.start not in text.negated
+        and b.start not in text.negated and a.start not in text.negated
         for a in firsts for b in thens
     )
     if found and rule.unless:

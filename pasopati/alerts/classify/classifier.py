@@ -12,7 +12,7 @@ from pasopati.alerts.classify.categorise import (
     watch_only,
 )
 from pasopati.alerts.classify.fingerprints import shingles
-from pasopati.alerts.classify.locate import locate, unit_check
+from pasopati.alerts.classify.locate import expand_unit_hashtags, locate, unit_check
 from pasopati.alerts.classify.matcher import CompiledRules, compiled, roster_directory
 from pasopati.alerts.classify.result import Classification
 from pasopati.alerts.classify.schema import Rules
@@ -38,14 +38,15 @@ def classify(
     assert comp.recogniser is not None
     directory = directory or roster_directory(comp, roster)
     known = lambda place: directory.place_kanwil(place) is not None  # noqa: E731
-    title, body = normalise(alert.title or ""), normalise(alert.text)
-    entities = recognise(f"{title}. {body}" if title else body, comp.recogniser, known, unit_check(directory), len(title))
+    title, body = (expand_unit_hashtags(comp, normalise(t), directory) for t in (alert.title or "", alert.text))
+    full = f"{title}. {body}" if title else body
+    entities = recognise(full, comp.recogniser, known, unit_check(directory), len(title))
     text = comp.analyse(entities.masked)
     text.entities = entities
     if title:
         _title_denials(comp, text, len(comp.words(entities.masked[: entities.masked_split])))
     reasons: list[str] = []
-    place = locate(comp, alert, entities, directory, reasons, len(title))
+    place = locate(comp, alert, entities, directory, reasons, len(title), full)
     relevant = is_relevant(comp, text, place, reasons)
     result = dict(
         relevant=relevant,

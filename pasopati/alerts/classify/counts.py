@@ -17,6 +17,14 @@ def people_counts(comp: CompiledRules, text: AnalysedText) -> list[tuple[int, in
     return [(pos, n) for pos, _, n in _counts(comp, text)]
 
 
+def harmed_by(comp: CompiledRules, text: AnalysedText, words: list[str]) -> list[tuple[int, int]]:
+    """``people_counts`` limited to counts whose clause holds one of these harm words: '11 napi kabur'
+    for an escape floor, not '11 orang dirawat' (injuries of a clash are no escape)."""
+    _counts(comp, text)
+    wanted = set(words)
+    return [(pos, n) for pos, _, n in text.counts or () if text.count_harms.get(pos, frozenset()) & wanted]
+
+
 def _counts(comp: CompiledRules, text: AnalysedText) -> list[tuple[int, int, int]]:
     """(noun start, noun end, number) of every harmed count (see ``people_counts``); once per text, and
     only the harm words within ``harm_window`` of a count are looked at (a 50 000-character text has hundreds)."""
@@ -37,14 +45,16 @@ def _counts(comp: CompiledRules, text: AnalysedText) -> list[tuple[int, int, int
             continue
         # the harm word is in the count's own clause: "50 napi terlibat, satu tewas" — the 50 are not harmed
         near = harm[bisect_left(starts, hit.start - nums.harm_window) : bisect_right(starts, hit.start + nums.harm_window)]
-        if not any(
-            _same_clause(text, hit.start, h.start, nums.harm_window) and _one_clause(comp, text, hit.start, hit.end, h)
-            for h in near
-        ):
+        terms = frozenset(
+            h.term for h in near
+            if _same_clause(text, hit.start, h.start, nums.harm_window) and _one_clause(comp, text, hit.start, hit.end, h)
+        )
+        if not terms:
             continue
         value = _number_value(text.surface[j : hit.start], nums)
         if value:
             counts.append((hit.start, hit.end, value))
+            text.count_harms[hit.start] = terms
     text.counts = counts
     return counts
 

@@ -3,6 +3,7 @@ event, the most mentioned UPT, or a Kanwil named alone."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
@@ -40,8 +41,47 @@ def unit_check(directory: UnitDirectory) -> UnitCheck:
     return known
 
 
+HASHTAG_UNIT_RE = re.compile(r"#([a-z]+)\b")
+
+
+def expand_unit_hashtags(comp: CompiledRules, text: str, directory: UnitDirectory) -> str:
+    """A lower-case hashtag that spells a unit the directory knows ("#lapasperempuantenggarong") is read as its
+    name ("lapas perempuan tenggarong"): a type word, qualifiers, then the place. Other hashtags stay."""
+    if "#" not in text:
+        return text
+    assert comp.recogniser is not None
+    ents = comp.rules.entities
+    types = sorted(((w.lower(), t) for t, words in ents.type_words.items() for w in words if " " not in w), key=lambda wt: -len(wt[0]))
+    quals = [q.lower() for q in ents.qualifiers]
+    known = unit_check(directory)
+
+    def spelled(m: re.Match[str]) -> str:
+        tag = m.group(1)
+        for word, type_ in types:
+            if not tag.startswith(word):
+                continue
+            rest, found = tag[len(word):], []
+            while q := next((q for q in quals if rest.startswith(q) and len(rest) > len(q)), None):
+                found.append(q)
+                rest = rest[len(q):]
+            if rest and known(type_, tuple(found), rest):
+                return " ".join((word, *found, rest))
+        return m.group()
+
+    return HASHTAG_UNIT_RE.sub(spelled, text)
+
+
+def _denied(comp: CompiledRules, text: str, mention: FacilityMention) -> bool:
+    """The text says the event is NOT at this unit: "Bukan Rutan Salemba, …", "bukan dari Rutan Depok"."""
+    before = text[max(0, mention.start - 20) : mention.start].lower().split()
+    while before and before[-1] in ("dari", "di"):
+        before.pop()
+    return bool(before) and before[-1] in comp.negators
+
+
 def locate(
-    comp: CompiledRules, alert: Alert, ents: Entities, directory: UnitDirectory, reasons: list[str], title_end: int = 0
+    comp: CompiledRules, alert: Alert, ents: Entities, directory: UnitDirectory, reasons: list[str], title_end: int = 0,
+    text: str = "",
 ) -> Place:
     """The alert's own unit when the directory knows it; else a Kanwil-wide event (a region-wide
     phrase, or several UPTs of one Kanwil); else the most mentioned UPT; else a Kanwil named alone."""
@@ -63,6 +103,10 @@ def locate(
     region = named[0].kanwil if named else kanwil_id(ents.provinces[0]) if len(ents.provinces) == 1 else None
     resolved = [(f, *_resolve(f, directory)) for f in ents.facilities]
     resolved = [(f, uid, kw or region) for f, uid, kw in resolved if uid]
+    denied = [r for r in resolved if text and _denied(comp, text, r[0])]
+    if denied and len(denied) < len(resolved):
+        reasons.append(f"UPT yang disangkal teks ('bukan {denied[0][0].written}') tidak dihitung")
+        resolved = [r for r in resolved if r not in denied]
     wide = next((k for k in ents.kanwil if k.wide), None)
     if wide is not None and wide.start >= title_end and any(f.start < title_end for f, _, _ in resolved):
         # the headline names one UPT and the region-wide phrase is only in the lede ("… se-Banten"): the UPT's story
@@ -79,7 +123,11 @@ def locate(
     for _, uid, kw in resolved:
         by_kanwil[kw or ""].add(uid)
     at_least = comp.rules.entities.kanwil_wide_at_least
+    in_title = {uid for f, uid, _ in resolved if f.start < title_end}
     for kw, uids in by_kanwil.items():
+        if kw and len(uids) >= at_least and len(in_title) == 1:
+            reasons.append(f"{len(uids)} UPT satu Kanwil, tetapi judul hanya menyebut {next(iter(in_title))} → cerita UPT itu")
+            break
         if kw and len(uids) >= at_least:
             reasons.append(f"{len(uids)} UPT satu Kanwil ({', '.join(sorted(uids))}) ≥ {at_least} → {kw}")
             return Place(kanwil=kw)
@@ -88,7 +136,9 @@ def locate(
         first = {uid: n for n, (_, uid, _) in reversed(list(enumerate(resolved)))}
         # as often named: a unit the directory knows before a generic id (title "Rutan Singkil", lede
         # "Rutan Kelas IIB Singkel"; "Lapas Karanganyar" and "Lapas Khusus Kelas IIA Karanganyar")
-        uid = max(counts, key=lambda u: (counts[u], directory.unit(u) is not None, -first[u]))
+        # then the unit written in its official form (with its class: "Rutan Perempuan Kelas IIA Bandung") over a short one
+        with_class = {uid for f, uid, _ in resolved if f.class_}
+        uid = max(counts, key=lambda u: (counts[u], directory.unit(u) is not None, u in with_class, -first[u]))
         mention, _, kw = resolved[first[uid]]
         known = "" if directory.unit(uid) else " (belum ada di direktori: id generik)"
         reasons.append(f"unit '{mention.written}' → {uid}{known}" + (f", {kw}" if kw else ""))

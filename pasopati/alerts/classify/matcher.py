@@ -191,7 +191,8 @@ class CompiledRules:
         for start, end in spans:
             neg = self.negator(text, start)
             if neg is None and reach is not None:
-                if start < reach[0] or self._conjunct(text, reach[0], start):
+                # a term right after a denied one is part of the denied predicate: "bantah ada napi tewas dianiaya"
+                if start <= reach[0] or self._conjunct(text, reach[0], start):
                     neg = reach[1]
             if neg is None:
                 if reach is None or start >= reach[0]:
@@ -225,11 +226,11 @@ def compile_rules(rules: Rules) -> CompiledRules:
 
     m, neg = rules.morphology, rules.negation
     comp = CompiledRules(rules=rules, join_suffixes=frozenset(m.particles + m.possessives))
-    comp.acronyms = frozenset(w.lower() for w in m.acronyms)
+    comp.acronyms = frozenset(w.lower() for w in (*m.acronyms, *m.whole_words))
     entries = list(rule_terms(rules))
     phrases = [(f, term, tuple(comp.words(term)), group, payload) for f, term, group, payload in entries]
     comp.vocab = frozenset(t for _, _, phrase, _, _ in phrases for t in phrase if t[0].isalnum())
-    roots = comp.vocab - comp.acronyms
+    roots = comp.vocab - frozenset(w.lower() for w in m.acronyms)
     comp.stemmer = Stemmer(_SetDictionary(_sastrawi_words() | roots))
     cores = sorted({w[1:] if len(w) >= 4 else w for w in roots if not w.isdigit()}, key=len, reverse=True)
     comp.gate = re.compile("|".join(map(re.escape, cores))) if cores else None

@@ -36,6 +36,8 @@ class Morphology(Strict):
     particles: list[str]
     possessives: list[str]
     acronyms: list[str] = Field([], description="Matched only as written (+ -nya): 'memaparkan' is never 'apar'.")
+    whole_words: list[str] = Field(
+        [], description="Words never reached by stemming a derived word: 'aman' is not 'diamankan' (arrested/seized).")
     max_stem_calls: int = Field(2000, ge=0, description="Sastrawi calls (cache misses) per alert; then the written form.")
 
 
@@ -82,6 +84,7 @@ class NearRule(Strict):
 class PeopleFloor(Strict):
     at_least: int = Field(ge=1)
     severity: Severity
+    harm: list[str] = Field([], description="Only counts of people harmed in these ways (numbers.harm words); empty = any harm.")
 
 
 class Category(Strict):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from pasopati.alerts.classify.categorise import near_rule_fires
-from pasopati.alerts.classify.counts import death_count, people_counts
+from pasopati.alerts.classify.counts import death_count, harmed_by, people_counts
 from pasopati.alerts.classify.matcher import CompiledRules
 from pasopati.alerts.classify.schema import CoverageEscalation
 from pasopati.alerts.classify.tokens import AnalysedText
@@ -39,11 +39,12 @@ def _base_severity(comp: CompiledRules, alert: Alert, text: AnalysedText, cid: s
     for i, rule in enumerate(cat.near):
         if rule.severity and near_rule_fires(text, f"near:{cid}:{i}", rule):
             candidates.append((rule.severity, f"pola '{rule.label}'"))
-    if cat.people_floors:
-        count = max((n for _, n in people_counts(comp, text)), default=0)
-        for floor in cat.people_floors:
-            if count >= floor.at_least:
-                candidates.append((floor.severity, f"{count} orang terdampak ≥ {floor.at_least}"))
+    for floor in cat.people_floors:
+        counted = harmed_by(comp, text, floor.harm) if floor.harm else people_counts(comp, text)
+        count = max((n for _, n in counted), default=0)
+        if count >= floor.at_least:
+            how = f" ({'/'.join(floor.harm[:3])}…)" if floor.harm else ""
+            candidates.append((floor.severity, f"{count} orang terdampak{how} ≥ {floor.at_least}"))
     for severity, why in candidates:
         if severity.rank > base.rank:
             base = severity

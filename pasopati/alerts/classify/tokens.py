@@ -42,3 +42,4 @@ class AnalysedText:
     negated: dict[int, str] = field(default_factory=dict)  # token position → the negator governing it
     entities: Entities = field(default_factory=Entities)
     counts: list[tuple[int, int, int]] | None = None  # harmed counts, computed once (see counts.py)
+    count_harms: dict[int, frozenset[str]] = field(default_factory=dict)  # count position → its clause's harm words
