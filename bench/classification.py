@@ -1,7 +1,7 @@
 """Accuracy of the alert classifier on a labelled part of tests/data/classification/.
 
 Run from the repository root:
-  .venv/bin/python bench/classification.py [--part dev|dev2|dev3|heldout] [--data-dir DIR] [--show-errors] [--timing]
+  .venv/bin/python bench/classification.py [--part dev|dev2|dev3|dev4|dev5|heldout] [--second-analyst FILE] [--data-dir DIR] [--show-errors] [--timing]
 
 Classifies every item of the part (``<part>.jsonl``: title, text, source, url, platform, reach and a
 ``label`` {action, category, min_severity, unit, kanwil}) with the shipped rules, the roster and the
@@ -16,7 +16,8 @@ beside the targets (category ≥ 95 %, severity ≥ 90 %, unit ≥ 95 %, false s
 ``--show-errors`` lists every item that misses a label, with the classifier's reasons; ``--timing``
 times classify() on a typical lede and on 50 000 characters of random and of real-looking text.
 
-The default part is ``heldout``: nobody tunes on it. Tune on ``dev``, ``dev2`` and ``dev3`` only.
+The default part is ``heldout``: nobody tunes on it. Tune on ``dev`` … ``dev4`` only; ``dev5`` is kept untuned as a check
+(tests/data/classification/README.md).
 """
 
 from __future__ import annotations

@@ -65,6 +65,12 @@ def run_tags(incident: Incident) -> list[str]:
     ]
 
 
+def start_labels(incident: Incident, source: str) -> dict[str, str | list[str]]:
+    """``flow_run_name`` and ``tags`` of a run requested for ``incident`` (``source``: cli, alert),
+    as keyword arguments of ``starts.open_and_request`` / ``escalate_and_request``."""
+    return {"flow_run_name": run_name(incident), "tags": [*run_tags(incident), f"sumber:{source}"]}
+
+
 class RunLookupError(Exception):
     """The run does not exist, is not a runbook run, or is not waiting where the command acts."""
 

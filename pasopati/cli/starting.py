@@ -13,7 +13,7 @@ from pasopati.db import get_database
 from pasopati.incidents import service as incidents
 from pasopati.incidents.models import Incident, Trigger
 from pasopati.plan.runbook import RunbookPlan
-from pasopati.runs import deployment_name, run_name, run_tags
+from pasopati.runs import deployment_name, start_labels
 from pasopati.settings import get_settings
 from pasopati.starts import prefect as run_starts
 from pasopati.starts import service as starts
@@ -35,8 +35,7 @@ def open_and_start(incident: Incident, plan: RunbookPlan, trigger: Trigger) -> N
     try:
         start = starts.open_and_request(
             db, incident, trigger, deployment_name(plan.category, plan.severity), by=trigger.reported_by,
-            beside_since=utcnow() - incidents.correlation_window(), flow_run_name=run_name(incident),
-            tags=[*run_tags(incident), "sumber:cli"],
+            beside_since=utcnow() - incidents.correlation_window(), **start_labels(incident, "cli"),
         )
     except incidents.OpenIncidentExists as exists:
         found = exists.incident
@@ -72,8 +71,7 @@ def escalate_incident(ref: str, plan: RunbookPlan, reported: Incident, trigger: 
     carried = trigger.model_copy(update={"summary": incident.summary})
     escalated, start = starts.escalate_and_request(
         db, incident.id, plan.severity, deployment_name(plan.category, plan.severity), carried, by=OPERATOR, reason=reason,
-        flow_run_name=run_name(incident.model_copy(update={"severity": plan.severity})),
-        tags=[*run_tags(incident.model_copy(update={"severity": plan.severity})), "sumber:cli"],
+        **start_labels(incident.model_copy(update={"severity": plan.severity}), "cli"),
     )
     typer.echo(f"incident {escalated.id}: {reason}")
     _report(run_starts.attempt(db, start, run_starts.PrefectRuns()), escalated.id, opened=False)

@@ -35,7 +35,7 @@ from pasopati.plan.catalog import Catalog
 from pasopati.plan.gazetteer import default_gazetteer
 from pasopati.plan.roster import Unit
 from pasopati.plan.runbook import Severity
-from pasopati.runs import deployment_name, run_name, run_tags
+from pasopati.runs import deployment_name, start_labels
 from pasopati.settings import Settings
 from pasopati.starts import prefect as run_starts
 from pasopati.starts import service as starts
@@ -224,7 +224,7 @@ class Intake:
         incident = incidents.build(plan, trigger, self.catalog.roster).model_copy(update={"follows_id": follows.id if follows else None})
         try:
             start = starts.open_and_request(self.db, incident, trigger, deployment_name(plan.category, plan.severity), by=INTAKE,
-                                            reasons=base["reasons"], flow_run_name=run_name(incident), tags=[*run_tags(incident), "sumber:alert"],
+                                            reasons=base["reasons"], **start_labels(incident, "alert"),
                                             alert_id=record.id, beside_since=now_minus(self.window))
         except incidents.OpenIncidentExists as exists:  # an operator opened it since this alert was matched
             return self._correlate(record, alert, result, exists.incident, base)
@@ -258,13 +258,10 @@ class Intake:
         severity = Severity(result.severity)
         message = f"escalated from {active.severity.value} to {severity.value} by alert {base['alert_id']}"
         trigger = self._trigger(alert, active.unit_id, record.id).model_copy(update={"incident_id": active.id, "summary": active.summary})
-        plan = self.catalog.plan(active.category, severity)
-        raised = active.model_copy(update={"severity": plan.severity})
         try:
             escalated, start = starts.escalate_and_request(
                 self.db, active.id, severity, deployment_name(active.category, severity), trigger, by=INTAKE, reason=message,
-                alert_id=record.id, flow_run_name=run_name(raised),
-                tags=[*run_tags(raised), "sumber:alert"])
+                alert_id=record.id, **start_labels(active.model_copy(update={"severity": severity}), "alert"))
         except incidents.RunRefused as refused:
             return Outcome(status="attached", **{**base, "reasons": [*base["reasons"], str(refused)]}), None
         reasons = [*base["reasons"], message]
